@@ -1,0 +1,161 @@
+"""The project configuration: shipped defaults overridden by ``XINFANG_CONFIG``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xinfang import settings
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or inconsistent."""
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@dataclass(frozen=True)
+class Court:
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    number: int
+    role: str
+    limit_days: int | None
+
+
+@dataclass(frozen=True)
+class Config:
+    raw: dict[str, Any]
+    courts: dict[str, Court]
+    intermediate_court: str
+    tiers: dict[int, Tier]
+    top_tier_overdue_days: int
+    key_case_tier: int
+    warning_ratio: float
+    statutory_days: int
+    default_area_code: str
+    extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
+    calendar_years: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def max_tier(self) -> int:
+        return max(self.tiers)
+
+    def court_by_name(self, name: str) -> Court | None:
+        """Find a court from a name as people write it (全称, 简称, with or without 人民法院)."""
+        name = (name or "").strip()
+        if not name:
+            return None
+        for court in self.courts.values():
+            short = court.name.removesuffix("人民法院")
+            if name in (court.name, short, court.code) or (
+                len(name) >= 2 and (court.name.startswith(name) or name.startswith(short))
+            ):
+                return court
+        if "中院" in name or "中级" in name:
+            return self.courts.get(self.intermediate_court)
+        return None
+
+
+def build(raw: dict[str, Any]) -> Config:
+    try:
+        courts = {
+            str(code): Court(str(code), str(v["name"]), str(v.get("level", "basic")))
+            for code, v in raw["courts"].items()
+        }
+        tiers = {
+            int(n): Tier(int(n), str(v["role"]), v.get("limit_days"))
+            for n, v in raw["tiers"].items()
+        }
+        top = tiers[max(tiers)]
+        overdue = int(raw["tiers"][max(tiers)].get("overdue_after_days") or 5)
+        cal = raw.get("calendar") or {}
+        config = Config(
+            raw=raw,
+            courts=courts,
+            intermediate_court=str(raw["intermediate_court"]),
+            tiers=tiers,
+            top_tier_overdue_days=overdue,
+            key_case_tier=int(raw["key_case_tier"]),
+            warning_ratio=float(raw["warning_ratio"]),
+            statutory_days=int(raw["statutory_days"]),
+            default_area_code=str(raw.get("default_area_code") or "0316"),
+            extra_holidays=frozenset(
+                _as_date(d, "calendar.holidays") for d in cal.get("holidays") or []
+            ),
+            extra_workdays=frozenset(
+                _as_date(d, "calendar.workdays") for d in cal.get("workdays") or []
+            ),
+            calendar_years=frozenset(int(y) for y in cal.get("years") or []),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"invalid xinfang configuration: {exc!r}") from exc
+    if config.intermediate_court not in courts:
+        raise ConfigError(f"intermediate_court {config.intermediate_court} is not a court")
+    if sorted(tiers) != list(range(1, len(tiers) + 1)):
+        raise ConfigError("tiers must be numbered 1..N")
+    if any(t.limit_days is None for n, t in tiers.items() if n != max(tiers)):
+        raise ConfigError("every tier below the top needs limit_days")
+    if top.limit_days is not None:
+        raise ConfigError("the top tier has no limit_days (use overdue_after_days)")
+    return config
+
+
+def load_raw(path: Path | None = None) -> dict[str, Any]:
+    raw = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    path = path if path is not None else settings.config_path()
+    if path is not None:
+        try:
+            override = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read XINFANG_CONFIG {path}: {exc}") from exc
+        if not isinstance(override, dict):
+            raise ConfigError(f"XINFANG_CONFIG {path} must hold a mapping")
+        raw = _merge(raw, override)
+    return raw
+
+
+@lru_cache(maxsize=8)
+def _cached(path: str | None, mtime: float | None) -> Config:
+    return build(load_raw(Path(path) if path else None))
+
+
+def get_config() -> Config:
+    """The configuration in force (re-read when XINFANG_CONFIG or the file changes)."""
+    path = settings.config_path()
+    mtime = path.stat().st_mtime if path and path.exists() else None
+    return _cached(str(path) if path else None, mtime)

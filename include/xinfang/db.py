@@ -1,0 +1,94 @@
+"""Ledger database access: engines and schema migrations.
+
+The ledger has its own SQLAlchemy engine (psycopg2 on PostgreSQL); Airflow's
+metadata database is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from xinfang import settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = settings.REPO_ROOT / "sql" / "migrations"
+# Any constant: serializes concurrent upgrades on PostgreSQL.
+_MIGRATION_LOCK = 7_365_424_114
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or settings.ledger_url()
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def get_engine() -> Engine:
+    """The engine for the ledger of the current settings (one per URL per process)."""
+    return _engine_for(settings.ledger_url())
+
+
+def is_postgres(engine_or_conn: Engine | sa.Connection) -> bool:
+    return engine_or_conn.dialect.name == "postgresql"
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+    """Create or upgrade the ledger schema in place (idempotent, never drops data)."""
+    from alembic import command
+
+    engine = engine or get_engine()
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        if is_postgres(conn):
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    sync_courts(engine)
+    log.info("ledger schema at %s on %s", revision, engine.url.render_as_string())
+
+
+def sync_courts(engine: Engine) -> None:
+    """Mirror the configured courts into the ``court`` table for analysts' joins."""
+    from xinfang.config import get_config
+    from xinfang.schema import court
+
+    rows = [
+        {"court_code": c.code, "name": c.name, "level": c.level}
+        for c in get_config().courts.values()
+    ]
+    with engine.begin() as conn:
+        conn.execute(court.delete())
+        conn.execute(court.insert(), rows)

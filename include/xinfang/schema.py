@@ -1,0 +1,274 @@
+"""The ledger schema (CONTRACT §7 plus the project's own bookkeeping tables).
+
+SQLAlchemy Core, one ``Table`` per table. Times are China Standard Time wall
+clock (Asia/Shanghai has no DST), stored without a zone so SQLite and
+PostgreSQL hold the same values. Migrations in ``sql/migrations`` create and
+upgrade these tables; this module is what the code reads and writes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# BigInteger primary keys that still autoincrement on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+court = Table(
+    "court",
+    metadata,
+    Column("court_code", String(16), primary_key=True, comment="案号法院代字, e.g. 冀1003"),
+    Column("name", String(64), nullable=False),
+    Column("level", String(16), nullable=False, comment="intermediate / basic"),
+    comment="Courts of the configuration, refreshed by every migration run.",
+)
+
+intake_file = Table(
+    "intake_file",
+    metadata,
+    Column("file_id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("source_file", String(512), nullable=False, comment="file name as dropped"),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("encoding", String(32)),
+    Column("status", String(16), nullable=False, comment="loaded / quarantined"),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("reject_count", Integer, nullable=False, default=0),
+    Column("loaded_at", DateTime, nullable=False),
+    Column("archived_to", String(1024)),
+    UniqueConstraint("channel", "sha256"),
+    comment="One row per file taken from a drop folder; a re-dropped identical file is found here.",
+)
+
+ledger_case = Table(
+    "ledger_case",
+    metadata,
+    Column("case_id", BigId, primary_key=True, autoincrement=True),
+    Column("ledger_no", String(32), nullable=False, unique=True, comment="台账编号"),
+    Column("court_code", String(16), nullable=False),
+    Column("department", String(64), comment="承办部门"),
+    Column("judge", String(64), comment="承办法官"),
+    Column("leader", String(64), comment="包案领导"),
+    Column("is_key", Boolean, nullable=False, default=False, comment="重点信访案件"),
+    Column("key_since", Date),
+    Column("tier", Integer, nullable=False, default=1),
+    Column("tier_entered_on", Date, nullable=False),
+    Column("status", String(16), nullable=False, default="open", comment="open/paused/closed"),
+    Column("disposition", String(16), comment="five-batches code when closed"),
+    Column("first_received_at", DateTime, nullable=False),
+    Column("last_received_at", DateTime, nullable=False),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("closed_on", Date),
+    Column("reopened_count", Integer, nullable=False, default=0, comment="repeats after 销号"),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("statutory_due_on", Date),
+    Column("statutory_overdue", Boolean, nullable=False, default=False),
+    Column("referral_due_on", Date, comment="earliest 办结时限 of its referrals"),
+    Column("case_number", String(64), comment="canonical 案号 the case is about"),
+    Column("person_key", String(64), comment="canonical identity of the lead petitioner"),
+    Column("petitioner_name", String(64)),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime),
+    Index("ix_ledger_case_status_tier", "status", "tier"),
+    Index("ix_ledger_case_court", "court_code"),
+    Index("ix_ledger_case_case_number", "case_number"),
+    Index("ix_ledger_case_person_key", "person_key"),
+    comment="台账: one row per petition matter (信访事项).",
+)
+
+intake_item = Table(
+    "intake_item",
+    metadata,
+    Column("item_id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("file_id", BigInteger, ForeignKey("intake_file.file_id")),
+    Column("source_file", String(512), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("external_id", String(64), comment="ticket_id / 工单号 / 交办文号"),
+    Column("received_at", DateTime, nullable=False),
+    Column("petitioner_name", String(128)),
+    Column("name_key", String(128), comment="pinyin key of the name, for matching"),
+    Column("id_number", String(18), comment="canonical 18-character ID; null if missing/invalid"),
+    Column("id_invalid", Boolean, nullable=False, default=False),
+    Column("phone", String(20)),
+    Column("address", Text),
+    Column("case_number", String(64), comment="canonical 案号"),
+    Column("case_year", Integer),
+    Column("case_type", String(16)),
+    Column("court_code", String(16), comment="court of the 案号, else of the named court"),
+    Column("court_name", String(64), comment="court named in the item (反映法院/court)"),
+    Column("group_size", Integer, nullable=False, default=1),
+    Column("co_petitioners", Text, comment="other names of a group visit"),
+    Column("handler", String(64), comment="接待人"),
+    Column("referral_unit", String(128), comment="交办单位"),
+    Column("due_on", Date, comment="办结时限 of a referral"),
+    Column("content", Text, comment="as received"),
+    Column("content_normalized", Text),
+    Column("raw", Text, nullable=False, comment="the record as received, JSON"),
+    Column("case_id", BigInteger, ForeignKey("ledger_case.case_id")),
+    Column("loaded_at", DateTime, nullable=False),
+    UniqueConstraint("file_id", "source_row"),
+    Index("ix_intake_item_case_id", "case_id"),
+    Index("ix_intake_item_id_number", "id_number"),
+    Index("ix_intake_item_case_number", "case_number"),
+    Index("ix_intake_item_received_at", "received_at"),
+    comment="One row per intake item loaded from a channel file.",
+)
+
+intake_reject = Table(
+    "intake_reject",
+    metadata,
+    Column("reject_id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("file_id", BigInteger, ForeignKey("intake_file.file_id")),
+    Column("source_file", String(512), nullable=False),
+    Column("source_row", Integer, comment="null when the whole file was refused"),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, comment="the record as received, JSON"),
+    Column("rejected_at", DateTime, nullable=False),
+    comment="Rows and files that could not be used, with the reason a clerk can act on.",
+)
+
+case_progress = Table(
+    "case_progress",
+    metadata,
+    Column("progress_id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, ForeignKey("ledger_case.case_id"), nullable=False),
+    Column("file_id", BigInteger, ForeignKey("intake_file.file_id")),
+    Column("source_file", String(512)),
+    Column("source_row", Integer),
+    Column("progress_date", Date, nullable=False),
+    Column("note", Text),
+    Column("status", String(16), comment="open / paused / closed"),
+    Column("disposition", String(16)),
+    Column("court_code", String(16)),
+    Column("department", String(64)),
+    Column("judge", String(64)),
+    Column("leader", String(64)),
+    Column("is_key", Boolean),
+    Column("hearing_date", Date),
+    Column("loaded_at", DateTime, nullable=False),
+    Index("ix_case_progress_case_date", "case_id", "progress_date"),
+    comment="Progress rows from the courts, applied in 日期 order.",
+)
+
+escalation_event = Table(
+    "escalation_event",
+    metadata,
+    Column("event_id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, ForeignKey("ledger_case.case_id"), nullable=False),
+    Column("from_tier", Integer),
+    Column("to_tier", Integer, nullable=False),
+    Column("escalated_on", Date, nullable=False),
+    Column("reason", String(64), nullable=False, comment="sla / key_case / reopened"),
+    UniqueConstraint("case_id", "to_tier", "escalated_on"),
+    comment="One row per tier change of a case.",
+)
+
+notification = Table(
+    "notification",
+    metadata,
+    Column("notification_id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, ForeignKey("ledger_case.case_id"), nullable=False),
+    Column("kind", String(32), nullable=False, comment="escalation/warning/overdue/statutory/..."),
+    Column("tier", Integer),
+    Column("recipient", String(128), nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("message", Text),
+    Column("sent_at", DateTime),
+    UniqueConstraint("case_id", "kind", "tier", "created_on"),
+    comment="Notices to the person responsible; sent_at is set once e-mailed.",
+)
+
+risk_flag = Table(
+    "risk_flag",
+    metadata,
+    Column("flag_id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, ForeignKey("ledger_case.case_id"), nullable=False),
+    Column("person_key", String(64)),
+    Column("kind", String(16), nullable=False, comment="threat/group/repeat/multi_channel/referral"),
+    Column("detected_on", Date, nullable=False),
+    Column("item_id", BigInteger),
+    Column("evidence", Text),
+    UniqueConstraint("case_id", "kind", "item_id"),
+    comment="Risk signals (隐患) found by screening.",
+)
+
+disposition_monthly = Table(
+    "disposition_monthly",
+    metadata,
+    Column("month", Date, primary_key=True, comment="first day of the month"),
+    Column("court_code", String(16), primary_key=True),
+    Column("disposition", String(16), primary_key=True),
+    Column("case_count", Integer, nullable=False),
+    comment="Five batches per court and month, all 11 x 5 cells.",
+)
+
+match_decision = Table(
+    "match_decision",
+    metadata,
+    Column("decision_id", BigId, primary_key=True, autoincrement=True),
+    Column("item_id", BigInteger, nullable=False),
+    Column("case_id", BigInteger, nullable=False),
+    Column("matched_item_id", BigInteger, comment="the earlier item it was joined to"),
+    Column("rule", String(32), nullable=False),
+    Column("score", Float),
+    Column("decided_at", DateTime, nullable=False),
+    Index("ix_match_decision_item", "item_id"),
+    comment="Why each item belongs to its case.",
+)
+
+case_link = Table(
+    "case_link",
+    metadata,
+    Column("case_id", BigInteger, primary_key=True),
+    Column("related_case_id", BigInteger, primary_key=True),
+    Column("reason", String(64), nullable=False),
+    comment="Related cases, e.g. the two parties of one lawsuit.",
+)
+
+manual_override = Table(
+    "manual_override",
+    metadata,
+    Column("override_id", BigId, primary_key=True, autoincrement=True),
+    Column("action", String(8), nullable=False, comment="merge / split"),
+    Column("item_id", BigInteger, nullable=False),
+    Column("other_item_id", BigInteger, comment="merge: join item_id to this item's case"),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    comment="Manual merges and splits, honoured by every later run.",
+)
+
+ledger_counter = Table(
+    "ledger_counter",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    comment="Monotonic counters (ledger_no), so numbers are never reused.",
+)

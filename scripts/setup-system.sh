@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages the project needs beyond Python: a CJK font for the report
+# charts and Chromium for the browser test. Installs only what is missing.
+set -euo pipefail
+need=()
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|WenQuanYi" || need+=(fonts-noto-cjk fontconfig)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing system packages: ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "warning: please install ${need[*]} (needed for report charts and the browser test)" >&2
+  fi
+fi
