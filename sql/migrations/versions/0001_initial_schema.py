@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:53:32.080074
+Create Date: 2026-11-26 04:59:24.673879
 """
 
 from alembic import op
@@ -54,6 +54,37 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('file_id', name=op.f('pk_intake_file')),
     sa.UniqueConstraint('channel', 'sha256', name=op.f('uq_intake_file_channel_sha256')),
     comment='One row per file taken from a drop folder; a re-dropped identical file is found here.'
+    )
+    op.create_table('kpi_monthly',
+    sa.Column('month', sa.Date(), nullable=False, comment='first day of the month'),
+    sa.Column('court_code', sa.String(length=16), nullable=False),
+    sa.Column('cases_total', sa.Integer(), nullable=False, comment='cases received by month end'),
+    sa.Column('cases_new', sa.Integer(), nullable=False, comment='first item received in the month'),
+    sa.Column('cases_closed', sa.Integer(), nullable=False, comment='closed (销号) in the month'),
+    sa.Column('cases_open_start', sa.Integer(), nullable=False, comment='open when the month began'),
+    sa.Column('cases_open_end', sa.Integer(), nullable=False, comment='open (incl. paused) at month end'),
+    sa.Column('resolution_rate', sa.Float(), nullable=True, comment='closed / (open at start + new); null if 0/0'),
+    sa.Column('repeat_items', sa.Integer(), nullable=False, comment='items of cases with an earlier item'),
+    sa.Column('repeat_cases', sa.Integer(), nullable=False, comment='cases with a repeat item in the month'),
+    sa.Column('reopened_cases', sa.Integer(), nullable=False, comment='items after closing (息诉罢访 failed)'),
+    sa.Column('esc_to_tier2', sa.Integer(), nullable=False),
+    sa.Column('esc_to_tier3', sa.Integer(), nullable=False),
+    sa.Column('esc_to_tier4', sa.Integer(), nullable=False),
+    sa.Column('esc_to_tier5', sa.Integer(), nullable=False),
+    sa.Column('overdue_cases', sa.Integer(), nullable=False, comment='open at month end, flagged overdue'),
+    sa.Column('statutory_overdue_cases', sa.Integer(), nullable=False, comment='open past statutory_due_on'),
+    sa.Column('key_open', sa.Integer(), nullable=False, comment='key cases open at month end'),
+    sa.Column('key_closed', sa.Integer(), nullable=False, comment='key cases closed in the month'),
+    sa.Column('hearings', sa.Integer(), nullable=False, comment='信访听证 held (case, hearing_date)'),
+    sa.Column('items_total', sa.Integer(), nullable=False),
+    sa.Column('items_letter', sa.Integer(), nullable=False),
+    sa.Column('items_visit', sa.Integer(), nullable=False),
+    sa.Column('items_online', sa.Integer(), nullable=False),
+    sa.Column('items_hotline', sa.Integer(), nullable=False),
+    sa.Column('items_referral', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'court_code', name=op.f('pk_kpi_monthly')),
+    comment='Campaign KPIs per court and month (data_dictionary.md defines each).'
     )
     op.create_table('ledger_case',
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -274,6 +305,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ledger_case_case_number')
 
     op.drop_table('ledger_case')
+    op.drop_table('kpi_monthly')
     op.drop_table('intake_file')
     op.drop_table('disposition_monthly')
     op.drop_table('court')
