@@ -26,7 +26,9 @@ def _pg_admin() -> sa.Engine:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required for the tests and is not reachable at {PG_SERVER}: {exc}")
+        pytest.fail(
+            f"PostgreSQL is required for the tests and is not reachable at {PG_SERVER}: {exc}"
+        )
     return engine
 
 

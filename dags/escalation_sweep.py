@@ -1,0 +1,79 @@
+"""
+### escalation_sweep — SLA clocks, escalations, warnings and notifications
+
+**What it does.** Daily at 00:30 Asia/Shanghai, as of the run's logical date
+(the run's own date: cron schedules have no data interval):
+
+1. `migrate` — schema up to date.
+2. `sweep` — for every open or paused case: working-day clocks (Chinese calendar,
+   调休 included, paused days not counted), tier escalations (信访部门 → 承办法官 →
+   业务庭 → 分管院领导 → 院长) with their true dates in `escalation_event`, 80%
+   warnings, the tier-5 overdue flag and the statutory (60-day / 办结时限) flag;
+   a `notification` row for each.
+3. `send_notifications` — e-mails unsent notifications when an `smtp_default`
+   connection is configured; otherwise they stay in the `notification` table.
+4. `daily_reports` — the per-court ledger export (台账) and the daily risk report
+   under `XINFANG_REPORTS_DIR`.
+
+**Reruns and backfill.** The outcome depends only on the ledger's facts and the
+as-of date: rerunning a date changes nothing, and a skipped day is caught up by the
+next run (escalations keep their true dates). To sweep as of a past date, trigger
+with that logical date (`airflow dags test escalation_sweep 2023-07-31`).
+
+**When it fails.** A `CalendarError` names a year the working calendar has no data
+for: add that year's holidays and 调休 days to `XINFANG_CONFIG` (`calendar:`), then
+clear the task.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
+
+
+def _run_date():
+    return local_date(get_current_context()["logical_date"])
+
+
+@dag(
+    dag_id="escalation_sweep",
+    schedule="30 0 * * *",
+    start_date=pendulum.datetime(2023, 7, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["xinfang", "escalation"],
+    doc_md=__doc__,
+)
+def escalation_sweep():
+    @task
+    def migrate() -> str:
+        from xinfang import db
+
+        db.upgrade()
+        return "ok"
+
+    @task
+    def sweep() -> dict:
+        from xinfang.pipeline import daily_sweep
+
+        return daily_sweep(as_of=_run_date())
+
+    @task
+    def send_notifications() -> dict:
+        from xinfang.notify import send_pending
+
+        return send_pending()
+
+    @task
+    def daily_reports() -> list[str]:
+        from xinfang.pipeline import daily_reports as write
+
+        return write(day=_run_date())
+
+    swept = sweep()
+    migrate() >> swept >> [send_notifications(), daily_reports()]
+
+
+escalation_sweep()

@@ -1,0 +1,88 @@
+"""
+### intake_sweep — load every channel's new files into the ledger (台账)
+
+**What it does.** Several times a day (08:00, 12:00, 16:00, 20:00 Asia/Shanghai):
+
+1. `migrate` creates or upgrades the ledger schema (a no-op when current).
+2. `load_channel` — one mapped task per channel (letter, visit, online, hotline,
+   referral) — loads each file waiting in `<XINFANG_LANDING_DIR>/<channel>/incoming/`
+   into `intake_item`; unusable rows go to `intake_reject` with the reason, the file
+   moves to `archive/<date>/`. A file that cannot be read at all moves to
+   `quarantine/` with a `<name>.reason.txt` beside it.
+3. `deduplicate` joins the new items into ledger cases (one case per petition matter).
+4. `load_progress` loads the courts' progress files (`progress/incoming/`).
+5. `apply_updates` applies progress rows, refreshes the touched cases' tiers as of the
+   run's date and screens the new items for risks.
+
+**Reruns are safe.** A file is loaded in one transaction and leaves `incoming/` only
+after it committed; a byte-identical file dropped again loads nothing. Clearing a
+failed task and rerunning it loads each file exactly once.
+
+**When it fails.** Look at the failed task's log: a quarantined file is *not* a
+failure (see `quarantine/*.reason.txt` and `intake_reject`). A failure means the
+ledger database or the landing folder is unreachable: fix that and clear the task.
+
+Settings: `AIRFLOW_CONN_XINFANG_LEDGER`, `XINFANG_LANDING_DIR`, `XINFANG_CONFIG`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
+
+PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
+
+
+def _run_date():
+    return local_date(get_current_context()["logical_date"])
+
+
+@dag(
+    dag_id="intake_sweep",
+    schedule="0 8,12,16,20 * * *",
+    start_date=pendulum.datetime(2023, 7, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["xinfang", "intake"],
+    doc_md=__doc__,
+)
+def intake_sweep():
+    @task
+    def migrate() -> str:
+        from xinfang import db
+
+        db.upgrade()
+        return "ok"
+
+    @task(max_active_tis_per_dagrun=5)
+    def load_channel(channel: str) -> dict:
+        from xinfang.intake.sweep import summarize, sweep_channel
+
+        return {"channel": channel, **summarize(sweep_channel(channel, day=_run_date()))}
+
+    @task
+    def deduplicate(loaded: list[dict]) -> dict:
+        from xinfang.ledger import assign_cases
+
+        return assign_cases()
+
+    @task
+    def load_progress() -> dict:
+        from xinfang.intake.sweep import summarize, sweep_channel
+
+        return summarize(sweep_channel("progress", day=_run_date()))
+
+    @task
+    def apply_updates() -> dict:
+        from xinfang.pipeline import apply_updates as apply
+
+        return apply(as_of=_run_date())
+
+    loaded = load_channel.expand(channel=PETITION_CHANNELS)
+    migrate() >> loaded
+    deduplicate(loaded) >> load_progress() >> apply_updates()
+
+
+intake_sweep()

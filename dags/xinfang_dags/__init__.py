@@ -1,0 +1,63 @@
+"""What the xinfang DAG files share: the include/ path, default args, the failure notifier.
+
+Airflow puts the DAGs folder on sys.path, so DAG files import this package;
+it in turn makes ``include/`` importable when the project is not pip-installed
+(e.g. a plain Airflow install pointed at dags/ and plugins/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+
+INCLUDE = Path(__file__).resolve().parents[2] / "include"
+if INCLUDE.is_dir() and str(INCLUDE) not in sys.path:
+    sys.path.insert(0, str(INCLUDE))
+
+log = logging.getLogger("xinfang.dags")
+
+TIMEZONE = "Asia/Shanghai"
+OWNER = "xinfang-ops"
+
+
+def notify_failure(context) -> None:
+    """Task failure callback: a clear log line, and an e-mail when SMTP and a recipient are set.
+
+    Set ``XINFANG_ALERT_EMAIL`` (comma-separated) and an ``smtp_default``
+    connection to receive alerts; otherwise the failure is only logged.
+    """
+    ti = context.get("task_instance") or context.get("ti")
+    what = f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}"
+    exc = context.get("exception")
+    log.error("xinfang task failed: %s (%s) run %s", what, exc, context.get("run_id"))
+    recipients = os.environ.get("XINFANG_ALERT_EMAIL", "").strip()
+    if not recipients:
+        return
+    try:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        SmtpNotifier(
+            to=recipients,
+            subject=f"[xinfang] {what} failed",
+            html_content=f"<p>{what} failed in run {context.get('run_id')}:</p><pre>{exc}</pre>",
+        ).notify(context)
+    except Exception:  # an alert that cannot be sent must not hide the original failure
+        log.exception("could not e-mail the failure alert for %s", what)
+
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=5),
+    "on_failure_callback": notify_failure,
+}
+
+
+def local_date(logical_date) -> dt.date:
+    """The Asia/Shanghai date of a run's logical date (cron runs: the run time)."""
+    from xinfang.timeutil import to_local_date
+
+    return to_local_date(logical_date)

@@ -1,0 +1,160 @@
+"""Readers for the channel file formats, each yielding (row number, {header: value}).
+
+Row numbers are 1-based data rows (the header is row 0); for JSON Lines the
+line number. Headers are returned folded (NFKC, spaces removed) so a header
+typed with full-width characters or stray spaces still matches the contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from xinfang.intake.base import FileError
+
+RawRow = dict[str, Any]
+
+
+def fold_header(value: Any) -> str:
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    return "".join(text.split()).strip("\ufeff")
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """Comma, or TAB for Excel's "Unicode text" export, or semicolon."""
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    try:
+        header_row = next(reader)
+    except StopIteration:
+        raise FileError("the file is empty: no header row") from None
+    except csv.Error as exc:
+        raise FileError(f"the header row cannot be read as CSV: {exc}") from exc
+    header = [fold_header(h) for h in header_row]
+
+    def rows() -> Iterator[tuple[int, RawRow]]:
+        row_no = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileError(f"data row {row_no + 1} cannot be read as CSV: {exc}") from exc
+            row_no += 1
+            yield row_no, _zip(header, values)
+
+    return header, rows()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e6:
+        # Long digit strings typed into a number cell (IDs, phones) come back as floats.
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1_000_000:
+        return str(value)
+    return value
+
+
+def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileError(
+            f"the XLSX workbook cannot be opened ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not workbook.worksheets:
+        raise FileError("the XLSX workbook has no sheet")
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    try:
+        header_row = next(values)
+    except StopIteration:
+        workbook.close()
+        raise FileError("the first sheet is empty: no header row") from None
+    header = [fold_header(h) for h in header_row]
+
+    def rows() -> Iterator[tuple[int, RawRow]]:
+        try:
+            for row_no, row in enumerate(values, start=1):
+                yield row_no, _zip(header, [_cell(v) for v in row])
+        finally:
+            workbook.close()
+
+    return header, rows()
+
+
+def read_jsonl(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
+    def rows() -> Iterator[tuple[int, RawRow]]:
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                yield line_no, {}
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield (
+                    line_no,
+                    {"__error__": f"line {line_no} is not JSON: {exc.msg}", "__line__": line},
+                )
+                continue
+            if not isinstance(obj, dict):
+                yield (
+                    line_no,
+                    {"__error__": f"line {line_no} is not a JSON object", "__line__": line},
+                )
+                continue
+            yield line_no, {fold_header(k): v for k, v in obj.items()}
+
+    header: set[str] = set()
+    # JSON Lines has no header: the keys of the first object stand in for it.
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                header = {fold_header(k) for k in obj}
+                break
+    return sorted(header), rows()
+
+
+def _zip(header: list[str], values: list[Any] | tuple[Any, ...]) -> RawRow:
+    row: RawRow = {}
+    for i, value in enumerate(values):
+        key = header[i] if i < len(header) and header[i] else f"column_{i + 1}"
+        if isinstance(value, str):
+            value = value.strip()
+        row[key] = value
+    return row
+
+
+def is_blank(row: RawRow) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row.values())
+
+
+def to_json(row: RawRow) -> str:
+    """The record as received, for the ``raw`` column."""
+
+    def default(value: Any) -> str:
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            return value.isoformat()
+        return str(value)
+
+    return json.dumps(row, ensure_ascii=False, default=default)

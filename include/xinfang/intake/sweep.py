@@ -1,0 +1,65 @@
+"""Sweep the drop folders: every waiting file of the given channels, one file at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from xinfang import db, settings
+from xinfang.intake import landing
+from xinfang.intake.channels import ALL_CHANNELS, PETITION_CHANNELS
+from xinfang.intake.loader import FileResult, load_file
+from xinfang.timeutil import today_local
+
+log = logging.getLogger(__name__)
+
+
+def sweep_channel(
+    channel: str,
+    engine: Engine | None = None,
+    landing_root: Path | None = None,
+    day: dt.date | None = None,
+) -> list[FileResult]:
+    """Load every file waiting in ``<landing>/<channel>/incoming``; returns one result per file."""
+    engine = engine or db.get_engine()
+    landing_root = landing_root or settings.landing_dir()
+    day = day or today_local()
+    landing.ensure_folders(landing_root, (channel,))
+    files = landing.incoming_files(landing_root, channel)
+    log.info("%s: %d file(s) waiting in %s", channel, len(files), landing_root / channel)
+    results = []
+    for n, path in enumerate(files, start=1):
+        log.info("%s: file %d/%d %s", channel, n, len(files), path.name)
+        results.append(load_file(engine, channel, path, landing_root, day))
+    return results
+
+
+def summarize(results: list[FileResult]) -> dict:
+    outcomes = Counter(r.outcome for r in results)
+    return {
+        "files": len(results),
+        "loaded": outcomes["loaded"],
+        "duplicates": outcomes["duplicate"],
+        "quarantined": outcomes["quarantined"],
+        "items": sum(r.items for r in results),
+        "rejects": sum(r.rejects for r in results),
+    }
+
+
+def run_sweep(
+    engine: Engine | None = None,
+    landing_root: Path | None = None,
+    day: dt.date | None = None,
+    channels: tuple[str, ...] = PETITION_CHANNELS,
+) -> dict:
+    """Load the petition channels (no dedup, no progress): what one intake task does."""
+    results: list[FileResult] = []
+    for channel in channels:
+        if channel not in ALL_CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        results.extend(sweep_channel(channel, engine, landing_root, day))
+    return summarize(results)

@@ -1,0 +1,64 @@
+"""The steps the DAGs run, composed from the concern modules (one call per DAG task).
+
+Kept here rather than in dags/ so the replay, the tests and the DAGs run the
+same sequence, and DAG files stay thin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy.engine import Engine
+
+from xinfang import db
+
+log = logging.getLogger(__name__)
+
+
+def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
+    """After intake: progress rows, risk screening, then the tier refresh as of ``as_of``."""
+    from xinfang import escalation, persons, progress, risk
+
+    engine = engine or db.get_engine()
+    with engine.begin() as conn:
+        progress.apply_progress(conn)
+    summary = {"risk": risk.screen(engine, as_of=as_of)}
+    summary["escalation"] = escalation.sweep(engine, as_of=as_of)
+    persons.refresh(engine)
+    return summary
+
+
+def daily_sweep(as_of: dt.date, engine: Engine | None = None) -> dict:
+    """The escalation sweep of one day over the whole ledger."""
+    from xinfang import escalation, persons, progress, risk
+
+    engine = engine or db.get_engine()
+    with engine.begin() as conn:
+        progress.apply_progress(conn)
+    summary = {"risk": risk.screen(engine, as_of=as_of)}
+    summary["escalation"] = escalation.sweep(engine, as_of=as_of)
+    persons.refresh(engine)
+    log.info("sweep as of %s: %s", as_of, summary)
+    return summary
+
+
+def daily_reports(day: dt.date, engine: Engine | None = None) -> list[str]:
+    from xinfang.reports.ledger_export import write_daily as ledger_export
+    from xinfang.risk.report import write_daily as risk_report
+
+    engine = engine or db.get_engine()
+    paths = [*ledger_export(engine, day), risk_report(engine, day)]
+    return [str(p) for p in paths]
+
+
+def report_month(run_date: dt.date, param: str | None = None) -> dt.date:
+    """First day of the month to report: ``param`` (YYYY-MM) or the month before ``run_date``."""
+    if param:
+        try:
+            year, month = (int(x) for x in param.strip().split("-"))
+            return dt.date(year, month, 1)
+        except ValueError as exc:
+            raise ValueError(f"month must be YYYY-MM, got {param!r}") from exc
+    first = run_date.replace(day=1)
+    return (first - dt.timedelta(days=1)).replace(day=1)
