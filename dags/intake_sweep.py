@@ -27,8 +27,14 @@ Settings: `AIRFLOW_CONN_XINFANG_LEDGER`, `XINFANG_LANDING_DIR`, `XINFANG_CONFIG`
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pendulum
 from airflow.sdk import dag, get_current_context, task
+
+# The DAG file's own folder holds the shared xinfang_dags package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
 
 PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]

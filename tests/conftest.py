@@ -15,6 +15,22 @@ import sqlalchemy as sa
 
 from xinfang import db
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    """Airflow reads its settings at import: give the whole run its own AIRFLOW_HOME."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="xinfang-airflow-home-"))
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+    os.environ.setdefault("XINFANG_SHARED_DIR", str(REPO.parent / "shared"))
+
+
 PG_SERVER = os.environ.get(
     "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
