@@ -21,17 +21,26 @@ _BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _text_score(data: bytes, name: str) -> int:
+    try:
+        text = codecs.getincrementaldecoder(name)().decode(data[:8192], final=False)
+    except UnicodeDecodeError:
+        return -1
+    if _CONTROL.search(text):
+        return -1
+    return text.count("\n") + 1
+
+
 def detect_encoding(data: bytes) -> str:
     """Name of the codec that reads ``data``; raises FileError when none does."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
-    sample = data[:4096]
-    if sample and sample.count(0) > len(sample) // 4:
-        # UTF-16 without BOM: ASCII-range characters leave a NUL in every pair.
-        even_nuls = sample[0::2].count(0)
-        odd_nuls = sample[1::2].count(0)
-        return "utf-16-be" if even_nuls > odd_nuls else "utf-16-le"
+    if 0 in data[:4096] and len(data) % 2 == 0:
+        # UTF-16 without BOM: pick the byte order that reads as text with line breaks.
+        best = max(("utf-16-le", "utf-16-be"), key=lambda name: _text_score(data, name))
+        if _text_score(data, best) > 0:
+            return best
     for name in ("utf-8", "gb18030"):
         try:
             text = data.decode(name)

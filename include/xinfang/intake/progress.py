@@ -1,0 +1,204 @@
+"""The ``progress`` channel (办理进展): the courts' updates to ledger cases.
+
+One row names a case by its 台账编号 and says, as of its 日期, what happened:
+a note, a status (办理中 open / 中止 paused / 已销号 closed), the disposition
+that closes it (CONTRACT §5), assignments (court, department, judge, leader),
+the key-case flag and a hearing date. The loader resolves the ledger number to
+the case; :func:`xinfang.progress.apply_progress` and the escalation sweep use
+the rows in 日期 order, whenever they were loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from xinfang.config import get_config
+from xinfang.intake.base import ChannelSpec, Row, RowError
+
+STATUSES: dict[str, str] = {
+    "办理中": "open",
+    "在办": "open",
+    "恢复办理": "open",
+    "open": "open",
+    "中止": "paused",
+    "暂停": "paused",
+    "paused": "paused",
+    "已销号": "closed",
+    "销号": "closed",
+    "已办结": "closed",
+    "closed": "closed",
+}
+
+DISPOSITIONS: dict[str, str] = {
+    "review": "依法评查",
+    "procedure": "依法导入程序",
+    "resolved": "依法化解",
+    "aid": "依法救助",
+    "terminated": "依法终结",
+}
+
+
+def _disposition_aliases() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, name in DISPOSITIONS.items():
+        out[code] = code
+        out[name] = code
+        out[name.removeprefix("依法")] = code
+    return out
+
+
+DISPOSITION_ALIASES = _disposition_aliases()
+
+YES = {"是", "y", "yes", "true", "1", "重点", "√"}
+NO = {"否", "n", "no", "false", "0", "非重点", "×"}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from a blank Excel cell
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def parse_status(value: Any) -> str | None:
+    """状态 -> open/paused/closed; blank -> None (the row changes no status)."""
+    text = _text(value)
+    if text is None:
+        return None
+    status = STATUSES.get(text) or STATUSES.get(text.lower())
+    if status is None:
+        raise RowError(f"状态 {text!r} is not one of 办理中, 中止, 已销号")
+    return status
+
+
+def parse_disposition(value: Any) -> str | None:
+    """处置类别 as code, Chinese name, or name without 依法 -> the code."""
+    text = _text(value)
+    if text is None:
+        return None
+    code = DISPOSITION_ALIASES.get(text) or DISPOSITION_ALIASES.get(text.lower())
+    if code is None:
+        raise RowError(
+            f"处置类别 {text!r} is not one of 依法评查, 依法导入程序, 依法化解, 依法救助, 依法终结 "
+            "(or review, procedure, resolved, aid, terminated)"
+        )
+    return code
+
+
+def parse_flag(value: Any, label: str) -> bool | None:
+    text = _text(value)
+    if text is None:
+        return None
+    low = text.lower()
+    if low in YES:
+        return True
+    if low in NO:
+        return False
+    raise RowError(f"{label} {text!r} must be 是 or 否")
+
+
+_DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+
+
+def _fallback_date(value: Any) -> dt.date:
+    text = _text(value) or ""
+    m = _DATE_RE.match(text)
+    if not m:
+        raise ValueError("not a date")
+    return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def parse_day(value: Any, label: str) -> dt.date | None:
+    """A date as people type it (or an Excel date cell); blank -> None."""
+    if value is None or _text(value) is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        from xinfang.normalize.dates import parse_date
+    except ImportError:  # pragma: no cover - only before normalize.dates landed
+        parse_date = _fallback_date
+    try:
+        parsed = parse_date(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise RowError(f"{label} {_text(value)!r} is not a valid date") from exc
+    if parsed is None:
+        raise RowError(f"{label} {_text(value)!r} is not a valid date")
+    if isinstance(parsed, dt.datetime):
+        parsed = parsed.date()
+    return parsed
+
+
+def parse_court(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    court = get_config().court_by_name(text)
+    if court is None:
+        raise RowError(f"责任法院 {text!r} is not a court of the configuration")
+    return court.code
+
+
+def _name(value: Any, limit: int = 64) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    return " ".join(text.split())[:limit]
+
+
+def parse_row(row: Row) -> dict[str, Any]:
+    """One progress row -> ``case_progress`` values plus ``ledger_no``; RowError if unusable."""
+    ledger_no = _text(row.get("ledger_no"))
+    if ledger_no is None:
+        raise RowError("台账编号 is empty")
+    day = parse_day(row.get("progress_date"), "日期")
+    if day is None:
+        raise RowError("日期 is empty")
+    status = parse_status(row.get("status"))
+    disposition = parse_disposition(row.get("disposition"))
+    if status == "closed" and disposition is None:
+        raise RowError(
+            "状态 已销号 needs a 处置类别 (依法评查, 依法导入程序, 依法化解, 依法救助 or 依法终结)"
+        )
+    return {
+        "ledger_no": ledger_no,
+        "progress_date": day,
+        "note": _text(row.get("note")),
+        "status": status,
+        "disposition": disposition,
+        "court_code": parse_court(row.get("court")),
+        "department": _name(row.get("department")),
+        "judge": _name(row.get("judge")),
+        "leader": _name(row.get("leader")),
+        "is_key": parse_flag(row.get("is_key"), "重点案件"),
+        "hearing_date": parse_day(row.get("hearing_date"), "听证日期"),
+    }
+
+
+SPEC = ChannelSpec(
+    name="progress",
+    formats=("csv", "xlsx"),
+    columns={
+        "台账编号": "ledger_no",
+        "日期": "progress_date",
+        "办理进展": "note",
+        "状态": "status",
+        "处置类别": "disposition",
+        "责任法院": "court",
+        "承办部门": "department",
+        "承办法官": "judge",
+        "包案领导": "leader",
+        "重点案件": "is_key",
+        "听证日期": "hearing_date",
+    },
+    required=("ledger_no", "progress_date", "status"),
+    parse_row=parse_row,
+    target="progress",
+)
