@@ -19,12 +19,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import pendulum
 from airflow.plugins_manager import AirflowPlugin
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from pendulum import DateTime
+
+# The project's package, when it is not pip-installed (a plain Airflow install).
+_INCLUDE = Path(__file__).resolve().parents[1] / "include"
+if _INCLUDE.is_dir() and str(_INCLUDE) not in sys.path:
+    sys.path.append(str(_INCLUDE))
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +45,9 @@ class CalendarUnavailable(RuntimeError):
 
 
 def _is_workday(day: dt.date) -> bool:
-    """Ask the project's working calendar; chinese-calendar if that module is absent."""
-    try:
-        from xinfang.calendar import CalendarError, get_calendar
-    except ImportError:
-        import chinese_calendar
+    """Ask the project's working calendar (``XINFANG_CONFIG`` overrides included)."""
+    from xinfang.calendar import CalendarError, get_calendar
 
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError as exc:
-            raise CalendarUnavailable(str(exc)) from exc
     try:
         return bool(get_calendar().is_workday(day))
     except CalendarError as exc:

@@ -108,6 +108,19 @@ def test_without_catchup_only_the_latest_missed_run_is_made(monkeypatch) -> None
     assert info is not None and info.run_after == local(2023, 9, 28, 9, 0)
 
 
+def test_configured_extra_holiday_and_workday_are_honoured(tmp_path, monkeypatch) -> None:
+    cfg = tmp_path / "xinfang.yaml"
+    cfg.write_text("calendar:\n  holidays: [2023-07-10]\n  workdays: [2023-07-15]\n")
+    monkeypatch.setenv("XINFANG_CONFIG", str(cfg))
+    tt = ChineseWorkdayTimetable(at=dt.time(9, 30))
+    # Friday 7 July -> (Monday 10 July declared off) -> Tuesday 11 July ... Saturday 15 July worked.
+    assert runs_after(tt, local(2023, 7, 7, 9, 30), 2) == [
+        dt.date(2023, 7, 11),
+        dt.date(2023, 7, 12),
+    ]
+    assert runs_after(tt, local(2023, 7, 14, 9, 30), 1) == [dt.date(2023, 7, 15)]
+
+
 def test_manual_run_interval_is_the_trigger_moment() -> None:
     tt = ChineseWorkdayTimetable(at=dt.time(9, 0))
     moment = local(2023, 6, 24, 15, 0)
