@@ -77,6 +77,9 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     sync_courts(engine)
+    from xinfang.reports.views import create_views
+
+    create_views(engine)  # analysts' views (sql/views), recreated on every upgrade
     log.info("ledger schema at %s on %s", revision, engine.url.render_as_string())
 
 

@@ -1,0 +1,113 @@
+"""Analyst views: created by db.upgrade on both databases, masked, and the read-only role."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from conftest import BOTH
+from test_stats_scenario import JULY, build
+
+from xinfang import db, stats
+from xinfang.reports import views
+
+EXPECTED_VIEWS = {
+    "v_case_list",
+    "v_open_cases_by_tier",
+    "v_overdue_cases",
+    "v_escalation_history",
+    "v_disposition_monthly",
+    "v_monthly_figures",
+}
+
+
+@BOTH
+def test_upgrade_creates_every_view_and_they_answer(engine):
+    assert set(views.view_names()) == EXPECTED_VIEWS
+    assert set(sa.inspect(engine).get_view_names()) >= EXPECTED_VIEWS
+    ids = build(engine)
+    stats.compute_month(engine, JULY)
+    db.upgrade(engine)  # recreating the views keeps working and keeps the data
+    with engine.connect() as conn:
+        q = conn.execute
+        cases = {r.ledger_no: r for r in q(sa.text("SELECT * FROM v_case_list")).all()}
+        assert len(cases) == len(ids)
+        a = cases["XF-A"]
+        assert a.petitioner_name == "张伟"
+        assert a.case_number == "(2023)冀1003民初1234号"
+        assert a.id_number_masked == "110101********4514"
+        assert a.phone_masked == "138****5678"
+        assert a.court_name == "广阳区人民法院"
+        assert a.status_name == "已销号" and a.disposition_name == "依法化解"
+        assert a.latest_progress == "已化解，销号"
+        assert cases["XF-B"].phone_masked == "031****5678"  # a landline
+        assert cases["XF-B"].id_number_masked is None
+        assert cases["XF-D"].latest_progress == "中止：等待鉴定"
+        # nothing unmasked leaks through any view
+        for name in EXPECTED_VIEWS:
+            text = repr(q(sa.text(f"SELECT * FROM {name}")).all())
+            assert "110101199003074514" not in text and "13812345678" not in text
+
+        grid = q(sa.text("SELECT * FROM v_open_cases_by_tier")).all()
+        assert len(grid) == 55
+        by = {(r.court_code, r.tier): r for r in grid}
+        # open now: B (冀1003 t4), D (冀1022 t2, paused), G (冀10 t1), H (冀10 t5), I (冀10 t1)
+        assert by[("冀1003", 4)].open_cases == 1 and by[("冀1003", 4)].key_cases == 1
+        assert by[("冀1022", 2)].paused_cases == 1
+        assert by[("冀10", 1)].open_cases == 2
+        assert by[("冀10", 5)].overdue_cases == 1
+        assert sum(r.open_cases for r in grid) == 5
+
+        overdue = {r.ledger_no for r in q(sa.text("SELECT * FROM v_overdue_cases")).all()}
+        assert overdue == {"XF-B", "XF-H"}
+
+        hist = q(sa.text("SELECT * FROM v_escalation_history ORDER BY escalated_on")).all()
+        assert [(r.ledger_no, r.to_tier) for r in hist][:2] == [("XF-E", 2), ("XF-B", 4)]
+        assert len(hist) == 5
+
+        disp = q(
+            sa.text(
+                "SELECT case_count FROM v_disposition_monthly"
+                " WHERE court_name = '广阳区人民法院' AND disposition_name = '依法化解'"
+            )
+        ).scalar_one()
+        assert disp == 2
+        figures = q(sa.text("SELECT * FROM v_monthly_figures WHERE court_code = '冀1003'")).one()
+        assert figures.cases_closed == 3 and figures.court_name == "广阳区人民法院"
+
+
+def test_apply_role_is_a_noop_on_sqlite(engine):
+    assert views.apply_analyst_role(engine) is False
+
+
+@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+def test_analyst_role_reads_views_only(engine):
+    build(engine)
+    assert views.apply_analyst_role(engine) is True
+    views.create_views(engine)  # recreated views keep their grants
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET ROLE xinfang_analyst"))
+        for name in EXPECTED_VIEWS:
+            conn.execute(sa.text(f"SELECT * FROM {name}")).all()
+        masked = conn.execute(
+            sa.text("SELECT id_number_masked FROM v_case_list WHERE ledger_no = 'XF-A'")
+        ).scalar_one()
+        assert masked == "110101********4514"
+        conn.rollback()
+    for table in ("intake_item", "ledger_case", "case_progress", "intake_reject", "court"):
+        with engine.connect() as conn:
+            conn.execute(sa.text("SET ROLE xinfang_analyst"))
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                conn.execute(sa.text(f"SELECT * FROM {table} LIMIT 1"))
+            conn.rollback()
+    # privileges, as the catalogue sees them: SELECT on views, nothing else anywhere
+    with engine.connect() as conn:
+        tables = conn.execute(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).scalars()
+        for table in [*tables, *EXPECTED_VIEWS]:
+            for priv in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
+                allowed = conn.execute(
+                    sa.text("SELECT has_table_privilege('xinfang_analyst', :t, :p)"),
+                    {"t": table, "p": priv},
+                ).scalar_one()
+                assert allowed == (priv == "SELECT" and table in EXPECTED_VIEWS), (table, priv)
