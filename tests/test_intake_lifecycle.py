@@ -134,19 +134,19 @@ def test_crash_mid_file_leaves_nothing_and_rerun_loads_once(engine, dirs, monkey
     drop(landing, "letter", "big.csv", letter_csv(25))
     monkeypatch.setattr(loader, "CHUNK", 10)
     calls = {"n": 0}
-    real_execute = sa.engine.Connection.execute
+    real_insert = loader.insert_rows
 
-    def failing_execute(self, statement, *args, **kwargs):
-        if getattr(statement, "table", None) is not None and statement.table.name == "intake_item":
+    def failing_insert(conn, table, rows):
+        if table.name == "intake_item":
             calls["n"] += 1
             if calls["n"] == 2:
                 raise RuntimeError("worker killed")
-        return real_execute(self, statement, *args, **kwargs)
+        return real_insert(conn, table, rows)
 
-    monkeypatch.setattr(sa.engine.Connection, "execute", failing_execute)
+    monkeypatch.setattr(loader, "insert_rows", failing_insert)
     with pytest.raises(RuntimeError):
         sweep_channel("letter", engine, day=DAY)
-    monkeypatch.setattr(sa.engine.Connection, "execute", real_execute)
+    monkeypatch.setattr(loader, "insert_rows", real_insert)
     assert count(engine, "intake_item") == 0
     assert count(engine, "intake_file") == 0
     assert (landing / "letter/incoming/big.csv").exists()

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from xinfang.bulk import insert_rows
 from xinfang.intake import landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
 from xinfang.intake.channels import spec as channel_spec
@@ -183,17 +184,17 @@ def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str
                     continue
                 row = {k: val for k, val in v.items() if k in case_progress.c and k != "raw"}
                 kept.append({**row, "case_id": case_id, "loaded_at": loaded_at})
-            if kept:
-                conn.execute(case_progress.insert(), kept)
+            insert_rows(conn, case_progress, kept)
             result.items += len(kept)
         elif good:
             for v in good:
                 v["loaded_at"] = loaded_at
-            conn.execute(intake_item.insert(), good)
+            insert_rows(conn, intake_item, good)
             result.items += len(good)
         if bad:
-            conn.execute(
-                intake_reject.insert(),
+            insert_rows(
+                conn,
+                intake_reject,
                 [{**b, **base, "channel": spec.name, "rejected_at": loaded_at} for b in bad],
             )
             result.rejects += len(bad)
