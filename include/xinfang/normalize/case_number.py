@@ -1,0 +1,115 @@
+"""Case numbers (案号) in the form of the 2016 rules: ``(2023)冀1003民初1234号``.
+
+Year, court code (province abbreviation + court digits), type code (案件类型代字)
+and sequence; written in one canonical form with ASCII parentheses so the same
+case matches however it was typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Province-level abbreviations used as the first character of court codes, and 兵 for
+# the Xinjiang Production and Construction Corps courts. 最高法 is the Supreme People's Court.
+PROVINCES = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新兵"
+# Traditional forms of the abbreviations and of characters common in type codes, so a
+# traditional-text letter still yields its case numbers without a full OpenCC pass.
+_TRADITIONAL = str.maketrans(
+    "滬遼蘇閩贛魯豫粵貴雲陝寧瓊晉執異終審複復監財認訴賠請託聯號際",
+    "沪辽苏闽赣鲁豫粤贵云陕宁琼晋执异终审复复监财认诉赔请托联号际",
+)
+_BRACKETS = str.maketrans(
+    {
+        "〔": "(",
+        "〕": ")",
+        "[": "(",
+        "]": ")",
+        "【": "(",
+        "】": ")",
+        "﹝": "(",
+        "﹞": ")",
+        "〖": "(",
+        "〗": ")",
+        "（": "(",
+        "）": ")",
+        "［": "(",
+        "］": ")",
+    }
+)
+_SPACES = re.compile(r"\s+")
+_CJK = "\u4e00-\u9fff"
+_BODY = (
+    r"(?P<open>\()?(?P<year>(?:19[89]|20\d)\d)\)?"
+    rf"(?P<court>最高法|[{PROVINCES}]\d{{0,6}})"
+    rf"(?P<type>[{_CJK}]{{1,6}}?)"
+    r"(?P<seq>\d{1,7})"
+)
+_FULL = re.compile(_BODY + r"号?")
+_SEARCH = re.compile(r"(?<!\d)" + _BODY + r"(?!\d)(?P<hao>号)?")
+_FORBIDDEN_IN_TYPE = frozenset("号第字年月日")
+
+
+@dataclass(frozen=True)
+class CaseNumber:
+    """A parsed case number; ``canonical`` is derived from the other fields."""
+
+    year: int
+    court_code: str
+    type_code: str
+    seq: int
+    canonical: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        canonical = f"({self.year}){self.court_code}{self.type_code}{self.seq}号"
+        object.__setattr__(self, "canonical", canonical)
+
+    def __str__(self) -> str:
+        return self.canonical
+
+
+def _clean(value: str) -> str:
+    """Fold width, unify brackets, map traditional characters, drop all whitespace."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value).translate(_BRACKETS).translate(_TRADITIONAL)
+    return _SPACES.sub("", value)
+
+
+def _build(m: re.Match[str]) -> CaseNumber | None:
+    type_code = m.group("type")
+    seq = int(m.group("seq"))
+    if seq < 1 or _FORBIDDEN_IN_TYPE.intersection(type_code):
+        return None
+    return CaseNumber(int(m.group("year")), m.group("court"), type_code, seq)
+
+
+def parse_case_number(value: object) -> CaseNumber | None:
+    """Parse one case number; None when the value is empty or not a case number.
+
+    Accepts ASCII or full-width parentheses, 〔〕, [], 【】 or none around the year,
+    spaces anywhere, a missing 号 and leading zeros in the sequence.
+    """
+    if value is None:
+        return None
+    text = _clean(str(value))
+    if not text:
+        return None
+    m = _FULL.fullmatch(text)
+    return _build(m) if m else None
+
+
+def find_case_numbers(text: str | None) -> list[CaseNumber]:
+    """Every case number mentioned in free text, in order of first mention, no repeats."""
+    if not text:
+        return []
+    found: dict[str, CaseNumber] = {}
+    for m in _SEARCH.finditer(_clean(text)):
+        if not (m.group("court")[-1].isdigit() or (m.group("open") and m.group("hao"))):
+            # Without court digits (a high court, 最高法) only the full form is trusted in
+            # free text: "2023新冠3例" is not a case number.
+            continue
+        case = _build(m)
+        if case is not None:
+            found.setdefault(case.canonical, case)
+    return list(found.values())

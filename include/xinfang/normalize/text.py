@@ -1,0 +1,194 @@
+"""Free text to ``content_normalized``: full-width folded, pinyin annotations
+removed, traditional converted to simplified, whitespace collapsed.
+
+The normalized form is what deduplication and search compare, so it must be
+stable: ``normalize_text(normalize_text(s)) == normalize_text(s)``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+# CJK ideographs: 〇, Extension A, the unified block, compatibility ideographs, Extensions B-H.
+_CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Letters a pinyin annotation may use: ASCII, Latin-1/Extended-A/B (tone-marked vowels, ü),
+# ɑ/ɡ (pinyin fonts), combining tone marks, ḿ ế ề, tone digits, spaces and apostrophes.
+_PY_FIRST = "A-Za-z\u00c0-\u024f\u0251\u0261\u1e3f\u1ebf\u1ec1"
+_PY_REST = _PY_FIRST + "\u0300-\u036f1-5 '\u2019"
+_ANNOTATION = re.compile(rf"([{_CJK}])[(\uff08]\s*([{_PY_FIRST}][{_PY_REST}]{{0,39}}?)\s*[)\uff09]")
+_TOKEN_SPLIT = re.compile(r"[\s'\u2019]+")
+_WHITESPACE = re.compile(r"\s+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+_TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")  # grave, acute, macron, caron
+_LETTER_FIXES = str.maketrans({"\u0251": "a", "\u0261": "g", "v": "ü", "V": "Ü"})
+# Zero-width characters and C0/C1 controls other than whitespace: invisible, and PostgreSQL
+# refuses NUL in text columns.
+_INVISIBLE = dict.fromkeys(
+    [
+        *range(0x00, 0x09),
+        *range(0x0E, 0x1C),
+        0x7F,
+        *range(0x80, 0x85),
+        *range(0x86, 0xA0),
+        *(0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD),
+    ]
+)
+
+
+@lru_cache(maxsize=4)
+def _converter(config: str = "t2s") -> opencc.OpenCC:
+    """OpenCC loads its dictionaries on construction (milliseconds): build each once."""
+    return opencc.OpenCC(config)
+
+
+def fold_width(s: str) -> str:
+    """NFKC: full-width ASCII, ideographic space and compatibility forms to their plain form."""
+    if s.isascii():
+        return s
+    return unicodedata.normalize("NFKC", s)
+
+
+def to_simplified(s: str) -> str:
+    """Traditional to simplified Chinese with OpenCC ``t2s`` (phrase-aware).
+
+    Applied until it no longer changes the text (at most three rounds): a few OpenCC
+    mappings chain (薴 -> 苧 -> 苎), and the normalized form must be a fixed point.
+    """
+    if s.isascii():
+        return s
+    conv = _converter()
+    out = conv.convert(s)
+    for _ in range(2):
+        if out == s:
+            break
+        s, out = out, conv.convert(out)
+    return out
+
+
+def _untone(token: str) -> tuple[str, bool]:
+    """Lower-case toneless form of a pinyin token and whether it carried a tone."""
+    marked = token[-1:] in "12345" and token[-1:] != ""
+    if marked:
+        token = token[:-1]
+    decomposed = unicodedata.normalize("NFD", token.translate(_LETTER_FIXES))
+    stripped = "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
+    if len(stripped) != len(decomposed):
+        marked = True
+    return unicodedata.normalize("NFC", stripped).lower(), marked
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless syllable pypinyin knows (about 1,500): what counts as pinyin."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return frozenset(
+        _untone(reading)[0] for readings in pinyin_dict.values() for reading in readings.split(",")
+    )
+
+
+@lru_cache(maxsize=65536)
+def _readings(ch: str) -> frozenset[str]:
+    """Toneless readings of a character and of its simplified form.
+
+    Including the simplified form's readings keeps the check the same whether it runs
+    before or after conversion, which ``normalize_text``'s idempotence relies on.
+    """
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: set[str] = set()
+    for c in {ch, to_simplified(ch)}:
+        for reading in pinyin_dict.get(ord(c), "").split(","):
+            if reading:
+                out.add(_untone(reading)[0])
+    return frozenset(out)
+
+
+def _segments(base: str, chars: str) -> bool:
+    """Whether ``base`` is the concatenation of one reading of each of ``chars``."""
+    if not chars:
+        return not base
+    return any(
+        base.startswith(r) and _segments(base[len(r) :], chars[1:]) for r in _readings(chars[0])
+    )
+
+
+def _preceding_cjk(text: str, end: int, limit: int = 8) -> str:
+    """The run of CJK characters ending at index ``end`` (inclusive), at most ``limit`` long."""
+    start = end
+    while start > 0 and end - start + 1 < limit and _IS_CJK.match(text, start - 1):
+        start -= 1
+    return text[start : end + 1]
+
+
+def _is_annotation(content: str, text: str, prev_index: int) -> bool:
+    """Decide whether the parenthesised ``content`` after ``text[prev_index]`` is pinyin.
+
+    One syllable with a tone (mark or digit) is an annotation whatever the character
+    (annotators get readings wrong; nothing else puts a tone-marked syllable in
+    parentheses after a character). A toneless syllable (``的(de)``) or several
+    syllables must be readings of the preceding characters, so ``(app)``, ``(an English
+    word)`` or ``附件(a)`` stay.
+    """
+    tokens = [t for t in _TOKEN_SPLIT.split(unicodedata.normalize("NFC", content)) if t]
+    if not tokens:
+        return False
+    syllables = _syllables()
+    untoned = [_untone(t) for t in tokens]
+    if len(tokens) == 1:
+        base, marked = untoned[0]
+        if base in syllables:
+            if marked:
+                return True
+            return not tokens[0][1:].isupper() and base in _readings(text[prev_index])
+        run = _preceding_cjk(text, prev_index)
+        return any(_segments(base, run[-k:]) for k in range(2, len(run) + 1))
+    if not all(base in syllables for base, _ in untoned):
+        return False
+    run = _preceding_cjk(text, prev_index)
+    if len(run) < len(tokens):
+        return False
+    if all(marked for _, marked in untoned):
+        return True
+    chars = run[-len(tokens) :]
+    return all(base in _readings(c) for (base, _), c in zip(untoned, chars, strict=True))
+
+
+def _replace(m: re.Match[str]) -> str:
+    return m.group(1) if _is_annotation(m.group(2), m.string, m.start(1)) else m.group(0)
+
+
+def strip_pinyin(s: str) -> str:
+    """Remove pinyin inserted after characters: ``結(jié)合`` -> ``結合``.
+
+    Legitimate parentheses stay: ``(2023)``, ``(以下简称《方案》)``, ``(app)``.
+    Repeated until stable so ``字(zì)(zì)`` loses both annotations.
+    """
+    if "(" not in s and "\uff08" not in s:
+        return s
+    for _ in range(8):
+        out = _ANNOTATION.sub(_replace, s)
+        if out == s:
+            break
+        s = out
+    return s
+
+
+def normalize_text(s: str | None) -> str | None:
+    """``content_normalized``: NFKC, pinyin removed, simplified, whitespace collapsed.
+
+    Invisible characters (zero-width spaces, BOM, control characters) are dropped.
+    ``None`` stays ``None``; other non-strings (numbers from spreadsheet cells) are
+    turned into text first.
+    """
+    if s is None:
+        return None
+    if not isinstance(s, str):
+        s = str(s)
+    s = fold_width(s).translate(_INVISIBLE)
+    s = to_simplified(strip_pinyin(s))
+    return _WHITESPACE.sub(" ", s).strip()
