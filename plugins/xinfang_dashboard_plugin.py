@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment
 
@@ -33,7 +33,7 @@ if _INCLUDE.is_dir() and str(_INCLUDE) not in sys.path:
     sys.path.append(str(_INCLUDE))
 
 URL_PREFIX = "/xinfang"
-NAV_NAME = "集中办访 Dashboard"
+NAV_NAME = "信访看板"  # short: the nav rail shows about four characters
 
 ICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" '
@@ -122,6 +122,12 @@ PAGE = Environment(autoescape=True).from_string(
 """
 )
 
+ERROR_PAGE = Environment(autoescape=True).from_string(
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>信访看板</title></head>'
+    '<body style="font-family:system-ui,sans-serif;margin:16px"><h1>信访看板 unavailable</h1>'
+    '<p id="error">{{ message }}</p></body></html>'
+)
+
 HEADLINE_LABELS = [
     ("cases", "cases 案件"),
     ("open", "open 办理中"),
@@ -146,10 +152,25 @@ def _as_of(as_of: str | None) -> dt.date | None:
         ) from exc
 
 
+class LedgerUnavailable(Exception):
+    """The ledger database cannot be read (unreachable, or its schema not created yet)."""
+
+
 def _summary(as_of: str | None) -> dict[str, Any]:
+    import sqlalchemy as sa
+
     from xinfang import dashboard, db
 
-    return dashboard.summary(db.get_engine(), _as_of(as_of))
+    day = _as_of(as_of)
+    try:
+        return dashboard.summary(db.get_engine(), day)
+    except sa.exc.SQLAlchemyError as exc:
+        raise LedgerUnavailable(
+            "The ledger database cannot be read: it is unreachable "
+            "(check AIRFLOW_CONN_XINFANG_LEDGER) or its schema is not created yet "
+            "(run any xinfang DAG; its first task, migrate, creates it). "
+            f"Error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        ) from exc
 
 
 User = Annotated[Any, Depends(get_user)]
@@ -159,6 +180,14 @@ AsOf = Annotated[str | None, Query(description="YYYY-MM-DD; default today (Asia/
 def create_app() -> FastAPI:
     """The dashboard app (synchronous routes: FastAPI runs them in its thread pool)."""
     app = FastAPI(title="xinfang campaign dashboard", docs_url=None, redoc_url=None)
+
+    @app.exception_handler(LedgerUnavailable)
+    def ledger_unavailable(request: Request, exc: LedgerUnavailable) -> Response:
+        if request.url.path.endswith("/dashboard"):
+            return HTMLResponse(
+                ERROR_PAGE.render(message=str(exc)), status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+            )
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
     @app.get("/dashboard", response_class=HTMLResponse)
     def dashboard_page(user: User, as_of: AsOf = None) -> HTMLResponse:

@@ -264,6 +264,26 @@ def test_requires_login(engine) -> None:
         assert c.get("/dashboard").status_code == 401
 
 
+def test_ledger_without_schema_gives_an_actionable_503(tmp_path, monkeypatch) -> None:
+    from airflow.api_fastapi.core_api.security import get_user
+    from xinfang_dashboard_plugin import create_app
+
+    from xinfang import db
+
+    monkeypatch.setenv("AIRFLOW_CONN_XINFANG_LEDGER", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    db._engine_for.cache_clear()
+    app = create_app()
+    app.dependency_overrides[get_user] = lambda: "tester"
+    try:
+        with TestClient(app) as c:
+            r = c.get("/api/summary")
+            assert r.status_code == 503 and "migrate" in r.json()["detail"]
+            page = c.get("/dashboard")
+            assert page.status_code == 503 and "AIRFLOW_CONN_XINFANG_LEDGER" in page.text
+    finally:
+        db._engine_for.cache_clear()
+
+
 def test_plugin_registers_app_and_nav_entry() -> None:
     from xinfang_dashboard_plugin import XinfangDashboardPlugin
 
