@@ -95,3 +95,24 @@ def sync_courts(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(court.delete())
         conn.execute(court.insert(), rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m xinfang.db upgrade``: create or upgrade the ledger schema by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m xinfang.db")
+    parser.add_argument("command", choices=["upgrade", "current"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    engine = get_engine()
+    if args.command == "upgrade":
+        upgrade(engine)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    print(f"ledger {engine.url.render_as_string()} at schema revision {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
