@@ -54,7 +54,7 @@ class Tier:
     limit_days: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Config:
     raw: dict[str, Any]
     courts: dict[str, Court]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
-from xinfang.config import get_config
+from xinfang.config import Config, get_config
 from xinfang.intake.base import Row, RowError
 from xinfang.normalize.case_number import find_case_numbers, parse_case_number
 from xinfang.normalize.dates import DateParseError, parse_date, parse_datetime
@@ -65,6 +66,14 @@ def group_count(value: Any) -> int | None:
     return int(match.group()) if match else None
 
 
+@lru_cache(maxsize=4096)
+def _court_code(config: Config, case_court: str | None, court_name: str | None) -> str | None:
+    if case_court is not None and case_court in config.courts:
+        return case_court
+    named = config.court_by_name(court_name or "")
+    return named.code if named else None
+
+
 def build_item(
     *,
     channel: str,
@@ -98,11 +107,7 @@ def build_item(
     if case is None and normalized:
         found = find_case_numbers(normalized)
         case = found[0] if found else None
-    named_court = config.court_by_name(text(court_name) or "")
-    if case is not None and case.court_code in config.courts:
-        court_code = case.court_code
-    else:
-        court_code = named_court.code if named_court else None
+    court_code = _court_code(config, case.court_code if case else None, text(court_name))
     return {
         "channel": channel,
         "external_id": text(external_id),
