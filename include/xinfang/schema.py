@@ -305,3 +305,33 @@ ledger_counter = Table(
     Column("value", BigInteger, nullable=False),
     comment="Monotonic counters (ledger_no), so numbers are never reused.",
 )
+
+risk_screened = Table(
+    "risk_screened",
+    metadata,
+    Column("item_id", BigInteger, primary_key=True),
+    Column("screened_at", DateTime, nullable=False),
+    Column("threat", Boolean, nullable=False, comment="the threat rule matched the item's text"),
+    comment="Items whose text the threat rule has read, so a rerun reads only new ones.",
+)
+
+key_person = Table(
+    "key_person",
+    metadata,
+    Column("person_key", String(64), primary_key=True, comment="ledger_case.person_key"),
+    Column("name", String(64)),
+    Column("id_number", String(18)),
+    Column("phone", String(20)),
+    Column("case_count", Integer, nullable=False, default=0),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("channel_count", Integer, nullable=False, default=0),
+    Column("open_case_count", Integer, nullable=False, default=0),
+    Column("risk_flag_count", Integer, nullable=False, default=0),
+    Column("threat_count", Integer, nullable=False, default=0),
+    Column("is_key_person", Boolean, nullable=False, default=False, comment="重点人员"),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_key_person_is_key", "is_key_person"),
+    comment="One row per petitioner across all their cases (重点人员 when is_key_person).",
+)
+
+Index("ix_risk_flag_detected_on", risk_flag.c.detected_on)

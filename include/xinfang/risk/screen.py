@@ -1,0 +1,345 @@
+"""Risk screening over the ledger: write ``risk_flag`` rows, make threat/group cases key.
+
+One transaction per run. The batch is every item that has a case, was received on or
+before ``as_of`` (and on or after ``since``) and has not been screened yet
+(``risk_screened``). Per-item rules (threat, group, referral) look at the batch; per-case
+rules (repeat, multi_channel) look at every item up to ``as_of`` of the batch's cases.
+Flags carry the date of the fact that triggered them, never the run date, and the
+unique key (case_id, kind, item_id) plus NOT EXISTS guards make a rerun add nothing:
+running daily or once over the same facts gives the same flags.
+
+What the escalation sweep can rely on: a ``threat`` or ``group`` flag sets
+``ledger_case.is_key`` and ``key_since`` (the earliest such item's received date, kept if
+the case was key earlier) and writes a ``notification`` of kind ``risk`` (tier =
+``key_case_tier``) to the case's leader, else the key tier's role, dated that day. The tier
+itself is the sweep's to set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from xinfang import db
+from xinfang.config import get_config
+from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
+from xinfang.schema import risk_flag, risk_screened
+
+log = logging.getLogger(__name__)
+
+KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
+KEY_KINDS = ("threat", "group")
+BATCH = "tmp_risk_batch"
+BATCH_CASES = "tmp_risk_cases"
+FETCH = 20_000
+
+
+def _day(conn: Connection, col: str) -> str:
+    """SQL for the calendar date of a timestamp column."""
+    return f"CAST({col} AS DATE)" if db.is_postgres(conn) else f"date({col})"
+
+
+def _bool(conn: Connection, value: bool) -> str:
+    if db.is_postgres(conn):
+        return "TRUE" if value else "FALSE"
+    return "1" if value else "0"
+
+
+def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None) -> int:
+    """The unscreened items of the run in a temporary table, and their cases."""
+    for name in (BATCH, BATCH_CASES):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    since_sql = "AND i.received_at >= :since" if since is not None else ""
+    conn.execute(
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {BATCH} AS
+            SELECT i.item_id, i.case_id
+            FROM intake_item i
+            WHERE i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}
+              AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)
+            """
+        ).bindparams(
+            sa.bindparam("upper", upper, type_=sa.DateTime),
+            *([sa.bindparam("since", since, type_=sa.DateTime)] if since is not None else []),
+        )
+    )
+    conn.execute(
+        sa.text(f"CREATE TEMPORARY TABLE {BATCH_CASES} AS SELECT DISTINCT case_id FROM {BATCH}")
+    )
+    conn.execute(sa.text(f"CREATE INDEX ix_{BATCH}_item ON {BATCH} (item_id)"))
+    conn.execute(sa.text(f"CREATE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
+    if db.is_postgres(conn):
+        conn.execute(sa.text(f"ANALYZE {BATCH}"))
+        conn.execute(sa.text(f"ANALYZE {BATCH_CASES}"))
+    return conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
+
+
+def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -> int:
+    """INSERT the (case_id, person_key, detected_on, item_id, evidence) rows of ``select_sql``
+    as flags of ``kind`` unless already there."""
+    sql = f"""
+        INSERT INTO risk_flag (case_id, person_key, kind, detected_on, item_id, evidence)
+        SELECT q.case_id, q.person_key, '{kind}', q.detected_on, q.item_id, q.evidence
+        FROM ({select_sql}) q
+        WHERE NOT EXISTS (
+            SELECT 1 FROM risk_flag f
+            WHERE f.case_id = q.case_id AND f.kind = '{kind}' AND f.item_id = q.item_id)
+    """
+    return conn.execute(sa.text(sql).bindparams(**params)).rowcount or 0
+
+
+def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
+    """Read the batch's texts in Python; everything else stays in SQL."""
+    hits: list[dict[str, Any]] = []
+    query = sa.text(
+        f"""
+        SELECT i.item_id, i.case_id, i.received_at,
+               COALESCE(i.content_normalized, i.content) AS text, c.person_key
+        FROM {BATCH} b
+        JOIN intake_item i ON i.item_id = b.item_id
+        JOIN ledger_case c ON c.case_id = i.case_id
+        """
+    ).columns(received_at=sa.DateTime)
+    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": FETCH})
+    for item_id, case_id, received_at, text, person_key in result:
+        hit = detect_threat(text, lexicon)
+        if hit is not None:
+            hits.append(
+                {
+                    "case_id": case_id,
+                    "person_key": person_key,
+                    "kind": "threat",
+                    "detected_on": received_at.date(),
+                    "item_id": item_id,
+                    "evidence": hit.evidence(),
+                }
+            )
+    conn.execute(
+        sa.text(
+            f"""
+            INSERT INTO risk_screened (item_id, screened_at, threat)
+            SELECT item_id, :now, {_bool(conn, False)} FROM {BATCH}
+            """
+        ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
+    )
+    if not hits:
+        return 0
+    ids = [h["item_id"] for h in hits]
+    for start in range(0, len(ids), 5000):
+        conn.execute(
+            risk_screened.update()
+            .where(risk_screened.c.item_id.in_(ids[start : start + 5000]))
+            .values(threat=True)
+        )
+    existing = {
+        (r.case_id, r.item_id)
+        for start in range(0, len(ids), 5000)
+        for r in conn.execute(
+            sa.select(risk_flag.c.case_id, risk_flag.c.item_id).where(
+                risk_flag.c.kind == "threat",
+                risk_flag.c.item_id.in_(ids[start : start + 5000]),
+            )
+        )
+    }
+    new = [h for h in hits if (h["case_id"], h["item_id"]) not in existing]
+    if new:
+        conn.execute(risk_flag.insert(), new)
+    return len(new)
+
+
+def _group(conn: Connection, min_people: int) -> int:
+    return _insert_flags(
+        conn,
+        "group",
+        f"""
+        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
+               i.item_id, '集体访：来访人数 ' || i.group_size || ' 人' AS evidence
+        FROM {BATCH} b
+        JOIN intake_item i ON i.item_id = b.item_id
+        JOIN ledger_case c ON c.case_id = i.case_id
+        WHERE i.group_size >= :min_people
+        """,
+        min_people=min_people,
+    )
+
+
+def _referral(conn: Connection) -> int:
+    return _insert_flags(
+        conn,
+        "referral",
+        f"""
+        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
+               i.item_id,
+               '上级交办：' || COALESCE(i.referral_unit, '') || ' ' || COALESCE(i.external_id, '')
+                 AS evidence
+        FROM {BATCH} b
+        JOIN intake_item i ON i.item_id = b.item_id
+        JOIN ledger_case c ON c.case_id = i.case_id
+        WHERE i.channel = 'referral'
+        """,
+    )
+
+
+def _dayno(conn: Connection, col: str) -> str:
+    """SQL for a timestamp's date as a day number (RANGE windows need a number)."""
+    if db.is_postgres(conn):
+        return f"(CAST({col} AS DATE) - DATE '2000-01-01')"
+    return f"CAST(julianday(date({col})) AS INTEGER)"
+
+
+def _repeat(conn: Connection, upper: dt.datetime, min_items: int, window_days: int) -> int:
+    """Flag the item that brings a case to ``min_items`` items within ``window_days``
+    calendar days (its own day included); a new flag only after the count fell below.
+
+    Window functions only: the RANGE count includes the item's later same-day peers,
+    which the day's own row numbers take back out.
+    """
+    sql = f"""
+        WITH items AS (
+            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn
+            FROM intake_item i
+            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
+            WHERE i.received_at < :upper
+        ),
+        counted AS (
+            SELECT item_id, case_id, received_at,
+                   COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
+                                  RANGE BETWEEN {int(window_days) - 1} PRECEDING AND CURRENT ROW)
+                   - COUNT(*) OVER (PARTITION BY case_id, dn)
+                   + ROW_NUMBER() OVER (PARTITION BY case_id, dn ORDER BY received_at, item_id)
+                     AS n
+            FROM items
+        ),
+        marked AS (
+            SELECT item_id, case_id, received_at, n,
+                   LAG(n) OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS prev_n
+            FROM counted
+        )
+        SELECT m.case_id, c.person_key, {_day(conn, "m.received_at")} AS detected_on,
+               m.item_id, '{int(window_days)} 日内第 ' || m.n || ' 次信访' AS evidence
+        FROM marked m
+        JOIN ledger_case c ON c.case_id = m.case_id
+        WHERE m.n >= :min_items AND (m.prev_n IS NULL OR m.prev_n < :min_items)
+    """
+    return _insert_flags(conn, "repeat", sql, upper=upper, min_items=min_items)
+
+
+def _multi_channel(conn: Connection, upper: dt.datetime, min_channels: int) -> int:
+    """Flag the item through which a case's ``min_channels``-th channel first arrived."""
+    sql = f"""
+        WITH firsts AS (
+            SELECT i.item_id, i.case_id, i.channel, i.received_at,
+                   ROW_NUMBER() OVER (PARTITION BY i.case_id, i.channel
+                                      ORDER BY i.received_at, i.item_id) AS rn
+            FROM intake_item i
+            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
+            WHERE i.received_at < :upper
+        ),
+        ranked AS (
+            SELECT item_id, case_id, channel, received_at,
+                   ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS k
+            FROM firsts WHERE rn = 1
+        )
+        SELECT r.case_id, c.person_key, {_day(conn, "r.received_at")} AS detected_on, r.item_id,
+               '多渠道信访：第 ' || r.k || ' 个渠道 ' || r.channel AS evidence
+        FROM ranked r
+        JOIN ledger_case c ON c.case_id = r.case_id
+        WHERE r.k = :min_channels
+    """
+    return _insert_flags(conn, "multi_channel", sql, upper=upper, min_channels=min_channels)
+
+
+def _make_key(conn: Connection) -> int:
+    """Threat/group cases of the batch become key from the earliest such flag's date."""
+    first = """
+        (SELECT MIN(f.detected_on) FROM risk_flag f
+         WHERE f.case_id = ledger_case.case_id AND f.kind IN ('threat', 'group'))
+    """
+    sql = f"""
+        UPDATE ledger_case
+        SET is_key = {_bool(conn, True)},
+            key_since = {first}
+        WHERE case_id IN (SELECT case_id FROM {BATCH_CASES})
+          AND EXISTS (SELECT 1 FROM risk_flag f
+                      WHERE f.case_id = ledger_case.case_id AND f.kind IN ('threat', 'group'))
+          AND (is_key = {_bool(conn, False)} OR key_since IS NULL OR key_since > {first})
+    """
+    return conn.execute(sa.text(sql)).rowcount or 0
+
+
+def _notify(conn: Connection, key_tier: int, role: str) -> int:
+    """One ``risk`` notification per key case and day of threat/group flags."""
+    sql = f"""
+        INSERT INTO notification (case_id, kind, tier, recipient, created_on, message)
+        SELECT q.case_id, 'risk', :tier, COALESCE(NULLIF(c.leader, ''), :role), q.day,
+               '重点隐患：' || q.evidence
+        FROM (
+            SELECT f.case_id, f.detected_on AS day, MIN(f.evidence) AS evidence
+            FROM risk_flag f
+            JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
+            WHERE f.kind IN ('threat', 'group')
+            GROUP BY f.case_id, f.detected_on
+        ) q
+        JOIN ledger_case c ON c.case_id = q.case_id
+        WHERE NOT EXISTS (
+            SELECT 1 FROM notification n
+            WHERE n.case_id = q.case_id AND n.kind = 'risk' AND n.tier = :tier
+              AND n.created_on = q.day)
+    """
+    return conn.execute(sa.text(sql), {"tier": key_tier, "role": role}).rowcount or 0
+
+
+def _priority(conn: Connection, weights: dict[str, int]) -> int:
+    """priority = the sum of the weights of the distinct kinds flagged on the case."""
+    terms = " + ".join(
+        f"MAX(CASE WHEN f.kind = '{kind}' THEN {int(weights.get(kind, 0))} ELSE 0 END)"
+        for kind in KINDS
+    )
+    sql = f"""
+        UPDATE ledger_case
+        SET priority = (SELECT {terms} FROM risk_flag f WHERE f.case_id = ledger_case.case_id)
+        WHERE case_id IN (SELECT case_id FROM {BATCH_CASES})
+          AND EXISTS (SELECT 1 FROM risk_flag f WHERE f.case_id = ledger_case.case_id)
+    """
+    return conn.execute(sa.text(sql)).rowcount or 0
+
+
+def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict[str, int]:
+    """Screen the items received up to ``as_of`` not yet screened; returns counts per kind.
+
+    ``since`` narrows the batch to items received on or after it (a replay window).
+    """
+    config = get_config()
+    risk = config.raw["risk"]
+    lexicon = compile_lexicon(risk)
+    upper = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    since_dt = dt.datetime.combine(since, dt.time()) if since is not None else None
+    now = dt.datetime.now().replace(microsecond=0)
+    key_tier = config.key_case_tier
+    role = config.tiers[key_tier].role
+    out: dict[str, int] = {}
+    with engine.begin() as conn:
+        if db.is_postgres(conn):
+            # One screening at a time: the batch is "not yet screened".
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365424115)"))
+        out["items"] = _make_batch(conn, upper, since_dt)
+        if out["items"]:
+            out["threat"] = _threat(conn, lexicon, now)
+            out["group"] = _group(conn, int(risk["group_min_people"]))
+            out["referral"] = _referral(conn)
+            out["repeat"] = _repeat(
+                conn, upper, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
+            )
+            out["multi_channel"] = _multi_channel(conn, upper, int(risk["multi_channel_min"]))
+            out["made_key"] = _make_key(conn)
+            out["notified"] = _notify(conn, key_tier, role)
+            out["prioritized"] = _priority(conn, dict(risk.get("priority_weights") or {}))
+        for name in (BATCH, BATCH_CASES):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    log.info("risk screening as of %s: %s", as_of, out)
+    return out

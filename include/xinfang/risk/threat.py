@@ -1,0 +1,238 @@
+"""The threat rule (隐患: self-harm, violence, escalation to Beijing/the province, collective action).
+
+A pure function over normalized text (``intake_item.content_normalized``: simplified,
+NFKC-folded, pinyin removed). It works sentence by sentence: a term of the lexicon
+counts unless, in its clause, a negation cue stands in the window before it (不会去北京上访),
+a negation follows it (跳楼这种事我是不会干的), it is hearsay (听说有人跳楼), or it tells a
+past event (父亲喝药身亡). Everyday phrases that contain a term (跳楼价, 极端天气) are
+masked first. Every list is a regular expression from the ``risk:`` config, so a court
+can tune the rule without a release.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+SENTENCE_END = re.compile(r"[。！？!?；;\n…]+")
+CLAUSE_SEP = re.compile(r"[，,：:、\s]")
+MASK = "□"
+
+
+@dataclass(frozen=True)
+class ThreatHit:
+    """Why an item was flagged: the matched words, their sentence and the category."""
+
+    term: str
+    category: str
+    sentence: str
+    why: str
+
+    def evidence(self) -> str:
+        return f"{self.why}：「{self.term}」于「{self.sentence}」"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The compiled ``risk:`` rule set."""
+
+    terms: tuple[tuple[str, re.Pattern[str]], ...]
+    """(category, pattern) per lexicon entry, in config order."""
+    any_term: re.Pattern[str]
+    triggers: frozenset[str]
+    """Every term match contains one of these characters."""
+    by_char: Mapping[str, tuple[int, ...]]
+    """Trigger character -> indexes into ``terms`` of the entries it can start a look at."""
+    always: tuple[int, ...]
+    """Entries without a required character (looked at in every text)."""
+    neutral: re.Pattern[str] | None
+    event_after: re.Pattern[str]
+    negation: re.Pattern[str]
+    negation_cancel: re.Pattern[str]
+    breakers: re.Pattern[str]
+    reported: re.Pattern[str]
+    negation_after: re.Pattern[str]
+    window: int
+
+
+CATEGORY_NAMES = {
+    "self_harm": "自伤自杀倾向",
+    "violence": "暴力极端倾向",
+    "escalation": "越级进京赴省",
+    "collective": "聚集滋事倾向",
+}
+
+
+def compile_lexicon(risk: Mapping[str, Any]) -> Lexicon:
+    """Compile the ``risk:`` section of the config (raises re.error on a bad pattern)."""
+    from re import _parser
+
+    lex = risk["threat_lexicon"]
+    entries = [(category, p) for category, patterns in lex.items() for p in patterns or ()]
+    by_char: dict[str, list[int]] = {}
+    always: list[int] = []
+    for n, (_, p) in enumerate(entries):
+        chars = _required(_parser.parse(p))
+        if not chars:
+            always.append(n)
+        for c in chars or ():
+            by_char.setdefault(c, []).append(n)
+    neutral = risk.get("threat_neutral") or []
+    return Lexicon(
+        terms=tuple((category, re.compile(p)) for category, p in entries),
+        any_term=re.compile("|".join(f"(?:{p})" for _, p in entries)),
+        triggers=frozenset(by_char),
+        by_char={c: tuple(v) for c, v in by_char.items()},
+        always=tuple(always),
+        neutral=re.compile("|".join(f"(?:{p})" for p in neutral)) if neutral else None,
+        event_after=re.compile(risk["threat_event_after"]),
+        negation=re.compile(risk["threat_negation"]),
+        negation_cancel=re.compile(risk["threat_negation_cancel"]),
+        breakers=re.compile(risk["threat_negation_breakers"]),
+        reported=re.compile(risk["threat_reported"]),
+        negation_after=re.compile(risk["threat_negation_after"]),
+        window=int(risk.get("threat_window", 10)),
+    )
+
+
+# Characters common in petition text: a poor choice for the prefilter.
+_VERY_COMMON = set("的了我你他她们是在有不人一这就要去到上说也和会没法院访信案子对方给再把")
+_COMMON = set(
+    "直打告同后结中出进天报国家时来生事过作工以从能下年大自点想安老动放带服此为得还着行地里开"
+    "问题钱执判决门"
+)
+
+
+def _required(nodes) -> set[str] | None:
+    """A set of characters one of which every match of the parsed sequence contains."""
+    from re import _constants as C
+
+    best: set[str] | None = None
+    for op, arg in nodes:
+        cand: set[str] | None = None
+        if op is C.LITERAL:
+            cand = {chr(arg)}
+        elif op is C.IN and all(o is C.LITERAL for o, _ in arg):
+            cand = {chr(a) for _, a in arg}
+        elif op is C.SUBPATTERN:
+            cand = _required(arg[-1])
+        elif op is C.BRANCH:
+            sets = [_required(branch) for branch in arg[1]]
+            cand = set().union(*sets) if all(sets) else None
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and arg[0] >= 1:
+            cand = _required(arg[2])
+        if cand and (best is None or _cost(cand) < _cost(best)):
+            best = cand
+    return best
+
+
+def _cost(chars: set[str]) -> int:
+    return len(chars) + sum(
+        100 if c in _VERY_COMMON or c.isascii() else 10 if c in _COMMON else 0 for c in chars
+    )
+
+
+@lru_cache(maxsize=4)
+def _lexicon_for(config_id: int) -> Lexicon:
+    from xinfang.config import get_config
+
+    return compile_lexicon(get_config().raw["risk"])
+
+
+def default_lexicon() -> Lexicon:
+    """The lexicon of the configuration in force (compiled once per config object)."""
+    from xinfang.config import get_config
+
+    return _lexicon_for(id(get_config()))
+
+
+def _negated_before(pre: str, lex: Lexicon) -> str | None:
+    """The negation cue of ``pre`` (text before a term) that still governs the term."""
+    for cue in lex.negation.finditer(pre):
+        after = pre[cue.end() : cue.end() + 3]
+        if lex.negation_cancel.match(after):
+            continue
+        if lex.breakers.search(pre[cue.end() :]):
+            continue
+        return cue.group()
+    return None
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    left = 0
+    for m in CLAUSE_SEP.finditer(sentence, 0, start):
+        left = m.end()
+    m = CLAUSE_SEP.search(sentence, end)
+    return left, (m.start() if m else len(sentence))
+
+
+def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | None:
+    """None when the match stands as a threat, else why it does not."""
+    left, right = _clause_bounds(masked, m.start(), m.end())
+    pre = masked[max(left, m.start() - lex.window) : m.start()]
+    post = masked[m.end() : min(right, m.end() + lex.window)]
+    if lex.event_after.match(masked, m.end()):
+        return "past event"
+    cue = _negated_before(pre, lex)
+    if cue:
+        return f"negated by {cue}"
+    if lex.reported.search(masked[left : m.start()]):
+        return "reported speech"
+    if lex.negation_after.search(post):
+        return "negated after"
+    return None
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+
+
+def prepare(text: str) -> str:
+    """Light folding for text that did not go through intake normalization."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def detect_threat(text: str | None, lexicon: Lexicon | None = None) -> ThreatHit | None:
+    """The first threatening term in ``text`` that no negation, hearsay or event explains away."""
+    if not text:
+        return None
+    lex = lexicon or default_lexicon()
+    found = lex.triggers.intersection(text)
+    if not found and not lex.always:
+        return None
+    candidates = sorted({n for c in found for n in lex.by_char[c]}.union(lex.always))
+    terms = [lex.terms[n] for n in candidates]
+    if not any(pattern.search(text) for _, pattern in terms):
+        return None
+    for sentence in split_sentences(text):
+        masked = sentence
+        if lex.neutral is not None:
+            masked = lex.neutral.sub(lambda n: MASK * len(n.group()), sentence)
+        for category, pattern in terms:
+            for m in pattern.finditer(masked):
+                if _judge(sentence, masked, m, lex) is None:
+                    return ThreatHit(
+                        term=sentence[m.start() : m.end()],
+                        category=category,
+                        sentence=sentence,
+                        why=CATEGORY_NAMES.get(category, category),
+                    )
+    return None
+
+
+def explain(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, str, str | None]]:
+    """Every term found and the verdict on it, for tuning: (category, term, reason or None)."""
+    lex = lexicon or default_lexicon()
+    out: list[tuple[str, str, str | None]] = []
+    for sentence in split_sentences(prepare(text)):
+        masked = (
+            lex.neutral.sub(lambda n: MASK * len(n.group()), sentence) if lex.neutral else sentence
+        )
+        for category, pattern in lex.terms:
+            for m in pattern.finditer(masked):
+                out.append((category, m.group(), _judge(sentence, masked, m, lex)))
+    return out
