@@ -137,6 +137,8 @@ intake_item = Table(
     Index("ix_intake_item_id_number", "id_number"),
     Index("ix_intake_item_case_number", "case_number"),
     Index("ix_intake_item_received_at", "received_at"),
+    Index("ix_intake_item_phone", "phone"),
+    Index("ix_intake_item_name_key_case_number", "name_key", "case_number"),
     comment="One row per intake item loaded from a channel file.",
 )
 
@@ -211,7 +213,9 @@ risk_flag = Table(
     Column("flag_id", BigId, primary_key=True, autoincrement=True),
     Column("case_id", BigInteger, ForeignKey("ledger_case.case_id"), nullable=False),
     Column("person_key", String(64)),
-    Column("kind", String(16), nullable=False, comment="threat/group/repeat/multi_channel/referral"),
+    Column(
+        "kind", String(16), nullable=False, comment="threat/group/repeat/multi_channel/referral"
+    ),
     Column("detected_on", Date, nullable=False),
     Column("item_id", BigInteger),
     Column("evidence", Text),
@@ -241,14 +245,20 @@ kpi_monthly = Table(
     Column("cases_open_end", Integer, nullable=False, comment="open (incl. paused) at month end"),
     Column("resolution_rate", Float, comment="closed / (open at start + new); null if 0/0"),
     Column("repeat_items", Integer, nullable=False, comment="items of cases with an earlier item"),
-    Column("repeat_cases", Integer, nullable=False, comment="cases with a repeat item in the month"),
-    Column("reopened_cases", Integer, nullable=False, comment="items after closing (息诉罢访 failed)"),
+    Column(
+        "repeat_cases", Integer, nullable=False, comment="cases with a repeat item in the month"
+    ),
+    Column(
+        "reopened_cases", Integer, nullable=False, comment="items after closing (息诉罢访 failed)"
+    ),
     Column("esc_to_tier2", Integer, nullable=False),
     Column("esc_to_tier3", Integer, nullable=False),
     Column("esc_to_tier4", Integer, nullable=False),
     Column("esc_to_tier5", Integer, nullable=False),
     Column("overdue_cases", Integer, nullable=False, comment="open at month end, flagged overdue"),
-    Column("statutory_overdue_cases", Integer, nullable=False, comment="open past statutory_due_on"),
+    Column(
+        "statutory_overdue_cases", Integer, nullable=False, comment="open past statutory_due_on"
+    ),
     Column("key_open", Integer, nullable=False, comment="key cases open at month end"),
     Column("key_closed", Integer, nullable=False, comment="key cases closed in the month"),
     Column("hearings", Integer, nullable=False, comment="信访听证 held (case, hearing_date)"),
@@ -260,6 +270,26 @@ kpi_monthly = Table(
     Column("items_referral", Integer, nullable=False),
     Column("computed_at", DateTime, nullable=False),
     comment="Campaign KPIs per court and month (data_dictionary.md defines each).",
+)
+
+case_sweep = Table(
+    "case_sweep",
+    metadata,
+    Column("case_id", BigInteger, primary_key=True),
+    Column("swept_as_of", Date, nullable=False, comment="as-of date of the last sweep"),
+    Column("sweep_sig", String(96), nullable=False, comment="facts signature it saw"),
+    comment="Escalation sweep bookkeeping: a case whose facts did not change since its last"
+    " sweep only needs the events after that date.",
+)
+
+work_calendar = Table(
+    "work_calendar",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("is_workday", Boolean, nullable=False),
+    Column("workday_index", Integer, nullable=False, comment="working days up to this day"),
+    Index("ix_work_calendar_index", "workday_index", "is_workday"),
+    comment="The Chinese working calendar (调休 included) materialized for set-based SLA clocks.",
 )
 
 match_decision = Table(

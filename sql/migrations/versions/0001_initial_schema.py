@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:06:06.456955
+Create Date: 2026-11-26 05:04:54.298538
 """
 
 from alembic import op
@@ -23,6 +23,13 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('case_id', 'related_case_id', name=op.f('pk_case_link')),
     comment='Related cases, e.g. the two parties of one lawsuit.'
+    )
+    op.create_table('case_sweep',
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('swept_as_of', sa.Date(), nullable=False, comment='as-of date of the last sweep'),
+    sa.Column('sweep_sig', sa.String(length=96), nullable=False, comment='facts signature it saw'),
+    sa.PrimaryKeyConstraint('case_id', name=op.f('pk_case_sweep')),
+    comment='Escalation sweep bookkeeping: a case whose facts did not change since its last sweep only needs the events after that date.'
     )
     op.create_table('court',
     sa.Column('court_code', sa.String(length=16), nullable=False, comment='案号法院代字, e.g. 冀1003'),
@@ -180,6 +187,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('item_id', name=op.f('pk_risk_screened')),
     comment='Items whose text the threat rule has read, so a rerun reads only new ones.'
     )
+    op.create_table('work_calendar',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('is_workday', sa.Boolean(), nullable=False),
+    sa.Column('workday_index', sa.Integer(), nullable=False, comment='working days up to this day'),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_work_calendar')),
+    comment='The Chinese working calendar (调休 included) materialized for set-based SLA clocks.'
+    )
+    with op.batch_alter_table('work_calendar', schema=None) as batch_op:
+        batch_op.create_index('ix_work_calendar_index', ['workday_index', 'is_workday'], unique=False)
+
     op.create_table('case_progress',
     sa.Column('progress_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger(), nullable=False),
@@ -256,6 +273,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_intake_item_case_id', ['case_id'], unique=False)
         batch_op.create_index('ix_intake_item_case_number', ['case_number'], unique=False)
         batch_op.create_index('ix_intake_item_id_number', ['id_number'], unique=False)
+        batch_op.create_index('ix_intake_item_name_key_case_number', ['name_key', 'case_number'], unique=False)
+        batch_op.create_index('ix_intake_item_phone', ['phone'], unique=False)
         batch_op.create_index('ix_intake_item_received_at', ['received_at'], unique=False)
 
     op.create_table('intake_reject',
@@ -314,6 +333,8 @@ def downgrade() -> None:
     op.drop_table('intake_reject')
     with op.batch_alter_table('intake_item', schema=None) as batch_op:
         batch_op.drop_index('ix_intake_item_received_at')
+        batch_op.drop_index('ix_intake_item_phone')
+        batch_op.drop_index('ix_intake_item_name_key_case_number')
         batch_op.drop_index('ix_intake_item_id_number')
         batch_op.drop_index('ix_intake_item_case_number')
         batch_op.drop_index('ix_intake_item_case_id')
@@ -324,6 +345,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_progress_case_date')
 
     op.drop_table('case_progress')
+    with op.batch_alter_table('work_calendar', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_calendar_index')
+
+    op.drop_table('work_calendar')
     op.drop_table('risk_screened')
     with op.batch_alter_table('match_decision', schema=None) as batch_op:
         batch_op.drop_index('ix_match_decision_item')
@@ -346,5 +371,6 @@ def downgrade() -> None:
     op.drop_table('intake_file')
     op.drop_table('disposition_monthly')
     op.drop_table('court')
+    op.drop_table('case_sweep')
     op.drop_table('case_link')
     # ### end Alembic commands ###

@@ -1,0 +1,762 @@
+"""The escalation sweep (CONTRACT §4): tiers, SLA clocks, warnings, flags, notifications.
+
+Everything in ``ledger_case``'s lifecycle columns is *derived* from the facts
+(items' received dates, progress rows, referrals) and the as-of date, so sweeping
+daily, weekly or once gives the same rows, and late facts (a 中止 row dated last
+week, loaded today) correct the past instead of piling up on it.
+
+How it is made set-based (one pass of SQL over the whole ledger):
+
+* ``work_calendar`` numbers the working days (``workday_index``), so "the n-th
+  working day after d" is an index lookup and "working days in (a, b]" a
+  subtraction.
+* A case's clock only runs on working days it is open. Its *counting index*
+  C(d) is the working-day index minus the paused working days up to d (a sum
+  over its pause intervals). Each milestone of a tier ladder (warning,
+  escalation, overdue) sits at a fixed counting offset from the day the case
+  entered its starting tier, so all of a case's milestones come from one join
+  with a tiny milestone table, filtered by counting-index bounds (as-of, the
+  day it closed, the day it became key), and placed on the calendar by adding
+  back the paused days before them.
+* A key case has at most two epochs: from the first item at tier 1, and from
+  the day it became key at the key tier (if it was below it then).
+* Cases reopened after 销号 (their tier on reopening depends on the whole
+  history) are few; the pure reference :func:`xinfang.escalation_rules.timeline`
+  computes them, with their facts loaded in bulk.
+* A case whose facts did not change since its last sweep (``case_sweep``)
+  only derives the events after that sweep's date; any change of its facts or
+  of the configuration recomputes it in full, deleting events that no longer
+  follow (sent notifications are kept: they were sent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from typing import Any
+
+import chinese_calendar
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from xinfang import calendar as workcal
+from xinfang.config import Config, get_config
+from xinfang.escalation_rules import (
+    CaseFacts,
+    ItemFact,
+    Ladder,
+    ProgressFact,
+    Timeline,
+    timeline,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
+
+TEMP_TABLES = (
+    "sw_scope",
+    "sw_case",
+    "sw_prog",
+    "sw_close",
+    "sw_lastclose",
+    "sw_laststatus",
+    "sw_pagg",
+    "sw_complex",
+    "sw_srow",
+    "sw_pause0",
+    "sw_pause",
+    "sw_s0",
+    "sw_state",
+    "sw_epoch",
+    "sw_ms",
+    "sw_ev",
+    "sw_out",
+    "sw_nt",
+)
+
+
+class _Dialect:
+    """The few SQL spellings that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.pg = conn.dialect.name == "postgresql"
+
+    def day(self, expr: str) -> str:
+        return f"CAST({expr} AS DATE)" if self.pg else f"date({expr})"
+
+    def add_days(self, expr: str, n: int | str) -> str:
+        if self.pg:
+            return f"({expr} + {n})"
+        return f"date({expr}, '+' || ({n}) || ' days')"
+
+    def distinct(self, a: str, b: str) -> str:
+        return f"({a} IS DISTINCT FROM {b})" if self.pg else f"({a} IS NOT {b})"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+
+def _least(a: str, b: str) -> str:
+    """The earlier of two nullable values (NULL only when both are)."""
+    return f"(CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {a} WHEN {a} < {b} THEN {a} ELSE {b} END)"
+
+
+def _clamp(x: str, lo: str, length: str) -> str:
+    """clamp(x - lo, 0, length): working days of a pause at or before index x."""
+    return f"(CASE WHEN {x} - {lo} <= 0 THEN 0 WHEN {x} - {lo} >= {length} THEN {length} ELSE {x} - {lo} END)"
+
+
+def config_signature(config: Config) -> str:
+    """What, besides a case's facts, its derived lifecycle depends on."""
+    ladder = Ladder.of(config)
+    parts = [
+        repr(sorted(ladder.limits.items())),
+        repr(sorted(ladder.warn_at.items())),
+        str(ladder.key_tier),
+        str(config.statutory_days),
+        ",".join(sorted(d.isoformat() for d in config.extra_holidays)),
+        ",".join(sorted(d.isoformat() for d in config.extra_workdays)),
+        ",".join(str(y) for y in sorted(config.calendar_years)),
+        getattr(chinese_calendar, "__version__", ""),
+    ]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+def recipient_for(
+    tier: int | None, config: Config, judge=None, department=None, leader=None
+) -> str:
+    """Who a notice at ``tier`` goes to: the named person where the ledger has one, else the role."""
+    top = config.max_tier
+    if tier is None:
+        return config.tiers[top].role
+    if tier == 2 and judge:
+        return judge
+    if tier == 3 and department:
+        return department
+    if tier == 4 and leader:
+        return leader
+    return config.tiers[tier].role
+
+
+def _offset_case(ladder: Ladder, start: int, kind: str, delta: str) -> str:
+    """SQL: how many escalations of a ladder from ``start`` lie within ``delta`` clock days."""
+    offs = [m[3] for m in ladder.milestones(start) if m[0] == kind]
+    if not offs:
+        return "0"
+    whens = " ".join(
+        f"WHEN {delta} >= {off} THEN {n}" for n, off in reversed(list(enumerate(offs, 1)))
+    )
+    return f"(CASE {whens} ELSE 0 END)"
+
+
+def _entry_offset(ladder: Ladder, start: int, n: str) -> str:
+    """SQL: the clock offset of the n-th escalation from ``start`` (0 when n = 0)."""
+    offs = [m[3] for m in ladder.milestones(start) if m[0] == "escalation"]
+    whens = " ".join(f"WHEN {n} = {i} THEN {off}" for i, off in enumerate(offs, 1))
+    return f"(CASE {whens} ELSE 0 END)" if offs else "0"
+
+
+def _overdue_offset(ladder: Ladder, start: int) -> int:
+    return next(m[3] for m in ladder.milestones(start) if m[0] == "overdue")
+
+
+def _drop_temps(conn: sa.Connection) -> None:
+    for name in TEMP_TABLES:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _ensure_calendar(
+    conn: sa.Connection, cal: workcal.WorkCalendar, as_of: dt.date, scope: str
+) -> int:
+    """Check the whole date range up front and materialize it; returns W(as_of)."""
+    first = conn.execute(
+        sa.text(f"SELECT MIN(i.received_at) FROM intake_item i WHERE i.case_id IS NOT NULL {scope}")
+    ).scalar()
+    if isinstance(first, str):
+        first = dt.datetime.fromisoformat(first)
+    start = min(first.date() if first else as_of, as_of)
+    cal.check_range(start, as_of)
+    workcal.materialize(conn, dt.date(start.year, 1, 1), as_of, cal)
+    return conn.execute(
+        sa.text("SELECT workday_index FROM work_calendar WHERE day = :d").bindparams(
+            sa.bindparam("d", type_=sa.Date)
+        ),
+        {"d": as_of},
+    ).scalar_one()
+
+
+def sweep(
+    engine: Engine | sa.Connection,
+    as_of: dt.date,
+    case_ids: list[int] | None = None,
+    config: Config | None = None,
+) -> dict[str, Any]:
+    """Derive every case's tier, status and flags as of ``as_of``; write events and notices.
+
+    Idempotent and history-independent: the result depends only on the facts
+    dated up to ``as_of``. Raises :class:`xinfang.calendar.CalendarError` before
+    writing anything when a date in range cannot be judged by the calendar.
+    Returns summary counts.
+    """
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    config = config or get_config()
+    if isinstance(engine, sa.Connection):
+        return _sweep(engine, as_of, case_ids, config)
+    with engine.begin() as conn:
+        return _sweep(conn, as_of, case_ids, config)
+
+
+def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dict[str, Any]:
+    d = _Dialect(conn)
+    ladder = Ladder.of(config)
+    cal = workcal.WorkCalendar(config)
+    K = ladder.key_tier
+    _drop_temps(conn)
+
+    scope = ""
+    if case_ids is not None:
+        conn.exec_driver_sql("CREATE TEMP TABLE sw_scope (case_id BIGINT PRIMARY KEY)")
+        ids = sorted({int(c) for c in case_ids})
+        if ids:
+            conn.execute(
+                sa.text("INSERT INTO sw_scope (case_id) VALUES (:c)"), [{"c": c} for c in ids]
+            )
+        scope = "AND i.case_id IN (SELECT case_id FROM sw_scope)"
+
+    w_asof = _ensure_calendar(conn, cal, as_of, scope)
+    params = {
+        "as_of": as_of,
+        "as_of_next": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()),
+        "cfg": config_signature(config),
+        "w_asof": w_asof,
+    }
+    typed = {"as_of": sa.Date, "as_of_next": sa.DateTime, "now": sa.DateTime}
+
+    def run(sql: str, **extra) -> sa.CursorResult:
+        stmt = sa.text(sql)
+        names = set(re.findall(r"(?<![:\w]):(\w+)", sql))
+        binds = [sa.bindparam(k, type_=t) for k, t in typed.items() if k in names]
+        if binds:
+            stmt = stmt.bindparams(*binds)
+        p = {**params, **extra}
+        return conn.execute(stmt, {k: v for k, v in p.items() if k in names})
+
+    def analyze(*tables: str) -> None:
+        if d.pg:
+            for t in tables:
+                conn.exec_driver_sql(f"ANALYZE {t}")
+
+    recv = d.day("i.received_at")
+    # 1. per-case item facts dated up to as_of
+    run(
+        f"""CREATE TEMP TABLE sw_case AS
+        SELECT i.case_id AS case_id, MIN({recv}) AS f, MAX({recv}) AS last_item,
+          MIN(CASE WHEN i.channel = 'referral' THEN {recv} END) AS ref_key,
+          MIN(i.due_on) AS ref_due,
+          MIN(CASE WHEN i.due_on IS NOT NULL THEN
+              (CASE WHEN {d.add_days("i.due_on", 1)} > {recv} THEN {d.add_days("i.due_on", 1)}
+               ELSE {recv} END) END) AS ref_stat,
+          COUNT(*) AS n_items, MAX(i.item_id) AS max_item
+        FROM intake_item i
+        WHERE i.case_id IS NOT NULL AND i.received_at < :as_of_next {scope}
+        GROUP BY i.case_id"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
+    analyze("sw_case")
+
+    # 2. progress rows dated up to as_of (a row dated before the first item counts from it)
+    run(
+        """CREATE TEMP TABLE sw_prog AS
+        SELECT p.case_id AS case_id, p.progress_id AS pid,
+          CASE WHEN p.progress_date < c.f THEN c.f ELSE p.progress_date END AS pd,
+          p.status AS status, p.disposition AS disposition, p.is_key AS is_key
+        FROM case_progress p JOIN sw_case c ON c.case_id = p.case_id
+        WHERE p.progress_date <= :as_of"""
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_sw_prog ON sw_prog (case_id, pd, pid)")
+    analyze("sw_prog")
+    run(
+        """CREATE TEMP TABLE sw_pagg AS
+        SELECT case_id, COUNT(*) AS n_prog, MAX(pid) AS max_prog,
+          MIN(CASE WHEN is_key THEN pd END) AS key_prog
+        FROM sw_prog GROUP BY case_id"""
+    )
+    run(
+        """CREATE TEMP TABLE sw_close AS
+        SELECT case_id, pd AS c, pid AS cid FROM (
+          SELECT case_id, pd, pid,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd, pid) AS rn
+          FROM sw_prog WHERE status = 'closed') x WHERE rn = 1"""
+    )
+    run(
+        """CREATE TEMP TABLE sw_lastclose AS
+        SELECT case_id, disposition FROM (
+          SELECT case_id, disposition,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd DESC, pid DESC) AS rn
+          FROM sw_prog WHERE status = 'closed') x WHERE rn = 1"""
+    )
+    run(
+        """CREATE TEMP TABLE sw_laststatus AS
+        SELECT case_id, status FROM (
+          SELECT case_id, status,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd DESC, pid DESC) AS rn
+          FROM sw_prog WHERE status IS NOT NULL) x WHERE rn = 1"""
+    )
+    # Reopened after 销号: an item on a later day, or a 办理中 row after the first close.
+    run(
+        """CREATE TEMP TABLE sw_complex AS
+        SELECT k.case_id AS case_id FROM sw_close k JOIN sw_case c ON c.case_id = k.case_id
+        WHERE c.last_item > k.c OR EXISTS (
+          SELECT 1 FROM sw_prog p WHERE p.case_id = k.case_id AND p.status = 'open'
+            AND (p.pd > k.c OR (p.pd = k.c AND p.pid > k.cid)))"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_complex ON sw_complex (case_id)")
+
+    # 3. pause intervals [p, r) of the other cases, in working-day index space
+    run(
+        """CREATE TEMP TABLE sw_srow AS
+        SELECT p.case_id AS case_id, p.pd AS pd, p.pid AS pid, p.status AS status,
+          LAG(p.status) OVER (PARTITION BY p.case_id ORDER BY p.pd, p.pid) AS prev
+        FROM sw_prog p LEFT JOIN sw_close k ON k.case_id = p.case_id
+        WHERE p.status IS NOT NULL
+          AND (k.case_id IS NULL OR p.pd < k.c OR (p.pd = k.c AND p.pid < k.cid))
+          AND p.case_id NOT IN (SELECT case_id FROM sw_complex)"""
+    )
+    run(
+        """CREATE TEMP TABLE sw_pause0 AS
+        SELECT s.case_id AS case_id, s.pd AS p,
+          COALESCE((SELECT MIN(e.pd) FROM sw_srow e
+                    WHERE e.case_id = s.case_id AND e.status <> 'paused'
+                      AND (e.pd > s.pd OR (e.pd = s.pd AND e.pid > s.pid))), k.c) AS r
+        FROM sw_srow s LEFT JOIN sw_close k ON k.case_id = s.case_id
+        WHERE s.status = 'paused' AND (s.prev IS NULL OR s.prev <> 'paused')"""
+    )
+    wb = "(w.workday_index - CASE WHEN w.is_workday THEN 1 ELSE 0 END)"
+    wbr = "(wr.workday_index - CASE WHEN wr.is_workday THEN 1 ELSE 0 END)"
+    run(
+        f"""CREATE TEMP TABLE sw_pause AS
+        SELECT case_id, a, len,
+          a - COALESCE(SUM(len) OVER (PARTITION BY case_id ORDER BY a, p
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS s
+        FROM (SELECT x.case_id AS case_id, x.p AS p, {wb} AS a,
+                (CASE WHEN x.r IS NULL THEN :w_asof ELSE {wbr} END) - {wb} AS len
+              FROM sw_pause0 x JOIN work_calendar w ON w.day = x.p
+              LEFT JOIN work_calendar wr ON wr.day = x.r) y"""
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_sw_pause ON sw_pause (case_id)")
+    analyze("sw_pause")
+
+    # 4. per-case dates (simple cases)
+    key_day = _least("c.ref_key", "g.key_prog")
+    stat_notice = _least(d.add_days("c.f", config.statutory_days + 1), "c.ref_stat")
+    sig = " || ':' || ".join(
+        [
+            d.text("c.n_items"),
+            d.text("c.max_item"),
+            d.text("COALESCE(g.n_prog, 0)"),
+            d.text("COALESCE(g.max_prog, 0)"),
+            ":cfg",
+        ]
+    )
+    run(
+        f"""CREATE TEMP TABLE sw_s0 AS
+        SELECT c.case_id AS case_id, c.f AS f, {key_day} AS k, k.c AS c,
+          lc.disposition AS disposition,
+          CASE WHEN k.c IS NOT NULL THEN 'closed'
+               WHEN ls.status = 'paused' THEN 'paused' ELSE 'open' END AS status,
+          {_least(d.add_days("c.f", config.statutory_days), "c.ref_due")} AS due,
+          {stat_notice} AS stat_on,
+          {sig} AS sig,
+          CASE WHEN cs.sweep_sig = {sig} AND cs.swept_as_of <= :as_of
+               THEN cs.swept_as_of END AS lb
+        FROM sw_case c
+        LEFT JOIN sw_pagg g ON g.case_id = c.case_id
+        LEFT JOIN sw_close k ON k.case_id = c.case_id
+        LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
+        LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
+        LEFT JOIN case_sweep cs ON cs.case_id = c.case_id
+        WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)"""
+    )
+    # working-day indexes: x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
+    run(
+        """CREATE TEMP TABLE sw_state AS
+        SELECT s.*, wf.workday_index AS cf,
+          wk.workday_index AS ck,
+          wk.workday_index - CASE WHEN wk.is_workday THEN 1 ELSE 0 END AS ckb,
+          wc.workday_index - CASE WHEN wc.is_workday THEN 1 ELSE 0 END AS ccb,
+          wl.workday_index AS clb,
+          :w_asof AS cas
+        FROM sw_s0 s
+        JOIN work_calendar wf ON wf.day = s.f
+        LEFT JOIN work_calendar wk ON wk.day = s.k
+        LEFT JOIN work_calendar wc ON wc.day = s.c
+        LEFT JOIN work_calendar wl ON wl.day = s.lb"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_state ON sw_state (case_id)")
+    # counting index C(x) = x - paused working days at or before x (cases with pauses only)
+    sets = ", ".join(
+        f"{col} = {col} - (SELECT COALESCE(SUM({_clamp(f'sw_state.{col}', 'p.a', 'p.len')}), 0)"
+        f" FROM sw_pause p WHERE p.case_id = sw_state.case_id)"
+        for col in ("cf", "ck", "ckb", "ccb", "clb", "cas")
+    )
+    run(f"UPDATE sw_state SET {sets} WHERE case_id IN (SELECT case_id FROM sw_pause)")
+    analyze("sw_state")
+
+    # 5. epochs: from the first item at tier 1; from the key day at the key tier
+    n_key = f"(1 + {_offset_case(ladder, 1, 'escalation', 'ckb - cf')})"
+    ucap = "(CASE WHEN c IS NOT NULL THEN ccb ELSE cas END)"
+    promoted = f"(k IS NOT NULL AND (c IS NULL OR k < c) AND {n_key} < {K})"
+    run(
+        f"""CREATE TEMP TABLE sw_epoch AS
+        SELECT case_id, 1 AS st, f AS anchor, cf AS ca,
+          CASE WHEN {promoted} AND ckb < {ucap} THEN ckb ELSE {ucap} END AS upper_c,
+          CASE WHEN lb IS NOT NULL AND clb > cf THEN clb ELSE cf END AS lower_c,
+          CASE WHEN {promoted} THEN 0 ELSE 1 END AS is_current
+        FROM sw_state
+        UNION ALL
+        SELECT case_id, {K} AS st, k AS anchor, ck AS ca, {ucap} AS upper_c,
+          CASE WHEN lb IS NOT NULL AND clb > ck THEN clb ELSE ck END AS lower_c,
+          1 AS is_current
+        FROM sw_state WHERE {promoted}"""
+    )
+    analyze("sw_epoch")
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE sw_ms (st INTEGER, kind VARCHAR(16), from_tier INTEGER,"
+        " to_tier INTEGER, off INTEGER)"
+    )
+    conn.execute(
+        sa.text("INSERT INTO sw_ms VALUES (:st, :kind, :f, :t, :off)"),
+        [
+            {"st": st, "kind": kind, "f": f, "t": t, "off": off}
+            for st in sorted({1, K})
+            for kind, f, t, off in ladder.milestones(st)
+        ],
+    )
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE sw_ev (case_id BIGINT, kind VARCHAR(16), reason VARCHAR(16),"
+        " from_tier INTEGER, to_tier INTEGER, t INTEGER, on_date DATE)"
+    )
+    run(
+        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, t)
+        SELECT e.case_id, m.kind, 'sla', m.from_tier, m.to_tier, e.ca + m.off
+        FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
+        WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c"""
+    )
+    # the current tier's entry: anchor, or the day of its last escalation (kind 'entry')
+    cur_delta = "(e.upper_c - e.ca)"
+    n_cur = {st: _offset_case(ladder, st, "escalation", cur_delta) for st in sorted({1, K})}
+    n_expr = "CASE " + " ".join(f"WHEN e.st = {st} THEN {n}" for st, n in n_cur.items()) + " END"
+    entry_off = {st: _entry_offset(ladder, st, "x.n") for st in sorted({1, K})}
+    entry_expr = (
+        "CASE " + " ".join(f"WHEN x.st = {st} THEN {o}" for st, o in entry_off.items()) + " END"
+    )
+    over_expr = (
+        "CASE "
+        + " ".join(f"WHEN e.st = {st} THEN {_overdue_offset(ladder, st)}" for st in sorted({1, K}))
+        + " END"
+    )
+    run(
+        f"""CREATE TEMP TABLE sw_out AS
+        SELECT x.case_id, x.st + x.n AS tier, x.anchor AS entered, x.n AS n, x.ca + {entry_expr} AS t_entry,
+          x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
+          x.k IS NOT NULL AS is_key, x.k AS key_since,
+          (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
+          x.due AS statutory_due_on,
+          (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
+          x.lb IS NULL AS full_mode, x.sig AS sig
+        FROM (SELECT e.case_id, e.st, e.anchor, e.ca, {n_expr} AS n, {cur_delta} AS delta,
+                {over_expr} AS over_off,
+                s.status, s.disposition, s.c, s.k, s.due, s.lb, s.sig
+              FROM sw_epoch e JOIN sw_state s ON s.case_id = e.case_id
+              WHERE e.is_current = 1) x"""
+    )
+    run(
+        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, t)
+        SELECT case_id, 'entry', 'sla', tier, tier, t_entry FROM sw_out WHERE n > 0"""
+    )
+    # key promotions and statutory notices, dated directly
+    run(
+        f"""INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
+        SELECT case_id, 'escalation', 'key_case', {n_key}, {K}, k FROM sw_state
+        WHERE {promoted} AND (lb IS NULL OR k > lb)"""
+    )
+    run(
+        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
+        SELECT case_id, 'statutory', 'statutory', NULL, NULL, stat_on FROM sw_state
+        WHERE stat_on <= :as_of AND (c IS NULL OR c > stat_on) AND (lb IS NULL OR stat_on > lb)"""
+    )
+    # place clock offsets on the calendar: add back the paused working days before them
+    run(
+        """UPDATE sw_ev SET t = t + (SELECT COALESCE(SUM(p.len), 0) FROM sw_pause p
+                                     WHERE p.case_id = sw_ev.case_id AND p.s < sw_ev.t)
+        WHERE t IS NOT NULL AND case_id IN (SELECT case_id FROM sw_pause)"""
+    )
+    run(
+        """UPDATE sw_ev SET on_date = w.day FROM work_calendar w
+        WHERE sw_ev.t IS NOT NULL AND w.workday_index = sw_ev.t AND w.is_workday"""
+    )
+    run(
+        """UPDATE sw_out SET entered = e.on_date FROM sw_ev e
+        WHERE e.case_id = sw_out.case_id AND e.kind = 'entry'"""
+    )
+    run("DELETE FROM sw_ev WHERE kind = 'entry'")
+
+    # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
+    n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
+
+    summary = _write(conn, d, run, config, as_of)
+    summary["cases_reopened_path"] = n_complex
+    summary["as_of"] = as_of.isoformat()
+    _drop_temps(conn)
+    log.info("escalation sweep as of %s: %s", as_of, summary)
+    return summary
+
+
+def _as_date(v) -> dt.date | None:
+    if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
+        return v
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder) -> int:
+    ids = [r[0] for r in conn.exec_driver_sql("SELECT case_id FROM sw_complex")]
+    if not ids:
+        return 0
+    items: dict[int, list[ItemFact]] = defaultdict(list)
+    for r in conn.execute(
+        sa.text(
+            """SELECT i.case_id, i.received_at, i.channel, i.due_on FROM intake_item i
+            WHERE i.case_id IN (SELECT case_id FROM sw_complex)"""
+        )
+    ):
+        received = r[1] if isinstance(r[1], dt.datetime) else dt.datetime.fromisoformat(str(r[1]))
+        items[r[0]].append(ItemFact(received.date(), r[2], _as_date(r[3])))
+    rows: dict[int, list[ProgressFact]] = defaultdict(list)
+    for r in conn.execute(
+        sa.text(
+            """SELECT p.case_id, p.progress_id, p.progress_date, p.status, p.disposition, p.is_key
+            FROM case_progress p WHERE p.case_id IN (SELECT case_id FROM sw_complex)"""
+        )
+    ):
+        rows[r[0]].append(
+            ProgressFact(r[1], _as_date(r[2]), r[3], r[4], None if r[5] is None else bool(r[5]))
+        )
+    sigs = dict(
+        conn.execute(
+            sa.text(
+                "SELECT c.case_id, "
+                + " || ':' || ".join(
+                    [
+                        d.text("c.n_items"),
+                        d.text("c.max_item"),
+                        d.text("COALESCE(g.n_prog, 0)"),
+                        d.text("COALESCE(g.max_prog, 0)"),
+                        ":cfg",
+                    ]
+                )
+                + " FROM sw_case c LEFT JOIN sw_pagg g ON g.case_id = c.case_id"
+                " WHERE c.case_id IN (SELECT case_id FROM sw_complex)"
+            ),
+            {"cfg": config_signature(config)},
+        ).all()
+    )
+    out, evs = [], []
+    for case_id in ids:
+        tl = timeline(CaseFacts(tuple(items[case_id]), tuple(rows[case_id])), as_of, cal, ladder)
+        if tl is None:
+            continue
+        out.append(_out_row(case_id, tl, sigs.get(case_id, "")))
+        evs.extend(
+            {
+                "case_id": case_id,
+                "kind": "escalation",
+                "reason": e.reason,
+                "from_tier": e.from_tier,
+                "to_tier": e.to_tier,
+                "on_date": e.on,
+            }
+            for e in tl.events
+        )
+        evs.extend(
+            {
+                "case_id": case_id,
+                "kind": n.kind,
+                "reason": n.kind,
+                "from_tier": n.tier,
+                "to_tier": n.tier,
+                "on_date": n.on,
+            }
+            for n in tl.notices
+            if n.kind != "escalation"
+        )
+    date_t = sa.Date
+    if out:
+        cols = list(out[0])
+        stmt = sa.text(
+            f"INSERT INTO sw_out ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+        ).bindparams(
+            sa.bindparam("entered", type_=date_t),
+            sa.bindparam("closed_on", type_=date_t),
+            sa.bindparam("key_since", type_=date_t),
+            sa.bindparam("statutory_due_on", type_=date_t),
+            sa.bindparam("is_key", type_=sa.Boolean),
+            sa.bindparam("overdue", type_=sa.Boolean),
+            sa.bindparam("statutory_overdue", type_=sa.Boolean),
+            sa.bindparam("full_mode", type_=sa.Boolean),
+        )
+        conn.execute(stmt, out)
+    if evs:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)"
+                " VALUES (:case_id, :kind, :reason, :from_tier, :to_tier, :on_date)"
+            ).bindparams(sa.bindparam("on_date", type_=date_t)),
+            evs,
+        )
+    return len(out)
+
+
+def _out_row(case_id: int, tl: Timeline, sig: str) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "tier": tl.tier,
+        "entered": tl.tier_entered_on,
+        "n": 0,
+        "t_entry": None,
+        "status": tl.status,
+        "disposition": tl.disposition,
+        "closed_on": tl.closed_on,
+        "reopened_count": tl.reopened_count,
+        "is_key": tl.is_key,
+        "key_since": tl.key_since,
+        "overdue": tl.overdue,
+        "statutory_due_on": tl.statutory_due_on,
+        "statutory_overdue": tl.statutory_overdue,
+        "full_mode": True,
+        "sig": sig,
+    }
+
+
+def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date) -> dict[str, Any]:
+    """Write the derived state, events and notices; returns counts."""
+    cols = {
+        "tier": "tier",
+        "tier_entered_on": "entered",
+        "status": "status",
+        "disposition": "disposition",
+        "closed_on": "closed_on",
+        "reopened_count": "reopened_count",
+        "is_key": "is_key",
+        "key_since": "key_since",
+        "overdue": "overdue",
+        "statutory_due_on": "statutory_due_on",
+        "statutory_overdue": "statutory_overdue",
+    }
+    if d.pg:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
+        conn.exec_driver_sql("ANALYZE sw_out")
+        conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
+        conn.exec_driver_sql("ANALYZE sw_ev")
+    else:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
+        conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
+    changed = " OR ".join(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items())
+    sets = ", ".join(f"{c} = o.{v}" for c, v in cols.items())
+    updated = run(
+        f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM sw_out o
+        WHERE ledger_case.case_id = o.case_id AND ({changed})""",
+        now=dt.datetime.now().replace(microsecond=0),
+    ).rowcount
+
+    # escalation_event: drop what no longer follows from the facts, add what is missing
+    full = "SELECT case_id FROM sw_out WHERE full_mode"
+    match_ev = """e.case_id = escalation_event.case_id AND e.to_tier = escalation_event.to_tier
+        AND e.on_date = escalation_event.escalated_on AND e.from_tier = escalation_event.from_tier
+        AND e.reason = escalation_event.reason"""
+    ev_deleted = run(
+        f"""DELETE FROM escalation_event WHERE case_id IN ({full}) AND escalated_on <= :as_of
+        AND NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
+    ).rowcount
+    ev_inserted = run(
+        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+        SELECT e.case_id, e.from_tier, e.to_tier, e.on_date, e.reason FROM sw_ev e
+        WHERE e.kind = 'escalation' AND NOT EXISTS (
+          SELECT 1 FROM escalation_event x WHERE x.case_id = e.case_id
+            AND x.to_tier = e.to_tier AND x.escalated_on = e.on_date)"""
+    ).rowcount
+
+    # notifications: one per escalation (to the new tier), warning, overdue, statutory
+    roles = {f"role{n}": t.role for n, t in config.tiers.items()}
+    role_case = "CASE e.tier " + " ".join(f"WHEN {n} THEN :role{n}" for n in config.tiers) + " END"
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE sw_nt (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
+        " created_on DATE, recipient VARCHAR(128))"
+    )
+    run(
+        f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
+        SELECT e.case_id, e.kind, e.tier, e.on_date,
+          CASE WHEN e.tier IS NULL THEN :role{config.max_tier} ELSE {role_case} END
+        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev) e""",
+        **roles,
+    )
+    # the named person as of the notice's date (judge, tribunal, leader), where the ledger has one
+    for tier, col in ((2, "judge"), (3, "department"), (4, "leader")):
+        run(
+            f"""UPDATE sw_nt SET recipient = COALESCE((
+              SELECT p.{col} FROM case_progress p
+              WHERE p.case_id = sw_nt.case_id AND p.{col} IS NOT NULL
+                AND p.progress_date <= sw_nt.created_on
+              ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), recipient)
+            WHERE tier = {tier} AND kind <> 'statutory'
+              AND case_id IN (SELECT case_id FROM sw_prog)"""
+        )
+    same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
+        AND COALESCE(n.tier, 0) = COALESCE(notification.tier, 0)
+        AND n.created_on = notification.created_on"""
+    nt_deleted = run(
+        f"""DELETE FROM notification WHERE sent_at IS NULL AND case_id IN ({full})
+        AND created_on <= :as_of AND kind IN ('escalation', 'warning', 'overdue', 'statutory')
+        AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
+                        AND n.recipient = notification.recipient)"""
+    ).rowcount
+    nt_inserted = run(
+        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+        SELECT n.case_id, n.kind, n.tier, n.recipient, n.created_on FROM sw_nt n
+        WHERE NOT EXISTS (SELECT 1 FROM notification x WHERE x.case_id = n.case_id
+          AND x.kind = n.kind AND COALESCE(x.tier, 0) = COALESCE(n.tier, 0)
+          AND x.created_on = n.created_on)"""
+    ).rowcount
+
+    # remember what each case's derivation saw
+    stale = d.distinct("case_sweep.sweep_sig", "o.sig") + " OR case_sweep.swept_as_of <> :as_of"
+    run(
+        f"""UPDATE case_sweep SET swept_as_of = :as_of, sweep_sig = o.sig FROM sw_out o
+        WHERE o.case_id = case_sweep.case_id AND ({stale})"""
+    )
+    run(
+        """INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig)
+        SELECT o.case_id, :as_of, o.sig FROM sw_out o
+        WHERE NOT EXISTS (SELECT 1 FROM case_sweep s WHERE s.case_id = o.case_id)"""
+    )
+    counts = {
+        r[0]: r[1]
+        for r in conn.exec_driver_sql("SELECT status, COUNT(*) FROM sw_out GROUP BY status")
+    }
+    return {
+        "cases": sum(counts.values()),
+        "open": counts.get("open", 0),
+        "paused": counts.get("paused", 0),
+        "closed": counts.get("closed", 0),
+        "cases_changed": updated,
+        "events_inserted": ev_inserted,
+        "events_deleted": ev_deleted,
+        "notifications_inserted": nt_inserted,
+        "notifications_deleted": nt_deleted,
+    }

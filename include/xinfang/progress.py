@@ -1,0 +1,138 @@
+"""Apply the courts' progress rows (``case_progress``) to ``ledger_case``.
+
+Set-based: for every case (or the given ones) the latest row by 日期 (then load
+order) that names a court, department, judge or leader sets it; a row marked
+重点案件=是, or a referral item, makes the case key from that date (key status is
+never withdrawn: a leader who took a case keeps it); the status columns follow
+the latest status row, a repeat item after 销号 reopening the case. The
+escalation sweep later derives the same status columns, with tiers, as of its
+date; this pass makes the ledger show a court's update as soon as it is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from xinfang.config import get_config
+from xinfang.timeutil import now_local
+
+
+def _latest(col: str) -> str:
+    return f"""(SELECT p.{col} FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.{col} IS NOT NULL
+        ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1)"""
+
+
+def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -> int:
+    """Apply progress rows to their cases; returns the number of cases touched.
+
+    Idempotent: applying the same rows again changes nothing.
+    """
+    pg = conn.dialect.name == "postgresql"
+    if case_ids is not None:
+        ids = sorted({int(c) for c in case_ids})
+        if not ids:
+            return 0
+        scope = "ledger_case.case_id IN (" + ",".join(str(i) for i in ids) + ")"
+    else:
+        scope = "ledger_case.case_id IN (SELECT case_id FROM case_progress)"
+    dist = (
+        (lambda a, b: f"({a} IS DISTINCT FROM {b})") if pg else (lambda a, b: f"({a} IS NOT {b})")
+    )
+    key_tier = get_config().key_case_tier
+    now = now_local()
+
+    # assignments: the latest row naming each of them
+    assign = {c: _latest(c) for c in ("court_code", "department", "judge", "leader")}
+    sets = ", ".join(f"{c} = COALESCE({q}, ledger_case.{c})" for c, q in assign.items())
+    changed = " OR ".join(
+        dist(f"ledger_case.{c}", f"COALESCE({q}, ledger_case.{c})") for c, q in assign.items()
+    )
+    touched = conn.execute(
+        sa.text(
+            f"UPDATE ledger_case SET {sets}, updated_at = :now WHERE {scope} "
+            f"AND EXISTS (SELECT 1 FROM case_progress p WHERE p.case_id = ledger_case.case_id) "
+            f"AND ({changed})"
+        ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
+        {"now": now},
+    ).rowcount
+
+    # key status: the earliest 重点案件=是 row or referral item
+    recv = "CAST(i.received_at AS DATE)" if pg else "date(i.received_at)"
+    key_prog = """(SELECT MIN(p.progress_date) FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.is_key)"""
+    key_ref = f"""(SELECT MIN({recv}) FROM intake_item i
+        WHERE i.case_id = ledger_case.case_id AND i.channel = 'referral')"""
+    since = f"""(CASE WHEN {key_prog} IS NULL THEN {key_ref} WHEN {key_ref} IS NULL THEN {key_prog}
+        WHEN {key_prog} < {key_ref} THEN {key_prog} ELSE {key_ref} END)"""
+    if case_ids is None:
+        key_scope = """(ledger_case.case_id IN (SELECT case_id FROM case_progress WHERE is_key)
+            OR ledger_case.case_id IN (SELECT case_id FROM intake_item WHERE channel = 'referral'))"""
+    else:
+        key_scope = scope
+    touched += conn.execute(
+        sa.text(
+            f"""UPDATE ledger_case SET is_key = TRUE, key_since = {since}, updated_at = :now
+            WHERE {key_scope} AND {since} IS NOT NULL
+              AND (NOT ledger_case.is_key OR {dist("ledger_case.key_since", since)})"""
+        ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
+        {"now": now},
+    ).rowcount
+
+    # status: the latest status row; a repeat item after 销号 reopens
+    last = """(SELECT p.{col} FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.status IS NOT NULL
+        ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1)"""
+    last_status, last_date, last_disp = (
+        last.format(col="status"),
+        last.format(col="progress_date"),
+        last.format(col="disposition"),
+    )
+    later_item = f"""EXISTS (SELECT 1 FROM intake_item i WHERE i.case_id = ledger_case.case_id
+        AND {recv} > {last_date})"""
+    status = f"""(CASE WHEN {last_status} = 'closed' AND {later_item} THEN 'open'
+        WHEN {last_status} IS NULL THEN ledger_case.status ELSE {last_status} END)"""
+    first_close = """(SELECT MIN(p.progress_date) FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.status = 'closed')"""
+    touched += conn.execute(
+        sa.text(
+            f"""UPDATE ledger_case SET
+              status = {status},
+              disposition = CASE WHEN {status} = 'closed' THEN {last_disp} END,
+              closed_on = CASE WHEN {status} = 'closed' THEN COALESCE(ledger_case.closed_on,
+                                                                     {first_close}) END,
+              updated_at = :now
+            WHERE {scope} AND {last_status} IS NOT NULL
+              AND ({dist("ledger_case.status", status)}
+                   OR {dist("ledger_case.disposition", f"CASE WHEN {status} = 'closed' THEN {last_disp} END")})"""
+        ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
+        {"now": now},
+    ).rowcount
+
+    # a key case still open goes to the key tier the day it became key
+    touched += conn.execute(
+        sa.text(
+            f"""UPDATE ledger_case SET tier = {key_tier},
+              tier_entered_on = CASE WHEN key_since > tier_entered_on THEN key_since
+                                     ELSE tier_entered_on END,
+              updated_at = :now
+            WHERE {key_scope} AND is_key AND tier < {key_tier} AND status <> 'closed'"""
+        ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
+        {"now": now},
+    ).rowcount
+    return touched
+
+
+def progress_dates(conn: sa.Connection, case_id: int) -> list[dt.date]:
+    """The 日期 of a case's progress rows, in applying order (for reports and tests)."""
+    from xinfang.schema import case_progress
+
+    rows = conn.execute(
+        sa.select(case_progress.c.progress_date)
+        .where(case_progress.c.case_id == case_id)
+        .order_by(case_progress.c.progress_date, case_progress.c.progress_id)
+    )
+    return [r[0] for r in rows]
