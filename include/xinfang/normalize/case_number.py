@@ -44,7 +44,7 @@ _BODY = (
     r"(?P<open>\()?(?P<year>(?:19[89]|20\d)\d)\)?"
     rf"(?P<court>最高法|[{PROVINCES}]\d{{0,6}})"
     rf"(?P<type>[{_CJK}]{{1,6}}?)"
-    r"(?P<seq>\d{1,7})"
+    r"0*(?P<seq>[1-9]\d{0,6})"
 )
 _FULL = re.compile(_BODY + r"号?")
 _SEARCH = re.compile(r"(?<!\d)" + _BODY + r"(?!\d)(?P<hao>号)?")

@@ -52,7 +52,7 @@ def _canonical_one(raw: str, default_area_code: str) -> str | None:
         raw = raw[2:]
     if not raw.isdigit():
         return None
-    if international and not raw.startswith(("0", "1")):
+    if international and not raw.startswith("0") and not _MOBILE.fullmatch(raw):
         raw = "0" + raw  # +86 316 2345678: the trunk 0 is dropped after the country code
     if m := _MOBILE.fullmatch(raw):
         return m.group(1)
