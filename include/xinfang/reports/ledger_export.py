@@ -1,0 +1,162 @@
+"""The daily ledger export (专门台账): one XLSX per court under ``<reports>/ledger/<day>/``.
+
+What the campaign's dedicated ledger lists: ledger number, petitioner, case
+number, responsible court, department, judge, leader in charge, tier, status and
+the latest progress. Every case received by the end of ``day`` is listed with
+its current assignment and state; the latest progress is the newest note dated
+on or before ``day``. One query over the ledger (a window picks each case's
+latest note), streamed into one workbook per court; every configured court gets
+its file, empty or not. Rerunning a day replaces that day's folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from xinfang import settings
+from xinfang.config import get_config
+from xinfang.reports.monthly import _replace_dir
+from xinfang.reports.tables import SheetWriter
+
+log = logging.getLogger(__name__)
+
+HEADERS: list[str] = [
+    "台账编号",
+    "信访人",
+    "案号",
+    "责任法院",
+    "承办部门",
+    "承办法官",
+    "包案领导",
+    "层级",
+    "状态",
+    "最新进展",
+    # more than the campaign's list, after it
+    "进展日期",
+    "层级责任人",
+    "重点案件",
+    "首次信访时间",
+    "最近信访时间",
+    "信访次数",
+    "销号后再访次数",
+    "处置类别",
+    "销号日期",
+    "超期",
+    "法定办结期限",
+    "超法定期限",
+]
+STATUS_NAMES = {"open": "办理中", "paused": "中止", "closed": "已销号"}
+SHEET = "台账"
+
+_QUERY = """
+WITH latest AS (
+    SELECT case_id, progress_date, note,
+           ROW_NUMBER() OVER (PARTITION BY case_id
+                              ORDER BY progress_date DESC, progress_id DESC) AS rn
+    FROM case_progress
+    WHERE note IS NOT NULL AND progress_date <= :day
+)
+SELECT c.ledger_no, c.petitioner_name, c.case_number, c.court_code, c.department, c.judge,
+       c.leader, c.tier, c.status, l.note, l.progress_date, c.is_key, c.first_received_at,
+       c.last_received_at, c.item_count, c.reopened_count, c.disposition, c.closed_on,
+       c.overdue, c.statutory_due_on, c.statutory_overdue
+FROM ledger_case c
+LEFT JOIN latest l ON l.case_id = c.case_id AND l.rn = 1
+WHERE c.first_received_at < :next
+ORDER BY c.court_code, c.ledger_no
+"""
+
+
+def day_dir(day: dt.date) -> Path:
+    return settings.reports_dir() / "ledger" / f"{day:%Y-%m-%d}"
+
+
+def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
+    """Write ``<reports>/ledger/<YYYY-MM-DD>/<court_code>.xlsx`` for every court."""
+    import xlsxwriter
+
+    from xinfang.stats import DISPOSITION_NAMES
+
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    elif isinstance(day, dt.datetime):
+        day = day.date()
+    cfg = get_config()
+    stmt = (
+        sa.text(_QUERY)
+        .bindparams(sa.bindparam("day", type_=sa.Date()), sa.bindparam("next", type_=sa.Date()))
+        .columns(
+            progress_date=sa.Date(),
+            closed_on=sa.Date(),
+            statutory_due_on=sa.Date(),
+            first_received_at=sa.DateTime(),
+            last_received_at=sa.DateTime(),
+            is_key=sa.Boolean(),
+            overdue=sa.Boolean(),
+            statutory_overdue=sa.Boolean(),
+        )
+    )
+
+    def build(folder: Path) -> list[Path]:
+        books: dict[str, tuple[object, SheetWriter]] = {}
+
+        def sheet_for(code: str) -> SheetWriter:
+            if code not in books:
+                # constant_memory: rows are streamed to disk, so a big court stays cheap
+                book = xlsxwriter.Workbook(str(folder / f"{code}.xlsx"), {"constant_memory": True})
+                name = cfg.courts[code].name if code in cfg.courts else code
+                book.set_properties({"title": f"{name} 信访事项台账 {day:%Y-%m-%d}"})
+                books[code] = (book, SheetWriter(book, SHEET, HEADERS))
+            return books[code][1]
+
+        for code in cfg.courts:
+            sheet_for(code)
+        params = {"day": day, "next": day + dt.timedelta(days=1)}
+        with engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+                stmt, params
+            )
+            for r in result:
+                court = cfg.courts.get(r.court_code)
+                tier = cfg.tiers.get(r.tier)
+                sheet_for(r.court_code).write(
+                    [
+                        r.ledger_no,
+                        r.petitioner_name,
+                        r.case_number,
+                        court.name if court else r.court_code,
+                        r.department,
+                        r.judge,
+                        r.leader,
+                        r.tier,
+                        STATUS_NAMES.get(r.status, r.status),
+                        r.note,
+                        r.progress_date,
+                        tier.role if tier else None,
+                        bool(r.is_key),
+                        r.first_received_at,
+                        r.last_received_at,
+                        r.item_count,
+                        r.reopened_count,
+                        DISPOSITION_NAMES.get(r.disposition, r.disposition),
+                        r.closed_on,
+                        bool(r.overdue),
+                        r.statutory_due_on,
+                        bool(r.statutory_overdue),
+                    ]
+                )
+        paths = []
+        for code, (book, sheet) in books.items():
+            sheet.close()
+            book.close()
+            paths.append(folder / f"{code}.xlsx")
+        return paths
+
+    paths = _replace_dir(day_dir(day), build)
+    log.info("ledger export %s: %d court files in %s", day, len(paths), day_dir(day))
+    return paths

@@ -1,0 +1,197 @@
+"""Month-end reports and the daily ledger export, read back with openpyxl."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import warnings
+
+import openpyxl
+import pytest
+from conftest import BOTH
+from test_stats_scenario import JULY, Ledger, build
+
+from xinfang.config import get_config
+from xinfang.reports import fonts, ledger_export, monthly
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _sheet_rows(ws):
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+@BOTH
+def test_month_reports_written_with_chinese_headers(engine, dirs):
+    build(engine)
+    paths = monthly.write_month(engine, "2023-07")  # computes the month on the way
+    folder = dirs["reports"] / "2023-07"
+    assert sorted(p.name for p in paths) == sorted(
+        [
+            "xinfang_2023-07.xlsx",
+            "dispositions_2023-07.csv",
+            "kpi_2023-07.csv",
+            "escalations_2023-07.csv",
+            "daily_intake_2023-07.csv",
+            "dispositions_by_court.png",
+            "escalations_by_tier.png",
+            "daily_intake.png",
+        ]
+    )
+    assert all(p.parent == folder and p.stat().st_size > 0 for p in paths)
+
+    wb = openpyxl.load_workbook(folder / "xinfang_2023-07.xlsx")
+    assert wb.sheetnames == ["五个一批", "月度指标", "逐级上报", "每日收件"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        dims = ws.column_dimensions.values()
+        assert dims and all(d.customWidth and d.width >= 6 for d in dims), ws.title
+    grid = _sheet_rows(wb["五个一批"])
+    assert grid[0] == ["法院代字", "法院", "依法评查", "依法导入程序", "依法化解", "依法救助", "依法终结", "合计"]  # fmt: skip
+    assert len(grid) == 1 + 11 + 1
+    by_code = {r[0]: r for r in grid[1:-1]}
+    assert by_code["冀1003"][1:] == ["广阳区人民法院", 0, 0, 2, 0, 1, 3]
+    assert by_code["冀10"][2:] == [1, 0, 0, 0, 0, 1]
+    assert grid[-1][1:] == ["合计", 1, 0, 2, 0, 1, 4]
+    # the court name column is wide enough for 大厂回族自治县人民法院 (11 wide characters)
+    assert wb["五个一批"].column_dimensions["B"].width >= 22
+
+    kpi = _sheet_rows(wb["月度指标"])
+    header = kpi[0]
+    assert header[:8] == ["法院代字", "法院", "台账案件数", "新增案件", "销号案件", "月初在办", "月末在办", "化解率"]  # fmt: skip
+    row = dict(zip(header, next(r for r in kpi if r[0] == "冀1003"), strict=True))
+    assert row["销号案件"] == 3 and row["化解率"] == pytest.approx(1.0)
+    assert row["销号后再访案件"] == 2 and row["信访听证"] == 1 and row["上级交办"] == 1
+    total = dict(zip(header, kpi[-1], strict=True))
+    assert total["法院"] == "合计" and total["销号案件"] == 4
+    assert total["化解率"] == pytest.approx(4 / (2 + 5))  # open at start A, H; new B K D F I
+    assert wb["月度指标"]["H2"].number_format == "0.0%"
+
+    esc = _sheet_rows(wb["逐级上报"])
+    assert esc[0] == ["台账编号", "法院代字", "法院", "原层级", "升至层级", "层级责任人", "上报日期", "原因"]  # fmt: skip
+    assert [(r[0], r[4]) for r in esc[1:]] == [("XF-B", 4), ("XF-H", 5), ("XF-K", 2), ("XF-D", 2)]
+    assert esc[1][5] == "分管院领导" and esc[1][7] == "重点案件领导包案"
+    assert esc[1][6] == dt.datetime(2023, 7, 4)
+
+    daily = _sheet_rows(wb["每日收件"])
+    assert daily[0] == ["日期", "来信", "来访", "网上信访", "12368热线", "上级交办", "合计"]
+    assert len(daily) == 1 + 31
+    day15 = daily[15]  # 7-15: D's visit and J's hotline call
+    assert day15[0] == dt.datetime(2023, 7, 15) and day15[1:] == [0, 1, 0, 1, 0, 2]
+    assert daily[31][1:] == [0, 0, 1, 1, 0, 2]  # 7-31: D 23:30 hotline, I 23:59:59 online
+    assert sum(r[6] for r in daily[1:]) == 11
+
+    raw = (folder / "dispositions_2023-07.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:3] == ["法院代字", "法院", "依法评查"] and len(rows) == 13
+    for name in ("dispositions_by_court.png", "escalations_by_tier.png", "daily_intake.png"):
+        assert (folder / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_rerun_replaces_the_month_folder(engine, dirs):
+    ids = build(engine)
+    monthly.run_month(engine, JULY)
+    folder = dirs["reports"] / "2023-07"
+    (folder / "stale.txt").write_text("left over")
+    with engine.begin() as conn:
+        Ledger(conn).progress(ids["F"], dt.date(2023, 7, 31), "closed", "aid")
+    result = monthly.run_month(engine, "2023-07")
+    assert result["month"] == "2023-07" and len(result["files"]) == 8
+    assert not (folder / "stale.txt").exists()
+    assert not [p for p in dirs["reports"].iterdir() if p.name.startswith(".")]
+    wb = openpyxl.load_workbook(folder / "xinfang_2023-07.xlsx")
+    row = next(r for r in _sheet_rows(wb["五个一批"]) if r[0] == "冀1022")
+    assert row[5] == 1  # 依法救助: F's late closing row
+
+
+def test_cjk_font_found_and_covers_every_label():
+    entry = fonts.cjk_font()
+    assert "CJK" in entry.name or "Hei" in entry.name or "Han" in entry.name
+    cfg = get_config()
+    labels = [
+        *(c.name for c in cfg.courts.values()),
+        *(monthly.short_court_name(c.name) for c in cfg.courts.values()),
+        *monthly.DISPOSITION_HEADERS,
+        *monthly.KPI_SHEET_HEADERS,
+        *monthly.ESCALATION_HEADERS,
+        *monthly.DAILY_HEADERS,
+        *(t.role for t in cfg.tiers.values()),
+        "2023年7月 五个一批处置情况（按法院）逐级上报次数（按升至层级）每日收件（按渠道）",
+    ]
+    assert fonts.missing_glyphs(labels) == set()
+    # the check itself can fail: a private-use character has no glyph
+    assert fonts.missing_glyphs(["广阳\ue000"]) == {"\ue000"}
+    with pytest.raises(fonts.CJKFontMissing, match="no glyph"):
+        fonts.check_labels(["\ue000"])
+
+
+def test_rendered_labels_are_not_tofu():
+    """matplotlib warns for every glyph it cannot draw; with the CJK font it never does."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def render(family: str) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught, matplotlib.rc_context(
+            {"font.family": [family]}
+        ):  # fmt: skip
+            warnings.simplefilter("always")
+            fig = Figure()
+            FigureCanvasAgg(fig)
+            fig.add_subplot().set_title("五个一批 廊坊市中级人民法院 依法化解")
+            fig.canvas.draw()
+        return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+    assert render(fonts.cjk_font().name) == []
+    assert render("DejaVu Sans")  # a Latin font would draw tofu, and says so
+
+
+def test_missing_font_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(fonts, "CJK_FAMILIES", ("No Such Font Family",))
+    fonts.cjk_font.cache_clear()
+    try:
+        with pytest.raises(fonts.CJKFontMissing, match="fonts-noto-cjk"):
+            fonts.cjk_font()
+    finally:
+        fonts.cjk_font.cache_clear()
+
+
+@BOTH
+def test_daily_ledger_export_per_court(engine, dirs):
+    build(engine)
+    paths = ledger_export.write_daily(engine, dt.date(2023, 7, 31))
+    folder = dirs["reports"] / "ledger" / "2023-07-31"
+    assert {p.name for p in paths} == {f"{c}.xlsx" for c in get_config().courts}
+    assert all(p.parent == folder for p in paths)
+
+    ws = openpyxl.load_workbook(folder / "冀1003.xlsx")["台账"]
+    rows = _sheet_rows(ws)
+    assert rows[0][:10] == ledger_export.HEADERS[:10] == [
+        "台账编号", "信访人", "案号", "责任法院", "承办部门", "承办法官", "包案领导", "层级", "状态", "最新进展",
+    ]  # fmt: skip
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["J"].width > 12
+    by_no = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert sorted(by_no) == ["XF-A", "XF-B", "XF-C", "XF-K"]
+    a = by_no["XF-A"]
+    assert [a[h] for h in ledger_export.HEADERS[:10]] == [
+        "XF-A", "张伟", "(2023)冀1003民初1234号", "广阳区人民法院", "立案庭", "李法官", "王院长",
+        2, "已销号", "已化解，销号",
+    ]  # fmt: skip
+    assert a["处置类别"] == "依法化解" and a["层级责任人"] == "案件承办法官"
+    assert by_no["XF-B"]["重点案件"] == "是" and by_no["XF-B"]["状态"] == "办理中"
+    assert by_no["XF-C"]["最新进展"] == "依法终结"
+
+    ten = _sheet_rows(openpyxl.load_workbook(folder / "冀10.xlsx")["台账"])
+    assert [r[0] for r in ten[1:]] == ["XF-H", "XF-I"]  # G arrives in August
+    empty = _sheet_rows(openpyxl.load_workbook(folder / "冀1082.xlsx")["台账"])
+    assert empty == [ledger_export.HEADERS]
+
+    # as of 7-09 A's latest note is the one dated 7-09; the rerun of a day replaces it
+    ledger_export.write_daily(engine, "2023-07-09")
+    early = _sheet_rows(
+        openpyxl.load_workbook(folder.parent / "2023-07-09" / "冀1003.xlsx")["台账"]
+    )
+    a = next(r for r in early if r[0] == "XF-A")
+    assert a[9] == "听证后调解"
+    assert [r[0] for r in early[1:]] == ["XF-A", "XF-B", "XF-C", "XF-K"]
