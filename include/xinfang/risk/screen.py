@@ -273,10 +273,19 @@ def _make_key(conn: Connection) -> int:
 
 
 def _notify(conn: Connection, key_tier: int, role: str) -> int:
-    """One ``risk`` notification per key case and day of threat/group flags."""
+    """One ``risk`` notification per key case and day of threat/group flags.
+
+    To the leader in charge on that day (the latest 包案领导 of its progress rows up to
+    then, else the case's leader), else the key tier's role."""
     sql = f"""
         INSERT INTO notification (case_id, kind, tier, recipient, created_on, message)
-        SELECT q.case_id, 'risk', :tier, COALESCE(NULLIF(c.leader, ''), :role), q.day,
+        SELECT q.case_id, 'risk', :tier,
+               COALESCE((SELECT p.leader FROM case_progress p
+                         WHERE p.case_id = q.case_id AND p.leader IS NOT NULL
+                           AND p.progress_date <= q.day
+                         ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1),
+                        NULLIF(c.leader, ''), :role),
+               q.day,
                '重点隐患：' || q.evidence
         FROM (
             SELECT f.case_id, f.detected_on AS day, MIN(f.evidence) AS evidence
