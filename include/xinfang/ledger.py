@@ -1,0 +1,931 @@
+"""Intake items into ledger cases (台账): incremental assignment, manual overrides, rebuild.
+
+``assign_cases`` takes the items without a case, fetches only the ledger cases
+that share a blocking key with them (ID number, phone, name key + case number;
+two hops, set-based, through temp tables), lets ``xinfang.matching`` decide, and
+writes the result in one transaction per batch: new ``ledger_case`` rows with
+ledger numbers from ``ledger_counter``, counts and dates of the cases joined,
+``intake_item.case_id``, one ``match_decision`` per item and ``case_link`` rows
+between the cases of different people about one case number. On PostgreSQL a
+transaction-level advisory lock serializes concurrent runs, and the writes use
+COPY.
+
+Manual overrides (``merge``, ``split``) are kept in ``manual_override`` and
+honoured by later runs: an item never moves once assigned, and ``rebuild``
+replays the overrides after reassigning everything from scratch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from xinfang.config import get_config
+from xinfang.matching import MatchParams, Plan, plan_matters
+from xinfang.schema import (
+    case_link,
+    intake_item,
+    ledger_case,
+    ledger_counter,
+    manual_override,
+    match_decision,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "UNUSABLE_REASON",
+    "assign_cases",
+    "is_unusable",
+    "merge",
+    "rebuild",
+    "split",
+]
+
+# Any constant: serializes ledger assignment runs on PostgreSQL.
+_ASSIGN_LOCK = 7_365_424_115
+_CHUNK = 5_000
+ITEM_COLS = [
+    "item_id",
+    "channel",
+    "source_file",
+    "source_row",
+    "received_at",
+    "petitioner_name",
+    "name_key",
+    "id_number",
+    "phone",
+    "case_number",
+    "court_code",
+    "court_name",
+    "content_normalized",
+    "due_on",
+    "case_id",
+]
+UNUSABLE_REASON = (
+    "no usable identity and no text: no valid ID number, no phone, no name and no "
+    "grievance text; the item cannot be put in the ledger"
+)
+
+
+def is_unusable(
+    id_number: str | None,
+    phone: str | None,
+    petitioner_name: str | None,
+    content_normalized: str | None,
+) -> bool:
+    """The intake rejection rule: nothing to tell who petitions and nothing to tell what about.
+
+    An item passing it may still be a case of its own (a name alone, or a text alone,
+    never joins another case), but one failing it is refused at intake.
+    """
+
+    def blank(v: Any) -> bool:
+        return v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+
+    return (
+        blank(id_number) and blank(phone) and blank(petitioner_name) and blank(content_normalized)
+    )
+
+
+def _params() -> MatchParams:
+    return MatchParams.from_config(get_config().raw.get("dedup"))
+
+
+def _is_pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _dates(values: Any) -> list[dt.date | None]:
+    """Dates of a Series/list of datetimes, dates, strings or nulls (None for null)."""
+    out: list[dt.date | None] = []
+    for v in list(values):
+        if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            out.append(None)
+        elif isinstance(v, dt.datetime):
+            out.append(v.date())
+        elif isinstance(v, dt.date):
+            out.append(v)
+        else:
+            out.append(pd.Timestamp(v).date())
+    return out
+
+
+def _none(v: Any) -> Any:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+# --------------------------------------------------------------------------- I/O helpers
+
+
+def _temp_table(conn: Connection, name: str, columns: Sequence[sa.Column]) -> sa.Table:
+    """A fresh temporary table (dropped first if a previous batch left it)."""
+    md = sa.MetaData()
+    table = sa.Table(name, md, *columns, prefixes=["TEMPORARY"])
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    table.create(conn)
+    return table
+
+
+def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
+    """Bulk-load ``df`` (columns named as the table's) with COPY on PostgreSQL."""
+    if df.empty:
+        return
+    cols = list(df.columns)
+    if _is_pg(conn):
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
+        buf.seek(0)
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.copy_expert(
+                f"COPY {table.name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                buf,
+            )
+        finally:
+            cur.close()
+        return
+    records = [
+        {c: _none(v) for c, v in zip(cols, row, strict=True)}
+        for row in df.itertuples(index=False, name=None)
+    ]
+    for i in range(0, len(records), 50_000):
+        conn.execute(table.insert(), records[i : i + 50_000])
+
+
+def _read(conn: Connection, stmt: sa.Executable) -> pd.DataFrame:
+    res = conn.execute(stmt)
+    return pd.DataFrame.from_records(res.fetchall(), columns=list(res.keys()))
+
+
+def _item_select() -> sa.Select:
+    cols = [intake_item.c[c] for c in ITEM_COLS]
+    return sa.select(*cols, ledger_case.c.case_number.label("case_case_number")).outerjoin(
+        ledger_case, ledger_case.c.case_id == intake_item.c.case_id
+    )
+
+
+def _sort_items(df: pd.DataFrame) -> pd.DataFrame:
+    """The fixed processing order: received, channel, file, row (stable across load styles)."""
+    return df.sort_values(
+        ["received_at", "channel", "source_file", "source_row", "item_id"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _overrides(conn: Connection) -> pd.DataFrame:
+    return _read(
+        conn,
+        sa.select(
+            manual_override.c.override_id,
+            manual_override.c.action,
+            manual_override.c.item_id,
+            manual_override.c.other_item_id,
+        ).order_by(manual_override.c.created_at, manual_override.c.override_id),
+    )
+
+
+def _cannot_link(ov: pd.DataFrame) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for row in ov.itertuples(index=False):
+        if row.action == "split" and pd.notna(row.other_item_id):
+            out.setdefault(int(row.item_id), set()).add(int(row.other_item_id))
+    return out
+
+
+def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
+    """Items of the ledger cases that share a blocking key with the new items (two hops)."""
+    ids = set(new["id_number"].dropna())
+    phones = set(new["phone"].dropna())
+    nc = new.dropna(subset=["name_key", "case_number"])
+    namecn = set(zip(nc["name_key"], nc["case_number"], strict=True))
+    cases: set[int] = set()
+    seen_ids: set[str] = set()
+    seen_phones: set[str] = set()
+    tk = _temp_table(conn, "tmp_dedup_key", [sa.Column("k", sa.String(128))])
+    tnc = _temp_table(
+        conn, "tmp_dedup_nc", [sa.Column("n", sa.String(128)), sa.Column("c", sa.String(64))]
+    )
+    tcase = _temp_table(conn, "tmp_dedup_case", [sa.Column("case_id", sa.BigInteger)])
+    for _hop in range(2):
+        found: set[int] = set()
+        for col, keys in (("id_number", ids - seen_ids), ("phone", phones - seen_phones)):
+            if not keys:
+                continue
+            conn.execute(tk.delete())
+            _copy(conn, tk, pd.DataFrame({"k": sorted(keys)}))
+            rows = conn.execute(
+                sa.select(intake_item.c.case_id)
+                .distinct()
+                .join(tk, intake_item.c[col] == tk.c.k)
+                .where(intake_item.c.case_id.is_not(None))
+            )
+            found.update(r[0] for r in rows)
+        seen_ids |= ids
+        seen_phones |= phones
+        if namecn:
+            conn.execute(tnc.delete())
+            _copy(conn, tnc, pd.DataFrame(sorted(namecn), columns=["n", "c"]))
+            rows = conn.execute(
+                sa.select(intake_item.c.case_id)
+                .distinct()
+                .join(
+                    tnc,
+                    sa.and_(
+                        intake_item.c.case_number == tnc.c.c, intake_item.c.name_key == tnc.c.n
+                    ),
+                )
+                .where(intake_item.c.case_id.is_not(None))
+            )
+            found.update(r[0] for r in rows)
+            namecn = set()
+        found -= cases
+        if not found:
+            break
+        cases |= found
+        # the second hop: the keys of the cases found
+        conn.execute(tcase.delete())
+        _copy(conn, tcase, pd.DataFrame({"case_id": sorted(found)}))
+        keys = _read(
+            conn,
+            sa.select(intake_item.c.id_number, intake_item.c.phone).join(
+                tcase, intake_item.c.case_id == tcase.c.case_id
+            ),
+        )
+        ids = set(keys["id_number"].dropna()) if not keys.empty else set()
+        phones = set(keys["phone"].dropna()) if not keys.empty else set()
+    if not cases:
+        return pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
+    conn.execute(tcase.delete())
+    _copy(conn, tcase, pd.DataFrame({"case_id": sorted(cases)}))
+    return _read(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
+
+
+def _allocate_ledger_nos(conn: Connection, years: pd.Series) -> list[str]:
+    """Ledger numbers XF<year>-<n>, n from a per-year counter that only grows (never reused).
+
+    ``UPDATE ... RETURNING`` takes the counter row's lock, so concurrent writers on
+    PostgreSQL get disjoint ranges.
+    """
+    out = [""] * len(years)
+    yv = years.to_numpy()
+    for year in sorted(set(yv.tolist())):
+        idx = np.flatnonzero(yv == year)
+        name = f"ledger_no:{int(year)}"
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"
+            ),
+            {"n": name},
+        )
+        end = conn.execute(
+            sa.update(ledger_counter)
+            .where(ledger_counter.c.name == name)
+            .values(value=ledger_counter.c.value + len(idx))
+            .returning(ledger_counter.c.value)
+        ).scalar_one()
+        start = end - len(idx) + 1
+        for j, i in enumerate(idx.tolist()):
+            out[i] = f"XF{int(year)}-{start + j:06d}"
+    return out
+
+
+def _court_for(cn_court: Any, court_name: Any, item_court: Any) -> str:
+    cfg = get_config()
+    if isinstance(cn_court, str) and cn_court in cfg.courts:
+        return cn_court
+    if isinstance(court_name, str) and court_name.strip():
+        court = cfg.court_by_name(court_name)
+        if court is not None:
+            return court.code
+    if isinstance(item_court, str) and item_court in cfg.courts and not isinstance(cn_court, str):
+        return item_court
+    return cfg.intermediate_court
+
+
+def _case_number_court(cn: Any) -> str | None:
+    """Court code of a canonical 案号: '(2023)冀1003民初1234号' -> '冀1003'."""
+    if not isinstance(cn, str) or ")" not in cn:
+        return None
+    rest = cn.split(")", 1)[1]
+    code = rest[:1]
+    for ch in rest[1:]:
+        if ch.isdigit():
+            code += ch
+        else:
+            break
+    return code if len(code) > 1 else None
+
+
+def _person_key(idn: Any, phone: Any, nkey: Any) -> str | None:
+    if isinstance(idn, str) and idn:
+        return idn
+    if isinstance(phone, str) and phone:
+        return f"tel:{phone}"
+    if isinstance(nkey, str) and nkey:
+        return f"name:{nkey}"[:64]
+    return None
+
+
+def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """One row per new matter (label < 0) with the identity fields of CONTRACT §3."""
+    cfg = get_config()
+    df = new.assign(label=labels)
+    df = df[df["label"] < 0]
+    if df.empty:
+        return pd.DataFrame()
+    g = df.groupby("label", sort=False)
+    first = g.head(1).set_index("label")  # rows are in processing order
+    out = pd.DataFrame(index=first.index)
+    out["first_received_at"] = g["received_at"].min()
+    out["last_received_at"] = g["received_at"].max()
+    out["item_count"] = g.size()
+    cn = df.dropna(subset=["case_number"]).groupby("label", sort=False)["case_number"].first()
+    out["case_number"] = cn.reindex(out.index)
+    named = df.dropna(subset=["petitioner_name"]).groupby("label", sort=False)
+    out["petitioner_name"] = named["petitioner_name"].first().reindex(out.index)
+    idn = df.dropna(subset=["id_number"]).groupby("label", sort=False)["id_number"].first()
+    ph = df.dropna(subset=["phone"]).groupby("label", sort=False)["phone"].first()
+    nk = df.dropna(subset=["name_key"]).groupby("label", sort=False)["name_key"].first()
+    out["person_key"] = [
+        _person_key(a, b, c)
+        for a, b, c in zip(
+            idn.reindex(out.index), ph.reindex(out.index), nk.reindex(out.index), strict=True
+        )
+    ]
+    cname = df.dropna(subset=["court_name"]).groupby("label", sort=False)["court_name"].first()
+    icourt = df.dropna(subset=["court_code"]).groupby("label", sort=False)["court_code"].first()
+    court_cache: dict[tuple, str] = {}
+    out["court_code"] = [
+        court_cache.setdefault((a, b, c), _court_for(a, b, c))
+        for a, b, c in zip(
+            [_case_number_court(x) for x in out["case_number"].tolist()],
+            cname.reindex(out.index).tolist(),
+            icourt.reindex(out.index).tolist(),
+            strict=True,
+        )
+    ]
+    ref = df[df["channel"] == "referral"].groupby("label", sort=False)
+    key_on = ref["received_at"].min().reindex(out.index)
+    key_since = _dates(key_on)
+    due = _dates(ref["due_on"].min().reindex(out.index)) if "due_on" in df else [None] * len(out)
+    first_day = _dates(out["first_received_at"])
+    out["is_key"] = [k is not None for k in key_since]
+    out["key_since"] = pd.Series(key_since, index=out.index, dtype=object)
+    out["referral_due_on"] = pd.Series(due, index=out.index, dtype=object)
+    out["tier"] = [max(cfg.key_case_tier, 1) if k else 1 for k in key_since]
+    out["tier_entered_on"] = [k or f for k, f in zip(key_since, first_day, strict=True)]
+    statutory = [f + dt.timedelta(days=cfg.statutory_days) for f in first_day]
+    out["statutory_due_on"] = [
+        min(s, d) if d is not None else s for s, d in zip(statutory, due, strict=True)
+    ]
+    out["status"] = "open"
+    out["overdue"] = False
+    out["statutory_overdue"] = False
+    out["reopened_count"] = 0
+    out["priority"] = 0
+    return out.reset_index()
+
+
+def _write_plan(
+    conn: Connection,
+    new: pd.DataFrame,
+    plan: Plan,
+    now: dt.datetime,
+    extra_rule: dict[int, str] | None = None,
+) -> dict[str, int]:
+    """Create cases, update the joined ones, set case_id, record decisions and links."""
+    labels = plan.target
+    cases = _new_case_rows(new, labels)
+    label_to_case: dict[int, int] = {}
+    if not cases.empty:
+        cases = cases.sort_values(["first_received_at", "label"], ascending=[True, False])
+        years = pd.to_datetime(cases["first_received_at"]).dt.year
+        cases["ledger_no"] = _allocate_ledger_nos(conn, years)
+        cases["updated_at"] = now
+        cols = [c.name for c in ledger_case.c if c.name in cases.columns and c.name != "case_id"]
+        _copy(conn, ledger_case, cases[cols])
+        tno = _temp_table(conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))])
+        _copy(conn, tno, cases[["ledger_no"]])
+        got = _read(
+            conn,
+            sa.select(ledger_case.c.case_id, ledger_case.c.ledger_no).join(
+                tno, tno.c.ledger_no == ledger_case.c.ledger_no
+            ),
+        )
+        by_no = dict(zip(got["ledger_no"], got["case_id"], strict=True))
+        label_to_case = {
+            int(lab): int(by_no[no])
+            for lab, no in zip(cases["label"], cases["ledger_no"], strict=True)
+        }
+    case_of = np.array(
+        [label_to_case[int(t)] if t < 0 else int(t) for t in labels.tolist()], dtype=np.int64
+    )
+    # existing cases joined: counts, dates, key flag, adopted case numbers
+    joined = new.assign(case_id=case_of)[labels >= 0]
+    n_joined_cases = 0
+    if not joined.empty or plan.adopt:
+        cfg = get_config()
+        g = joined.groupby("case_id", sort=True)
+        upd = pd.DataFrame(
+            {
+                "n": g.size(),
+                "first_at": g["received_at"].min(),
+                "last_at": g["received_at"].max(),
+            }
+        )
+        ref = joined[joined["channel"] == "referral"].groupby("case_id")
+        upd["key_on"] = pd.Series(
+            _dates(ref["received_at"].min().reindex(upd.index)), index=upd.index, dtype=object
+        )
+        upd["due"] = pd.Series(
+            _dates(ref["due_on"].min().reindex(upd.index)), index=upd.index, dtype=object
+        )
+        adopt = pd.Series(plan.adopt, dtype=object)
+        upd = upd.reindex(upd.index.union(pd.Index(list(plan.adopt), dtype=np.int64)))
+        upd["n"] = upd["n"].fillna(0).astype(np.int64)
+        upd["cn"] = adopt.reindex(upd.index)
+        upd.index.name = "case_id"
+        upd = upd.reset_index()
+        tupd = _temp_table(
+            conn,
+            "tmp_dedup_upd",
+            [
+                sa.Column("case_id", sa.BigInteger),
+                sa.Column("n", sa.Integer),
+                sa.Column("first_at", sa.DateTime),
+                sa.Column("last_at", sa.DateTime),
+                sa.Column("key_on", sa.Date),
+                sa.Column("due", sa.Date),
+                sa.Column("cn", sa.String(64)),
+            ],
+        )
+        _copy(conn, tupd, upd[["case_id", "n", "first_at", "last_at", "key_on", "due", "cn"]])
+        lo, hi = ("LEAST", "GREATEST") if _is_pg(conn) else ("MIN", "MAX")
+        kt = int(cfg.key_case_tier)
+        conn.execute(
+            sa.text(
+                f"""
+                UPDATE ledger_case SET
+                  item_count = ledger_case.item_count + t.n,
+                  first_received_at = COALESCE({lo}(ledger_case.first_received_at, t.first_at),
+                                               ledger_case.first_received_at),
+                  last_received_at = COALESCE({hi}(ledger_case.last_received_at, t.last_at),
+                                              ledger_case.last_received_at),
+                  tier = CASE WHEN t.key_on IS NOT NULL AND NOT ledger_case.is_key
+                              AND ledger_case.tier < {kt} THEN {kt} ELSE ledger_case.tier END,
+                  tier_entered_on = CASE WHEN t.key_on IS NOT NULL AND NOT ledger_case.is_key
+                              AND ledger_case.tier < {kt} THEN t.key_on
+                              ELSE ledger_case.tier_entered_on END,
+                  is_key = (ledger_case.is_key OR t.key_on IS NOT NULL),
+                  key_since = COALESCE(ledger_case.key_since, t.key_on),
+                  referral_due_on = COALESCE({lo}(ledger_case.referral_due_on, t.due),
+                                             ledger_case.referral_due_on, t.due),
+                  case_number = COALESCE(ledger_case.case_number, t.cn),
+                  updated_at = :now
+                FROM tmp_dedup_upd t WHERE ledger_case.case_id = t.case_id
+                """
+            ),
+            {"now": now},
+        )
+        n_joined_cases = len(upd)
+    # items -> cases
+    ia = pd.DataFrame({"item_id": new["item_id"].to_numpy(), "case_id": case_of})
+    tia = _temp_table(
+        conn,
+        "tmp_dedup_assign",
+        [
+            sa.Column("item_id", sa.BigInteger, primary_key=True),
+            sa.Column("case_id", sa.BigInteger),
+        ],
+    )
+    _copy(conn, tia, ia)
+    conn.execute(
+        sa.text(
+            "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "
+            "WHERE intake_item.item_id = t.item_id"
+        )
+    )
+    # decisions
+    rules = list(plan.rule)
+    if extra_rule:
+        pos = {int(i): k for k, i in enumerate(new["item_id"].tolist())}
+        for item_id, r in extra_rule.items():
+            if item_id in pos:
+                rules[pos[item_id]] = r
+    dec = pd.DataFrame(
+        {
+            "item_id": new["item_id"].to_numpy(),
+            "case_id": case_of,
+            "matched_item_id": pd.array(plan.matched, dtype="Int64"),
+            "rule": rules,
+            "score": pd.array(plan.score, dtype="Float64"),
+            "decided_at": now,
+        }
+    )
+    _copy(conn, match_decision, dec)
+    links = _link_same_case_number(conn, new.assign(case_id=case_of))
+    return {
+        "items": len(new),
+        "new_cases": len(label_to_case),
+        "joined_items": int((labels >= 0).sum()),
+        "joined_cases": n_joined_cases,
+        "links": links,
+    }
+
+
+def _link_same_case_number(conn: Connection, assigned: pd.DataFrame) -> int:
+    """``case_link`` both ways between the cases sharing a case number touched now."""
+    cns = sorted(set(assigned["case_number"].dropna()))
+    if not cns:
+        return 0
+    tcn = _temp_table(conn, "tmp_dedup_cn", [sa.Column("cn", sa.String(64))])
+    _copy(conn, tcn, pd.DataFrame({"cn": cns}))
+    pairs = _read(
+        conn,
+        sa.select(ledger_case.c.case_id, ledger_case.c.case_number).join(
+            tcn, tcn.c.cn == ledger_case.c.case_number
+        ),
+    )
+    if pairs.empty:
+        return 0
+    multi = pairs[pairs.duplicated("case_number", keep=False)]
+    if multi.empty:
+        return 0
+    m = multi.merge(multi, on="case_number", suffixes=("", "_r"))
+    m = m[m["case_id"] != m["case_id_r"]]
+    m = m.rename(columns={"case_id_r": "related_case_id"})[["case_id", "related_case_id"]]
+    have = _read(
+        conn,
+        sa.select(case_link.c.case_id, case_link.c.related_case_id).where(
+            case_link.c.case_id.in_(sorted(set(m["case_id"].tolist())))
+        ),
+    )
+    if not have.empty:
+        m = m.merge(have, how="left", indicator=True)
+        m = m[m["_merge"] == "left_only"].drop(columns="_merge")
+    m = m.drop_duplicates().assign(reason="same_case_number")
+    _copy(conn, case_link, m)
+    return len(m)
+
+
+def _lock(conn: Connection) -> None:
+    if _is_pg(conn):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ASSIGN_LOCK})
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def assign_cases(
+    engine: Engine, batch_size: int = 250_000, params: MatchParams | None = None
+) -> dict[str, int]:
+    """Put every item without a case into the ledger; returns counts of what was done.
+
+    Incremental: only new items and the ledger cases sharing a blocking key with
+    them are read. Items are taken in received order, ``batch_size`` per
+    transaction. Idempotent: a second run finds nothing to do.
+    """
+    params = params or _params()
+    total = {"items": 0, "new_cases": 0, "joined_items": 0, "joined_cases": 0, "links": 0}
+    total["batches"] = 0
+    order = [
+        intake_item.c.received_at,
+        intake_item.c.channel,
+        intake_item.c.source_file,
+        intake_item.c.source_row,
+        intake_item.c.item_id,
+    ]
+    while True:
+        with engine.begin() as conn:
+            _lock(conn)
+            new = _read(
+                conn,
+                _item_select()
+                .where(intake_item.c.case_id.is_(None))
+                .order_by(*order)
+                .limit(batch_size),
+            )
+            if new.empty:
+                break
+            cand = _candidates(conn, new)
+            ov = _overrides(conn)
+            summary = _run(conn, new, cand, params, _cannot_link(ov))
+        for k, v in summary.items():
+            total[k] = total.get(k, 0) + v
+        total["batches"] += 1
+        if len(new) < batch_size:
+            break
+    log.info("assign_cases: %s", total)
+    return total
+
+
+def _run(
+    conn: Connection,
+    new: pd.DataFrame,
+    cand: pd.DataFrame,
+    params: MatchParams,
+    cannot: dict[int, set[int]],
+) -> dict[str, int]:
+    new = _sort_items(new)
+    new["case_id"] = -1
+    if not cand.empty:
+        cand = _sort_items(cand)
+        cand["case_id"] = cand["case_id"].astype(np.int64)
+        frame = pd.concat([cand, new], ignore_index=True)
+    else:
+        frame = new
+    plan = plan_matters(frame, params, cannot)
+    new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
+    return _write_plan(conn, new_rows, plan, dt.datetime.now().replace(microsecond=0))
+
+
+def _case_of_item(conn: Connection, item_id: int) -> int | None:
+    row = conn.execute(
+        sa.select(intake_item.c.case_id).where(intake_item.c.item_id == item_id)
+    ).first()
+    if row is None:
+        raise ValueError(f"no intake item {item_id}")
+    return row[0]
+
+
+def _refresh_case_counts(conn: Connection, case_ids: Sequence[int]) -> None:
+    """Recount item_count and first/last received of the given cases from their items."""
+    for cid in case_ids:
+        agg = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.min(intake_item.c.received_at),
+                sa.func.max(intake_item.c.received_at),
+            ).where(intake_item.c.case_id == cid)
+        ).one()
+        if agg[0] == 0:
+            continue
+        conn.execute(
+            ledger_case.update()
+            .where(ledger_case.c.case_id == cid)
+            .values(item_count=agg[0], first_received_at=agg[1], last_received_at=agg[2])
+        )
+
+
+def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
+    """Remove a case left without items; its facts (progress rows) follow ``into``."""
+    from xinfang import schema
+
+    left = conn.execute(
+        sa.select(sa.func.count()).where(intake_item.c.case_id == case_id)
+    ).scalar_one()
+    if left:
+        return
+    if into is not None:
+        conn.execute(
+            schema.case_progress.update()
+            .where(schema.case_progress.c.case_id == case_id)
+            .values(case_id=into)
+        )
+    for t in (schema.escalation_event, schema.notification, schema.risk_flag, schema.case_progress):
+        conn.execute(t.delete().where(t.c.case_id == case_id))
+    conn.execute(
+        case_link.delete().where(
+            sa.or_(case_link.c.case_id == case_id, case_link.c.related_case_id == case_id)
+        )
+    )
+    conn.execute(ledger_case.delete().where(ledger_case.c.case_id == case_id))
+
+
+def merge(engine: Engine, item_id: int, other_item_id: int, reason: str, by: str) -> int:
+    """Manually join ``item_id`` to the case of ``other_item_id``; returns that case_id.
+
+    Recorded in ``manual_override`` and ``match_decision`` (rule 'manual_merge'). The
+    case the item leaves is recounted, or removed if it is left empty (its progress
+    rows move with the item).
+    """
+    if not reason or not by:
+        raise ValueError("a manual merge needs a reason and who made it")
+    now = dt.datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        _lock(conn)
+        src = _case_of_item(conn, item_id)
+        dst = _case_of_item(conn, other_item_id)
+        if dst is None:
+            raise ValueError(f"item {other_item_id} has no case yet: run assign_cases first")
+        conn.execute(
+            manual_override.insert().values(
+                action="merge",
+                item_id=item_id,
+                other_item_id=other_item_id,
+                reason=reason,
+                created_by=by,
+                created_at=now,
+            )
+        )
+        if src == dst:
+            return dst
+        conn.execute(
+            intake_item.update().where(intake_item.c.item_id == item_id).values(case_id=dst)
+        )
+        conn.execute(
+            match_decision.insert().values(
+                item_id=item_id,
+                case_id=dst,
+                matched_item_id=other_item_id,
+                rule="manual_merge",
+                score=None,
+                decided_at=now,
+            )
+        )
+        _refresh_case_counts(conn, [dst] + ([src] if src is not None else []))
+        if src is not None:
+            _drop_empty_case(conn, src, dst)
+        return dst
+
+
+def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
+    """Manually take ``item_id`` out of its case into a new case of its own; returns it.
+
+    The item is never joined again, by any later run or rebuild, to a case holding
+    the item it was split from (the earliest other item of its former case).
+    """
+    if not reason or not by:
+        raise ValueError("a manual split needs a reason and who made it")
+    now = dt.datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        _lock(conn)
+        src = _case_of_item(conn, item_id)
+        mate = None
+        if src is not None:
+            mate = conn.execute(
+                sa.select(intake_item.c.item_id)
+                .where(intake_item.c.case_id == src, intake_item.c.item_id != item_id)
+                .order_by(intake_item.c.received_at, intake_item.c.item_id)
+                .limit(1)
+            ).scalar()
+        conn.execute(
+            manual_override.insert().values(
+                action="split",
+                item_id=item_id,
+                other_item_id=mate,
+                reason=reason,
+                created_by=by,
+                created_at=now,
+            )
+        )
+        if src is not None and mate is None:
+            return src  # already alone
+        item = _read(conn, _item_select().where(intake_item.c.item_id == item_id))
+        plan = Plan(
+            item_pos=np.array([0]),
+            target=np.array([-1], dtype=np.int64),
+            rule=["manual_split"],
+            score=[None],
+            matched=[mate],
+            n_new=1,
+        )
+        summary_case = _write_plan(conn, item, plan, now)
+        del summary_case
+        new_case = _case_of_item(conn, item_id)
+        if src is not None:
+            _refresh_case_counts(conn, [src])
+        return int(new_case)
+
+
+def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]:
+    """Reassign every item from scratch, deterministically, replaying manual overrides.
+
+    Each new case keeps the case_id and ledger number of the old case holding most
+    of its items (each old case reused once); the others get new numbers, and old
+    cases left without items are removed (their progress rows follow their items).
+    """
+    params = params or _params()
+    now = dt.datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        _lock(conn)
+        items = _sort_items(_read(conn, _item_select()))
+        if items.empty:
+            return {"items": 0, "new_cases": 0, "kept_cases": 0, "dropped_cases": 0}
+        old_case = items["case_id"].copy()
+        ov = _overrides(conn)
+        frame = items.assign(case_id=-1, case_case_number=None)
+        plan = plan_matters(frame, params, _cannot_link(ov))
+        labels = plan.target.copy()  # all new: labels < 0, positions = all rows
+        rules = list(plan.rule)
+        matched = list(plan.matched)
+        pos = {int(i): k for k, i in enumerate(frame["item_id"].tolist())}
+        next_label = int(labels.min()) - 1 if len(labels) else -1
+        for row in ov.itertuples(index=False):
+            p = pos.get(int(row.item_id))
+            if p is None:
+                continue
+            if row.action == "split":
+                labels[p] = next_label
+                next_label -= 1
+                rules[p], matched[p] = "manual_split", _none(row.other_item_id)
+            elif row.action == "merge":
+                q = pos.get(int(row.other_item_id))
+                if q is not None:
+                    labels[p] = labels[q]
+                    rules[p], matched[p] = "manual_merge", int(row.other_item_id)
+        # reuse old cases: the biggest overlaps first, each old case once
+        ov_df = pd.DataFrame({"label": labels, "old": old_case.to_numpy()}).dropna()
+        ov_df["old"] = ov_df["old"].astype(np.int64)
+        cnt = ov_df.groupby(["label", "old"]).size().rename("n").reset_index()
+        cnt = cnt.sort_values(["n", "old", "label"], ascending=[False, True, False])
+        keep: dict[int, int] = {}
+        used: set[int] = set()
+        for lab, old, _n in cnt.itertuples(index=False):
+            if lab in keep or old in used:
+                continue
+            keep[int(lab)] = int(old)
+            used.add(int(old))
+        final = np.array([keep.get(int(lab), int(lab)) for lab in labels.tolist()], dtype=np.int64)
+        all_old = set(old_case.dropna().astype(np.int64).tolist())
+        # start from a clean slate for the items and the decisions
+        conn.execute(intake_item.update().values(case_id=None))
+        conn.execute(match_decision.delete())
+        conn.execute(case_link.delete().where(case_link.c.reason == "same_case_number"))
+        kept = sorted(used)
+        if kept:
+            conn.execute(
+                ledger_case.update()
+                .where(ledger_case.c.case_id.in_(kept))
+                .values(item_count=0, case_number=None)
+            )
+        relabeled = Plan(
+            item_pos=np.arange(len(frame)),
+            target=final,
+            rule=rules,
+            score=plan.score,
+            matched=matched,
+            n_new=0,
+        )
+        summary = _write_plan(conn, frame, relabeled, now)
+        # identity fields of the kept cases from their items
+        _refresh_kept(conn, frame.assign(case_id=_assigned(conn, frame)), kept)
+        dropped = 0
+        for cid in sorted(all_old - used):
+            into = _majority_case(conn, cid, old_case, frame)
+            _drop_empty_case(conn, cid, into)
+            dropped += 1
+        return {
+            "items": len(frame),
+            "new_cases": summary["new_cases"],
+            "kept_cases": len(kept),
+            "dropped_cases": dropped,
+            "links": summary["links"],
+        }
+
+
+def _assigned(conn: Connection, frame: pd.DataFrame) -> np.ndarray:
+    got = _read(conn, sa.select(intake_item.c.item_id, intake_item.c.case_id))
+    m = dict(zip(got["item_id"], got["case_id"], strict=True))
+    return np.array([int(m[i]) for i in frame["item_id"].tolist()], dtype=np.int64)
+
+
+def _majority_case(
+    conn: Connection, old: int, old_case: pd.Series, frame: pd.DataFrame
+) -> int | None:
+    mask = (old_case == old).to_numpy()
+    if not mask.any():
+        return None
+    now_cases = _assigned(conn, frame)[mask]
+    vals, counts = np.unique(now_cases, return_counts=True)
+    return int(vals[np.argmax(counts)])
+
+
+def _refresh_kept(conn: Connection, frame: pd.DataFrame, kept: list[int]) -> None:
+    """Identity fields (count, dates, case number, person, name) of reused cases."""
+    if not kept:
+        return
+    sub = frame[frame["case_id"].isin(kept)]
+    rows = _new_case_rows(sub, -(sub["case_id"].to_numpy() + 1))
+    for r in rows.itertuples(index=False):
+        cid = -int(r.label) - 1
+        conn.execute(
+            ledger_case.update()
+            .where(ledger_case.c.case_id == cid)
+            .values(
+                item_count=int(r.item_count),
+                first_received_at=_none(r.first_received_at),
+                last_received_at=_none(r.last_received_at),
+                case_number=_none(r.case_number),
+                person_key=_none(r.person_key),
+                petitioner_name=_none(r.petitioner_name),
+            )
+        )
