@@ -149,7 +149,7 @@ def timeline(
     ``calendar`` needs ``is_workday(date)``; facts dated after ``as_of`` are ignored.
     """
     ladder = config if isinstance(config, Ladder) else Ladder.of(config)
-    items = sorted(i for i in facts.items if i.received_on <= as_of)
+    items = sorted((i for i in facts.items if i.received_on <= as_of), key=lambda i: i.received_on)
     if not items:
         return None
     first = items[0].received_on
