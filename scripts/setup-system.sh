@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond Python: a CJK font for the report
-# charts and Chromium for the browser test. Installs only what is missing.
+# charts, Chromium for the browser test and docker-compose (offline parser) for the
+# compose-file test. Installs only what is missing.
 set -euo pipefail
 need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|WenQuanYi" || need+=(fonts-noto-cjk fontconfig)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing system packages: ${need[*]}"
