@@ -101,7 +101,7 @@ PAGE = Environment(autoescape=True).from_string(
 {% for r in s.overdue.rows %}<tr><td>{{ r.ledger_no }}</td><td>{{ court(r.court_code) }}</td>
 <td class="n">{{ r.tier }}</td><td>{{ r.tier_entered_on }}</td><td>{{ status_label(r.status) }}</td>
 <td>{{ '是' if r.is_key else '' }}</td><td>{{ '层级超期' if r.overdue else '' }}</td>
-<td{% if r.statutory_overdue %} class="warn"{% endif %}>{{ r.statutory_due_on or '' }}</td>
+<td{% if r.statutory_overdue %} class="warn"{% endif %}>{{ r.statutory_due_on or '' }}{{ ' 已过法定期限' if r.statutory_overdue }}</td>
 <td>{{ r.petitioner_name or '' }}</td><td>{{ r.id_number or '' }}</td><td>{{ r.phone or '' }}</td></tr>
 {% endfor %}</table>
 {% if s.overdue.count > s.overdue.rows|length %}<p class="muted">first {{ s.overdue.rows|length }} shown</p>{% endif %}
