@@ -140,13 +140,27 @@ class WorkCalendar:
         index(b) - index(a).
         """
         self.check_range(start, end)
-        out = []
-        index = 0
-        for d in _daterange(start, end):
-            work = self.is_workday(d)
-            index += work
-            out.append({"day": d, "is_workday": work, "workday_index": index})
-        return out
+        return [dict(r) for r in _rows(self, start, end)]
+
+    def _key(self) -> tuple:
+        return (self.extra_holidays, self.extra_workdays, self.configured_years)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkCalendar) and self._key() == other._key()
+
+
+@lru_cache(maxsize=16)
+def _rows(cal: WorkCalendar, start: dt.date, end: dt.date) -> tuple[dict, ...]:
+    out = []
+    index = 0
+    for d in _daterange(start, end):
+        work = cal.is_workday(d)
+        index += work
+        out.append({"day": d, "is_workday": work, "workday_index": index})
+    return tuple(out)
 
 
 _current: tuple[Config, WorkCalendar] | None = None
@@ -197,12 +211,11 @@ def materialize(
     hi = max(end, existing[1]) if existing[1] else end
     rows = calendar.rows(lo, hi)
     if existing[0] == lo and existing[1] == hi:
+        # same range: compare a fingerprint (an override moves some workday_index)
         stored = conn.execute(
-            sa.select(work_calendar.c.day, work_calendar.c.is_workday).order_by(work_calendar.c.day)
-        ).all()
-        if [(r.day, bool(r.is_workday)) for r in stored] == [
-            (r["day"], r["is_workday"]) for r in rows
-        ]:
+            sa.select(sa.func.count(), sa.func.sum(work_calendar.c.workday_index))
+        ).one()
+        if tuple(stored) == (len(rows), sum(r["workday_index"] for r in rows)):
             return 0
     conn.execute(work_calendar.delete())
     conn.execute(work_calendar.insert(), rows)

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
 
+_SWEEP_LOCK = 7_365_424_115
+
 TEMP_TABLES = (
     "sw_scope",
     "sw_case",
@@ -180,7 +182,8 @@ def _ensure_calendar(
         first = dt.datetime.fromisoformat(first)
     start = min(first.date() if first else as_of, as_of)
     cal.check_range(start, as_of)
-    workcal.materialize(conn, dt.date(start.year, 1, 1), as_of, cal)
+    # whole years, so daily sweeps find the table already up to date
+    workcal.materialize(conn, dt.date(start.year, 1, 1), dt.date(as_of.year, 12, 31), cal)
     return conn.execute(
         sa.text("SELECT workday_index FROM work_calendar WHERE day = :d").bindparams(
             sa.bindparam("d", type_=sa.Date)
@@ -216,6 +219,8 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     ladder = Ladder.of(config)
     cal = workcal.WorkCalendar(config)
     K = ladder.key_tier
+    if d.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
     _drop_temps(conn)
 
     scope = ""
