@@ -22,7 +22,7 @@ EXPECTED_VIEWS = {
 
 @BOTH
 def test_upgrade_creates_every_view_and_they_answer(engine):
-    assert set(views.view_names()) == EXPECTED_VIEWS
+    assert set(views.view_names()) >= EXPECTED_VIEWS  # others add theirs (v_key_persons)
     assert set(sa.inspect(engine).get_view_names()) >= EXPECTED_VIEWS
     ids = build(engine)
     stats.compute_month(engine, JULY)

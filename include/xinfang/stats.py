@@ -166,58 +166,85 @@ def _kpi_sql(conn: Connection, courts_sql: str) -> str:
     cols = ", ".join(("month", "court_code", *KPI_COLUMNS, "computed_at"))
     return f"""
 WITH courts AS ({courts_sql}),
-closes_ev AS (
-    SELECT case_id, closed_on AS d FROM ledger_case
-    WHERE closed_on IS NOT NULL AND closed_on <= :last
-    UNION ALL
-    SELECT case_id, progress_date AS d FROM case_progress
-    WHERE status = 'closed' AND progress_date <= :last
+prog_agg AS (
+    -- per case, the latest closing and reopening (open/paused) progress rows, by
+    -- month end and before the month, and the first closing row
+    SELECT case_id,
+        MAX(CASE WHEN status = 'closed' THEN progress_date END) AS pc_end,
+        MAX(CASE WHEN status = 'closed' AND progress_date < :start
+                 THEN progress_date END) AS pc_start,
+        MAX(CASE WHEN status IN ('open', 'paused') THEN progress_date END) AS po_end,
+        MAX(CASE WHEN status IN ('open', 'paused') AND progress_date < :start
+                 THEN progress_date END) AS po_start
+    FROM case_progress
+    WHERE progress_date <= :last AND status IN ('closed', 'open', 'paused')
+    GROUP BY case_id
 ),
-last_close AS (
-    SELECT case_id, MAX(d) AS lc_end, MAX(CASE WHEN d < :start THEN d END) AS lc_start
-    FROM closes_ev GROUP BY case_id
+cs AS (
+    -- every case received by month end, with its last close by month end (lc_end)
+    -- and before the month (lc_start): the later of the ledger's and the progress rows'
+    SELECT c.case_id, c.court_code, c.first_received_at, c.last_received_at, c.is_key,
+        c.key_since, c.overdue, c.statutory_due_on,
+        CASE WHEN c.closed_on <= :last AND (pa.pc_end IS NULL OR c.closed_on >= pa.pc_end)
+             THEN c.closed_on ELSE pa.pc_end END AS lc_end,
+        CASE WHEN c.closed_on < :start AND (pa.pc_start IS NULL OR c.closed_on >= pa.pc_start)
+             THEN c.closed_on ELSE pa.pc_start END AS lc_start,
+        pa.po_end, pa.po_start
+    FROM ledger_case c
+    LEFT JOIN prog_agg pa ON pa.case_id = c.case_id
+    WHERE c.first_received_at < :next
 ),
-closed_state AS (
-    SELECT lc.case_id,
-        CASE WHEN NOT EXISTS (
+st AS (
+    -- closed at the end of the month / of the day before it: a last close and no
+    -- reopening after it (a later open/paused row, or an item on a later day;
+    -- last_received_at, the case's latest item, spares the look-up for most cases)
+    SELECT cs.*,
+        CASE WHEN lc_end IS NULL THEN 0
+             WHEN po_end > lc_end THEN 0
+             WHEN last_received_at < {nd(conn, "lc_end")} THEN 1
+             WHEN EXISTS (
                 SELECT 1 FROM intake_item i
-                WHERE i.case_id = lc.case_id
-                  AND i.received_at >= {nd(conn, "lc.lc_end")} AND i.received_at < :next)
-             AND NOT EXISTS (
-                SELECT 1 FROM case_progress p
-                WHERE p.case_id = lc.case_id AND p.status IN ('open', 'paused')
-                  AND p.progress_date > lc.lc_end AND p.progress_date <= :last)
-             THEN 1 ELSE 0 END AS closed_end,
-        CASE WHEN lc.lc_start IS NOT NULL
-             AND NOT EXISTS (
+                WHERE i.case_id = cs.case_id
+                  AND i.received_at >= {nd(conn, "cs.lc_end")} AND i.received_at < :next)
+             THEN 0
+             ELSE 1 END AS closed_end,
+        CASE WHEN lc_start IS NULL THEN 0
+             WHEN po_start > lc_start THEN 0
+             WHEN last_received_at < {nd(conn, "lc_start")} THEN 1
+             WHEN EXISTS (
                 SELECT 1 FROM intake_item i
-                WHERE i.case_id = lc.case_id
-                  AND i.received_at >= {nd(conn, "lc.lc_start")} AND i.received_at < :start)
-             AND NOT EXISTS (
-                SELECT 1 FROM case_progress p
-                WHERE p.case_id = lc.case_id AND p.status IN ('open', 'paused')
-                  AND p.progress_date > lc.lc_start AND p.progress_date < :start)
-             THEN 1 ELSE 0 END AS closed_start
-    FROM last_close lc
+                WHERE i.case_id = cs.case_id
+                  AND i.received_at >= {nd(conn, "cs.lc_start")} AND i.received_at < :start)
+             THEN 0
+             ELSE 1 END AS closed_start
+    FROM cs
+),
+state_groups AS (
+    -- grouping by each case's state evaluates it once per case (an aggregate over
+    -- st directly would repeat the look-ups in every SUM)
+    SELECT court_code, closed_end, closed_start,
+        CASE WHEN first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
+        CASE WHEN overdue THEN 1 ELSE 0 END AS is_overdue,
+        CASE WHEN statutory_due_on < :last THEN 1 ELSE 0 END AS past_statutory,
+        CASE WHEN is_key AND (key_since IS NULL OR key_since <= :last)
+             THEN 1 ELSE 0 END AS is_key_case,
+        COUNT(*) AS n
+    FROM st
+    GROUP BY court_code, closed_end, closed_start, is_new, is_overdue, past_statutory,
+        is_key_case
 ),
 case_agg AS (
-    SELECT c.court_code,
-        COUNT(*) AS cases_total,
-        SUM(CASE WHEN c.first_received_at >= :start THEN 1 ELSE 0 END) AS cases_new,
-        SUM(CASE WHEN c.first_received_at < :start AND COALESCE(cs.closed_start, 0) = 0
-                 THEN 1 ELSE 0 END) AS cases_open_start,
-        SUM(CASE WHEN COALESCE(cs.closed_end, 0) = 0 THEN 1 ELSE 0 END) AS cases_open_end,
-        SUM(CASE WHEN COALESCE(cs.closed_end, 0) = 0 AND c.overdue
-                 THEN 1 ELSE 0 END) AS overdue_cases,
-        SUM(CASE WHEN COALESCE(cs.closed_end, 0) = 0 AND c.statutory_due_on < :last
-                 THEN 1 ELSE 0 END) AS statutory_overdue_cases,
-        SUM(CASE WHEN COALESCE(cs.closed_end, 0) = 0 AND c.is_key
-                      AND (c.key_since IS NULL OR c.key_since <= :last)
-                 THEN 1 ELSE 0 END) AS key_open
-    FROM ledger_case c
-    LEFT JOIN closed_state cs ON cs.case_id = c.case_id
-    WHERE c.first_received_at < :next
-    GROUP BY c.court_code
+    SELECT court_code,
+        SUM(n) AS cases_total,
+        SUM(is_new * n) AS cases_new,
+        SUM(CASE WHEN is_new = 0 AND closed_start = 0 THEN n ELSE 0 END) AS cases_open_start,
+        SUM(CASE WHEN closed_end = 0 THEN n ELSE 0 END) AS cases_open_end,
+        SUM(CASE WHEN closed_end = 0 THEN is_overdue * n ELSE 0 END) AS overdue_cases,
+        SUM(CASE WHEN closed_end = 0 THEN past_statutory * n ELSE 0 END)
+            AS statutory_overdue_cases,
+        SUM(CASE WHEN closed_end = 0 THEN is_key_case * n ELSE 0 END) AS key_open
+    FROM state_groups
+    GROUP BY court_code
 ),
 {_MONTH_CLOSE},
 close_agg AS (
@@ -228,7 +255,7 @@ close_agg AS (
 items AS (
     SELECT i.case_id, i.channel, i.received_at,
            COALESCE(c.court_code, i.court_code) AS court_code,
-           c.first_received_at
+           c.first_received_at, c.closed_on
     FROM intake_item i
     LEFT JOIN ledger_case c ON c.case_id = i.case_id
     WHERE i.received_at >= :start AND i.received_at < :next
@@ -251,13 +278,17 @@ repeat_agg AS (
     FROM case_items GROUP BY court_code
 ),
 reopen_agg AS (
+    -- cases with an item in the month received on a day after one of their closes
     SELECT r.court_code, COUNT(*) AS reopened_cases
     FROM (
-        SELECT DISTINCT i.case_id, i.court_code
-        FROM items i
+        SELECT case_id, court_code FROM items
+        WHERE closed_on IS NOT NULL AND received_at >= {nd(conn, "closed_on")}
+        UNION
+        SELECT i.case_id, i.court_code FROM items i
         WHERE i.case_id IS NOT NULL AND EXISTS (
-            SELECT 1 FROM closes_ev ce
-            WHERE ce.case_id = i.case_id AND i.received_at >= {nd(conn, "ce.d")})
+            SELECT 1 FROM case_progress p
+            WHERE p.case_id = i.case_id AND p.status = 'closed'
+              AND i.received_at >= {nd(conn, "p.progress_date")})
     ) r
     GROUP BY r.court_code
 ),
@@ -346,6 +377,12 @@ def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
         **disp_params,
     }
     with engine.begin() as conn:
+        if is_postgres(conn):
+            # The plans are cheap to run but their cost estimates (correlated
+            # look-ups) trip JIT compilation, which alone costs seconds.
+            conn.execute(sa.text("SET LOCAL jit = off"))
+            # per-case states are grouped in memory rather than sorted on disk
+            conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
         dm = sa.table("disposition_monthly", sa.column("month", sa.Date()))
         km = sa.table("kpi_monthly", sa.column("month", sa.Date()))
         conn.execute(sa.delete(dm).where(dm.c.month == start))
