@@ -180,3 +180,62 @@ def test_env_example_defines_every_required_variable() -> None:
     }
     assert required <= defined, required - defined
     assert ".env" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def _airflow_closure() -> set[str]:
+    """Distributions apache-airflow itself pulls in (the official image has them)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = ["apache-airflow"]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for spec in requires:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return seen
+
+
+def test_image_installs_every_runtime_dependency() -> None:
+    """Every third-party import of include/, dags/, plugins/: in the Airflow image or the Dockerfile."""
+    import ast
+    import sys
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    modules: set[str] = set()
+    for folder in ("include", "dags", "plugins"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules.add(node.module.split(".")[0])
+    local = {p.stem for f in ("dags", "plugins") for p in (REPO / f).rglob("*.py")}
+    local |= {p.name for f in ("dags", "plugins") for p in (REPO / f).iterdir() if p.is_dir()}
+    third_party = modules - set(sys.stdlib_module_names) - local - {"xinfang"}
+    owners = metadata.packages_distributions()
+    needed = {
+        canonicalize_name(owners[m][0])
+        for m in third_party
+        if m in owners and not m.startswith("airflow")
+    }
+    unknown = {m for m in third_party if m not in owners and not m.startswith("airflow")}
+    assert not unknown, f"imports no installed distribution provides: {unknown}"
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    listed = re.search(r'ARG PROJECT_PACKAGES="([^"]+)"', dockerfile)
+    assert listed, "docker/Dockerfile lost its PROJECT_PACKAGES list"
+    in_image = _airflow_closure() | {canonicalize_name(p) for p in listed.group(1).split()}
+    assert needed <= in_image, f"add to PROJECT_PACKAGES in docker/Dockerfile: {needed - in_image}"
