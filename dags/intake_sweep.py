@@ -70,9 +70,10 @@ def intake_sweep():
 
     @task
     def deduplicate(loaded: list[dict]) -> dict:
+        from xinfang import db
         from xinfang.ledger import assign_cases
 
-        return assign_cases()
+        return assign_cases(db.get_engine())
 
     @task
     def load_progress() -> dict:

@@ -63,15 +63,17 @@ def monthly_disposition():
 
     @task
     def compute() -> dict:
+        from xinfang import db
         from xinfang.stats import compute_month
 
-        return compute_month(month=_month())
+        return compute_month(db.get_engine(), _month())
 
     @task
     def write_reports() -> list[str]:
+        from xinfang import db
         from xinfang.reports.monthly import write_month
 
-        return [str(p) for p in write_month(month=_month())]
+        return [str(p) for p in write_month(db.get_engine(), _month())]
 
     migrate() >> compute() >> write_reports()
 
