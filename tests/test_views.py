@@ -111,3 +111,46 @@ def test_analyst_role_reads_views_only(engine):
                     {"t": table, "p": priv},
                 ).scalar_one()
                 assert allowed == (priv == "SELECT" and table in EXPECTED_VIEWS), (table, priv)
+
+
+DICTIONARY = views.VIEWS_DIR.parents[1] / "docs" / "data_dictionary.md"
+
+
+def test_data_dictionary_documents_every_view_and_month_table(engine):
+    text = DICTIONARY.read_text(encoding="utf-8")
+    inspector = sa.inspect(engine)
+    for name in views.view_names():
+        assert f"### `{name}`" in text, name
+    for name in sorted(EXPECTED_VIEWS | {"disposition_monthly", "kpi_monthly"}):
+        columns = [c["name"] for c in inspector.get_columns(name)]
+        for column in columns:
+            assert f"`{column}`" in text, (name, column)
+    for table in (
+        "intake_item",
+        "intake_reject",
+        "ledger_case",
+        "case_progress",
+        "escalation_event",
+        "notification",
+        "risk_flag",
+        "disposition_monthly",
+        "court",
+    ):
+        assert f"### `{table}`" in text, table
+
+
+@BOTH
+def test_data_dictionary_example_queries_run(engine):
+    import re
+
+    build(engine)
+    stats.compute_month(engine, JULY)
+    queries = re.findall(r"```sql\n(.*?)```", DICTIONARY.read_text(encoding="utf-8"), re.S)
+    assert len(queries) >= 6
+    with engine.connect() as conn:
+        results = [conn.exec_driver_sql(q.strip().rstrip(";")).all() for q in queries]
+    five = {r[0]: tuple(r[1:]) for r in results[1]}
+    assert five["广阳区人民法院"] == (0, 0, 2, 0, 1)
+    assert [(r.ledger_no, r.case_number) for r in results[5]] == [
+        ("XF-A", "(2023)冀1003民初1234号")
+    ]
