@@ -38,6 +38,7 @@ from xinfang.synth.people import (
     TOP_COMMON,
     IdentityFactory,
     Person,
+    _Bijection,
     random_name,
 )
 
@@ -114,10 +115,12 @@ class CourtInfo:
             return rng.choice(
                 ("廊坊市中级人民法院", "廊坊市中级人民法院", "廊坊中院", "廊坊市中院")
             )
-        return rng.choices(
-            (self.name, f"{self.short}法院", self.short, f"廊坊市{self.name}"),
-            weights=(50, 35, 10, 5),
-        )[0]
+        r = rng.random()
+        if r < 0.5:
+            return self.name
+        if r < 0.85:
+            return f"{self.short}法院"
+        return self.short if r < 0.95 else f"廊坊市{self.name}"
 
 
 @lru_cache(maxsize=1)
@@ -201,6 +204,8 @@ class Campaign:
     cases: dict[str, TruthCase] = field(default_factory=dict)
     items: list[dict[str, Any]] = field(default_factory=list)
     plans: dict[str, list[ProgressEvent]] = field(default_factory=dict)
+    templates: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    """Items with their identity left as tokens (internal: derived shards re-identify them)."""
 
     def truth(self) -> dict[str, str]:
         """item key -> truth case key."""
@@ -238,41 +243,40 @@ class _Slot:
 
 
 class _CaseNumbers:
-    """Unique canonical case numbers per shard sequence (keyed bijection per type)."""
+    """Unique canonical case numbers: a keyed bijection over (year, sequence) per court and type."""
+
+    _OUTSIDE = (("冀", "民申"), ("冀02", "民终"), ("冀0102", "民初"))
 
     def __init__(
         self, seed: int | str, year: int, courts: dict[str, CourtInfo], inter: str
     ) -> None:
-        rng = random.Random(f"case-numbers:{seed}")
+        self._rng = random.Random(f"case-numbers:{seed}")
         self.year = year
         self.basic = tuple(c for c in courts if c != inter)
         self.inter = inter
-        self._maps: dict[str, Any] = {}
-        self._rng = rng
+        self._maps: dict[tuple[str, str], _Bijection] = {}
 
-    def _draw(self, kind: str, n_courts: int) -> tuple[int, int, int]:
-        from xinfang.synth.people import _Bijection
-
-        if kind not in self._maps:
-            self._maps[kind] = _Bijection(6 * n_courts * 4999, self._rng)
-        x = self._maps[kind].draw()
-        return x % n_courts, (x // n_courts) % 6, x // (n_courts * 6) + 1
+    def _make(self, code: str, kind: str) -> str:
+        bij = self._maps.get((code, kind))
+        if bij is None:
+            bij = self._maps[(code, kind)] = _Bijection(6 * 4999, self._rng)
+        x = bij.draw()
+        return f"({self.year - x % 6}){code}{kind}{x // 6 + 1}号"
 
     def new(self, kind: str, rng: random.Random) -> str:
         if rng.random() < 0.03:  # a court outside the configured eleven
-            c, y, seq = self._draw("outside", 3)
-            code, kind = (("冀", "民申"), ("冀02", "民终"), ("冀0102", "民初"))[c]
-            return f"({self.year - y}){code}{kind}{seq}号"
-        if kind in ("民终", "民申"):
-            _, y, seq = self._draw(kind, 1)
+            code, kind = rng.choice(self._OUTSIDE)
+        elif kind in ("民终", "民申") or (kind in ("刑初", "民初") and rng.random() < 0.1):
             code = self.inter
         else:
-            courts = (*self.basic, self.inter) if kind in ("刑初", "民初") else self.basic
-            c, y, seq = self._draw(kind, len(courts))
-            code = courts[c]
-        if kind == "执" and y == 0 and seq > 2500:
-            seq -= 2000
-        return f"({self.year - y}){code}{kind}{seq}号"
+            code = rng.choice(self.basic)
+        return self._make(code, kind)
+
+    def renumber(self, canon: str) -> str:
+        """Another number of the same court and type (for derived shards)."""
+        m = V._CANON.fullmatch(canon)
+        assert m, canon
+        return self._make(m.group(2), m.group(3))
 
 
 def _item_count(rng: random.Random) -> int:
@@ -320,7 +324,7 @@ class _Builder:
         self.leaders = {
             code: [random_name(self.rng, "M", 0.0) for _ in range(3)] for code in courts
         }
-        self._n_person = self._n_case = 0
+        self._n_person = self._n_case = self._n_cluster = 0
         self._tickets: dict[tuple[str, dt.date], int] = {}
 
     # ---- keys
@@ -491,13 +495,11 @@ class _Builder:
         rng = self.rng
         name = rng.choice(TOP_COMMON)
         category = rng.choice(("enforce", "delay", "filing"))
-        template = rng.randrange(3)
+        self._n_cluster += 1
         for _ in range(rng.randint(2, 4)):
             p = self._person(name=name)
-            case = self._matter(p, "common_cluster", category,
-                                case_number=False if category == "filing" else rng.random() < 0.5)  # fmt: skip
-            case = TruthCase(**{**case.__dict__, "scenario": f"common_cluster:{template}"})
-            self.campaign.cases[case.key] = case
+            with_number = category != "filing" and rng.random() < 0.5
+            case = self._matter(p, f"common_cluster:{self._n_cluster}", category, with_number)
             self._schedule(case, p, max(1, _item_count(rng)))
 
     # ---- progress plans and repeats after closing
@@ -593,7 +595,7 @@ class _Builder:
         cases_seen: dict[str, set[str]] = {}
         for n, (when, slot) in enumerate(rendered, 1):
             item = self._render(slot, when)
-            item["item_key"] = f"{self.prefix}I{n:07d}"
+            item["item_key"] = self.campaign.templates[-1]["item_key"] = f"{self.prefix}I{n:07d}"
             cases_seen.setdefault(slot.case, set()).add(slot.channel)
             self.campaign.items.append(item)
         for item in self.campaign.items:
@@ -623,6 +625,14 @@ class _Builder:
         return f"{prefix}{day:%Y%m%d}{self.shard:03d}{n:05d}"
 
     def _render(self, slot: _Slot, when: dt.datetime) -> dict[str, Any]:
+        """The item's template (identity left as tokens), kept for derived shards, then filled."""
+        tpl = self._render_body(slot, when)
+        self.campaign.templates.append(tpl)
+        case = self.campaign.cases[slot.case]
+        person = self.campaign.persons[slot.person]
+        return fill_identity(dict(tpl, tags=list(tpl["tags"])), person, case, self.rng)
+
+    def _render_body(self, slot: _Slot, when: dt.datetime) -> dict[str, Any]:
         rng = self.rng
         case = self.campaign.cases[slot.case]
         person = self.campaign.persons[slot.person]
@@ -639,9 +649,6 @@ class _Builder:
         }
         if slot.after_close:
             tags.append("repeat_after_close")
-        if person.common_name:
-            tags.append("common_name")
-        # --- text first: a traditional text tends to come with a traditional name
         court_typed = self.courts[case.court_code].typed(rng)
         body = case.grievance.tell(rng, court=court_typed if rng.random() < 0.5 else None)
         r = rng.random()
@@ -651,87 +658,31 @@ class _Builder:
         elif r < 0.04:
             body += rng.choice(NEGATED_THREATS)
             tags.append("threat_negated")
-        # --- case number
-        p_cn = {"letter": 0.8, "visit": 0.75, "online": 0.7, "hotline": 0.5, "referral": 0.9}[ch]
-        if case.scenario == "two_matters":
-            p_cn = 1.0
-        cn = ""
-        if case.case_number and rng.random() < p_cn:
-            cn, t = V.case_number_variant(case.case_number, rng)
-            tags += t
-        elif case.case_number:
-            tags.append("cn_missing")
         if case.case_number and rng.random() < 0.15:
-            body = f"关于{V.case_number_variant(case.case_number, rng)[0]}案件，" + body
-        # --- identity
-        p_id_missing = {
-            "letter": 0.3,
-            "visit": 0.1,
-            "online": 0.05,
-            "referral": 0.05,
-            "hotline": 1.0,
-        }[ch]
-        id_typed, t = V.id_variant(person.id18, rng, p_id_missing)
-        tags += [x for x in t if ch != "hotline"]
-        id_ok = bool(id_typed) and "id_typo" not in t
-        p_phone_missing = {
-            "letter": 0.12,
-            "visit": 0.12,
-            "online": 0.02,
-            "referral": 0.08,
-            "hotline": 0.0,
-        }[ch]
-        phone = ""
-        if rng.random() >= p_phone_missing or not (id_ok or cn):
-            use_landline = (
-                person.landline and rng.random() < 0.35 and (cn or (id_ok and ch != "hotline"))
-            )
-            if use_landline:
-                phone, t = V.landline_variant(person.landline or "", rng)
-            else:
-                phone, t = V.mobile_variant(person.mobile, rng)
-            tags += t
-        elif not phone:
-            tags.append("phone_missing")
-        if ch == "online" and not phone:
-            phone, t = V.mobile_variant(person.mobile, rng)
-        homophone = 0.2 if ch == "hotline" else 0.0
-        trad_name = 0.5 if "traditional" in tags else 0.03
-        name, t = V.name_variant(person.name, rng, homophone=homophone, trad=trad_name)
-        tags += t
+            body = f"关于{CN_TOKEN}案件，" + body
         text, t = V.text_variant(body, rng, p_trad=0.12 if ch == "online" else 0.06)
         tags += t
-        if "traditional" in t and "name_traditional" not in tags and rng.random() < 0.5:
-            tname = V.traditional(name)
-            if tname != name:
-                name = tname
-                tags.append("name_traditional")
-        # --- channel fields
         if ch == "letter":
             date_typed, t = V.date_variant(when, rng, with_time=rng.random() < 0.1)
             cell_dates["登记日期"] = when.date()
             head, tail = rng.choice(LETTER_HEADS), rng.choice(LETTER_TAILS)
             sep = "\n" if rng.random() < 0.3 else ""
-            content = sep.join(x for x in (head, text, tail) if x)
             item.update({
                 "登记日期": date_typed,
-                "信访人": name,
-                "身份证号": id_typed,
-                "联系电话": phone,
-                "住址": person.address if rng.random() < 0.85 else "",
-                "涉及案号": cn,
+                "信访人": NAME_TOKEN,
+                "住址": ADDRESS_TOKEN if rng.random() < 0.85 else "",
                 "反映法院": court_typed if rng.random() < 0.85 else "",
-                "信访内容": content,
+                "信访内容": sep.join(x for x in (head, text, tail) if x),
             })  # fmt: skip
         elif ch == "visit":
             date_typed, t = V.date_variant(when, rng, with_time=rng.random() < 0.7)
             cell_dates["接待时间"] = when
-            visitors = name
+            visitors = NAME_TOKEN
             count: int | str = 1 if rng.random() < 0.7 else ""
             content = "来访人反映" + text if rng.random() < 0.4 else text
             if slot.group_size:
-                sep = rng.choices(("、", "，", ","), weights=(90, 5, 5))[0]
-                names = sep.join((name, *slot.group))
+                sep = _pick(rng, ("、", "，", ","), _GROUP_SEP_CUM)
+                names = sep.join((NAME_TOKEN, *slot.group))
                 visitors = f"{names}等{slot.group_size}人" if rng.random() < 0.85 else names
                 count = slot.group_size if visitors.endswith("人") else len(slot.group) + 1
                 content = f"{count}人集体来访，" + text
@@ -739,25 +690,19 @@ class _Builder:
             item.update({
                 "接待时间": date_typed,
                 "来访人": visitors,
-                "身份证号": id_typed,
-                "联系电话": phone,
-                "涉及案号": cn,
                 "来访人数": count,
                 "来访诉求": content,
                 "接待人": rng.choice(self.staff),
             })  # fmt: skip
         elif ch == "online":
-            ts, t = V.iso_timestamp(when, rng)
+            date_typed, t = V.iso_timestamp(when, rng)
             title = case.grievance.title(rng)
             if "traditional" in tags:
                 title = V.traditional(title)
             item.update({
                 "ticket_id": self._ticket("WS", when.date()),
-                "submitted_at": ts,
-                "name": name,
-                "id_number": id_typed or rng.choice((None, "")),
-                "mobile": phone,
-                "case_number": cn or rng.choice((None, "")),
+                "submitted_at": date_typed,
+                "name": NAME_TOKEN,
                 "court": court_typed if rng.random() < 0.9 else "",
                 "title": title,
                 "content": text,
@@ -768,9 +713,7 @@ class _Builder:
             item.update({
                 "工单号": self._ticket("12368-", when.date()),
                 "来电时间": date_typed,
-                "来电人": name,
-                "来电号码": phone,
-                "涉及案号": cn,
+                "来电人": NAME_TOKEN,
                 "通话摘要": rng.choice(HOTLINE_LEADS) + text + rng.choice(HOTLINE_TAILS),
             })  # fmt: skip
         else:  # referral
@@ -784,15 +727,15 @@ class _Builder:
                 "交办文号": f"{doc}〔{when.year}〕{rng.randint(1, 999)}号",
                 "交办单位": unit,
                 "交办日期": date_typed,
-                "信访人": name,
-                "身份证号码": id_typed,
-                "联系方式": phone,
-                "涉及案号": cn,
-                "反映问题": f"{person.name}反映：{text}",
+                "信访人": NAME_TOKEN,
+                "反映问题": f"{PLAIN_NAME_TOKEN}反映：{text}",
                 "办结时限": due_typed,
             })  # fmt: skip
             tags.append("referral")
         tags += t
+        item["token_fields"] = tuple(
+            k for k in _TEXT_FIELDS[ch] if isinstance(item.get(k), str) and _has_token(item[k])
+        )
         return item
 
     def build(self) -> Campaign:
@@ -800,6 +743,102 @@ class _Builder:
         self.plans()
         self.render()
         return self.campaign
+
+
+CN_TOKEN, NAME_TOKEN, ADDRESS_TOKEN, PLAIN_NAME_TOKEN = "\ue000", "\ue001", "\ue002", "\ue003"
+_TEXT_FIELDS = {
+    "letter": ("信访人", "住址", "信访内容"),
+    "visit": ("来访人", "来访诉求"),
+    "online": ("name", "title", "content"),
+    "hotline": ("来电人", "通话摘要"),
+    "referral": ("信访人", "反映问题"),
+}
+_P_CN = {"letter": 0.8, "visit": 0.75, "online": 0.7, "hotline": 0.5, "referral": 0.9}
+_P_ID_MISSING = {"letter": 0.3, "visit": 0.1, "online": 0.05, "referral": 0.05, "hotline": 1.0}
+_P_PHONE_MISSING = {"letter": 0.12, "visit": 0.12, "online": 0.02, "referral": 0.08, "hotline": 0.0}
+_ID_FIELD = {
+    "letter": "身份证号",
+    "visit": "身份证号",
+    "online": "id_number",
+    "referral": "身份证号码",
+}
+_PHONE_FIELD = {
+    "letter": "联系电话",
+    "visit": "联系电话",
+    "online": "mobile",
+    "hotline": "来电号码",
+    "referral": "联系方式",
+}
+_CN_FIELD = {
+    "letter": "涉及案号",
+    "visit": "涉及案号",
+    "online": "case_number",
+    "hotline": "涉及案号",
+    "referral": "涉及案号",
+}
+_GROUP_SEP_CUM = (90, 95, 100)
+
+
+def _has_token(value: str) -> bool:
+    return any(t in value for t in (CN_TOKEN, NAME_TOKEN, ADDRESS_TOKEN, PLAIN_NAME_TOKEN))
+
+
+_pick = V.pick
+
+
+def fill_identity(
+    item: dict[str, Any], person: Person, case: TruthCase, rng: random.Random
+) -> dict[str, Any]:
+    """Fill who the item is from: name, ID, phone, case number, as the channel's clerk types them.
+
+    Every item keeps at least one strong key (a valid-looking ID, a phone or the case number):
+    an item without one would be unlinkable, and the truth could not be fair to a deduper.
+    """
+    ch = item["channel"]
+    tags: list[str] = item["tags"]
+    if person.common_name:
+        tags.append("common_name")
+    cn = ""
+    if case.case_number:
+        p_cn = 1.0 if case.scenario == "two_matters" else _P_CN[ch]
+        if rng.random() < p_cn:
+            cn, t = V.case_number_variant(case.case_number, rng)
+            tags += t
+        else:
+            tags.append("cn_missing")
+    id_typed, t = V.id_variant(person.id18, rng, _P_ID_MISSING[ch])
+    if ch != "hotline":
+        tags += t
+    id_ok = bool(id_typed) and "id_typo" not in t
+    phone = ""
+    if rng.random() >= _P_PHONE_MISSING[ch] or not (id_ok or cn):
+        landline_ok = cn or (id_ok and ch != "hotline")
+        if person.landline and landline_ok and rng.random() < 0.35:
+            phone, t = V.landline_variant(person.landline, rng)
+        else:
+            phone, t = V.mobile_variant(person.mobile, rng)
+        tags += t
+    else:
+        tags.append("phone_missing")
+    trad = "traditional" in tags
+    name, t = V.name_variant(person.name, rng, homophone=0.2 if ch == "hotline" else 0.0,
+                             trad=0.5 if trad else 0.03)  # fmt: skip
+    tags += t
+    if ch in _ID_FIELD:
+        item[_ID_FIELD[ch]] = id_typed or (rng.choice((None, "")) if ch == "online" else "")
+    item[_PHONE_FIELD[ch]] = phone
+    item[_CN_FIELD[ch]] = cn or (rng.choice((None, "")) if ch == "online" else "")
+    mention = V.case_number_variant(case.case_number, rng)[0] if case.case_number else ""
+    for field_name in item.pop("token_fields", _TEXT_FIELDS[ch]):
+        value = item.get(field_name)
+        if value:
+            item[field_name] = (
+                value.replace(NAME_TOKEN, name)
+                .replace(CN_TOKEN, mention)
+                .replace(ADDRESS_TOKEN, person.address)
+                .replace(PLAIN_NAME_TOKEN, person.name)
+            )
+    return item
 
 
 def _shard_builder(seed: int | str, shard: int, n: int, start: dt.date, end: dt.date,
@@ -818,30 +857,95 @@ def generate_campaign(seed: int, n_items: int, start: dt.date = dt.date(2023, 7,
 
 
 SHARD_ITEMS = 5000
+BASE_SHARDS = 2
+
+
+def _local(key: str) -> str:
+    """A key without its shard prefix (S3-C000001 -> C000001)."""
+    return key.split("-", 1)[1] if key.startswith("S") and "-" in key else key
+
+
+def derive_shard(base: Campaign, shard: int, factory: IdentityFactory, numbers: _CaseNumbers,
+                 n_items: int | None = None) -> Campaign:  # fmt: skip
+    """``base`` re-identified: new persons, case numbers and keys; same dates and stories.
+
+    Persons with a very common name keep it (so clusters of namesakes stay clusters); the
+    others get a new name. Identity fields are typed afresh, so the spellings vary too.
+    This is what makes a million items cheap: no grievance is told twice.
+    """
+    rng = random.Random(f"derive:{base.seed}:{shard}")
+    prefix = f"S{shard}-"
+    out = Campaign(base.seed, base.start, base.end, base.courts)
+    templates = base.templates[:n_items] if n_items is not None else base.templates
+    used_cases = {t["truth_case"] for t in templates}
+    for key, p in base.persons.items():
+        new_key = prefix + _local(key)
+        out.persons[new_key] = factory.new_person(new_key, rng, p.name if p.common_name else None)
+    renumbered: dict[str, str] = {}
+    for key, c in base.cases.items():
+        if key not in used_cases:
+            continue
+        number = c.case_number
+        if number:
+            number = renumbered.get(number) or renumbered.setdefault(
+                number, numbers.renumber(number)
+            )
+        new_key = prefix + _local(key)
+        out.cases[new_key] = TruthCase(
+            key=new_key,
+            person=prefix + _local(c.person),
+            case_number=number,
+            court_code=c.court_code,
+            grievance=c.grievance,
+            scenario=c.scenario,
+            related=tuple(prefix + _local(r) for r in c.related if r in used_cases),
+            referral=c.referral,
+            group=c.group,
+        )
+        out.plans[new_key] = base.plans.get(key, [])
+    for tpl in templates:
+        case = out.cases[prefix + _local(tpl["truth_case"])]
+        item = dict(tpl, tags=list(tpl["tags"]), truth_case=case.key, truth_person=case.person)
+        item["item_key"] = prefix + _local(tpl["item_key"])
+        for ticket in ("ticket_id", "工单号"):
+            if ticket in item:  # ...<yyyymmdd><shard:03d><n:05d>
+                item[ticket] = f"{item[ticket][:-8]}{shard % 1000:03d}{item[ticket][-5:]}"
+        out.items.append(fill_identity(item, out.persons[case.person], case, rng))
+    used_persons = {c.person for c in out.cases.values()}
+    out.persons = {k: v for k, v in out.persons.items() if k in used_persons}
+    return out
 
 
 def iter_campaigns(seed: int, n_items: int, start: dt.date = dt.date(2023, 7, 1),
-                   end: dt.date = dt.date(2023, 7, 31),
-                   shard_items: int = SHARD_ITEMS) -> Iterator[Campaign]:  # fmt: skip
-    """Independent shards of at most ``shard_items`` items, ``n_items`` in all.
+                   end: dt.date = dt.date(2023, 7, 31), shard_items: int = SHARD_ITEMS,
+                   base_shards: int = BASE_SHARDS) -> Iterator[Campaign]:  # fmt: skip
+    """Shards of at most ``shard_items`` items, ``n_items`` in all, each a campaign of its own.
 
-    Shard 0 equals ``generate_campaign(seed, min(n_items, shard_items))``; identifiers are
-    unique across shards, keys carry the shard (``S3-C000001``).
+    The first ``base_shards`` are generated in full (shard 0 equals
+    ``generate_campaign(seed, min(n_items, shard_items))``); later ones re-identify a base
+    shard (``derive_shard``). Identifiers are unique across shards; keys carry the shard
+    (``S3-C000001``). Memory is bounded by the base shards.
     """
     courts, inter = default_courts()
     factory = IdentityFactory(seed)
     numbers = _CaseNumbers(seed, start.year, courts, inter)
+    bases: list[Campaign] = []
     done, shard = 0, 0
     while done < n_items:
         n = min(shard_items, n_items - done)
-        yield _shard_builder(seed, shard, n, start, end, factory, numbers)
+        if shard < base_shards:
+            campaign = _shard_builder(seed, shard, n, start, end, factory, numbers)
+            bases.append(campaign)
+        else:
+            campaign = derive_shard(bases[shard % len(bases)], shard, factory, numbers, n)
+        yield campaign
         done += n
         shard += 1
 
 
 def iter_items(seed: int, n: int, start: dt.date = dt.date(2023, 7, 1),
                end: dt.date = dt.date(2023, 7, 31)) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """``n`` items, streamed shard by shard (memory bounded by one shard)."""
+    """``n`` items, streamed shard by shard (memory bounded by the base shards)."""
     for campaign in iter_campaigns(seed, n, start, end):
         yield from campaign.items
 

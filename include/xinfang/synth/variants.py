@@ -6,15 +6,27 @@ the tag naming the variant so tests and evaluations can count the hard cases.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import random
 import re
 from functools import lru_cache
+from itertools import accumulate
 
 import opencc
 from pypinyin import Style, pinyin
 
 from xinfang.synth.people import homophone_typo, id15_of
+
+
+def cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(accumulate(weights))
+
+
+def pick(rng: random.Random, population: tuple, cum: tuple[float, ...]):  # type: ignore[no-untyped-def]
+    """``rng.choices(population, weights)[0]`` without rebuilding the cumulative weights."""
+    return population[bisect.bisect(cum, rng.random() * cum[-1])]
+
 
 _FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))}
 _FULLWIDTH_TABLE = str.maketrans(_FULLWIDTH)
@@ -191,10 +203,7 @@ def landline_variant(landline: str, rng: random.Random) -> tuple[str, list[str]]
 def case_number_variant(canon: str, rng: random.Random) -> tuple[str, list[str]]:
     """A 案号 as typed: ASCII/full-width parentheses, 〔〕, [], none, spaces, missing 号."""
     year, rest = canon[1:5], canon[6:]
-    style = rng.choices(
-        ("ascii", "fullwidth", "liuhe", "square", "none", "spaces", "no_hao", "fullwidth_digits"),
-        weights=(30, 25, 10, 6, 7, 8, 8, 6),
-    )[0]
+    style = pick(rng, _CN_STYLES, _CN_CUM)
     if style == "ascii":
         value = canon
     elif style == "fullwidth":
@@ -225,7 +234,21 @@ def case_number_variant(canon: str, rng: random.Random) -> tuple[str, list[str]]
 
 _CANON = re.compile(r"\((\d{4})\)(冀\d*)(\D+?)(\d+)号")
 
+_CN_STYLES = (
+    "ascii",
+    "fullwidth",
+    "liuhe",
+    "square",
+    "none",
+    "spaces",
+    "no_hao",
+    "fullwidth_digits",
+)
+_CN_CUM = cumulative((30, 25, 10, 6, 7, 8, 8, 6))
 _DATE_STYLES = ("iso", "slash", "dot", "cn", "slash_padded", "iso_compact")
+
+
+_DATE_CUM = cumulative((35, 25, 10, 20, 7, 3))
 
 
 def date_variant(
@@ -233,7 +256,7 @@ def date_variant(
 ) -> tuple[str, list[str]]:
     """A date as typed: 2023-07-03, 2023/7/3, 2023.7.3, 2023年7月3日, with or without a time."""
     d = when.date() if isinstance(when, dt.datetime) else when
-    style = rng.choices(_DATE_STYLES, weights=(35, 25, 10, 20, 7, 3))[0]
+    style = pick(rng, _DATE_STYLES, _DATE_CUM)
     if style == "iso":
         s = f"{d:%Y-%m-%d}"
     elif style == "slash":
