@@ -18,7 +18,9 @@ itself is the sweep's to set.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +29,6 @@ from sqlalchemy.engine import Connection, Engine
 from xinfang import db
 from xinfang.config import get_config
 from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
-from xinfang.schema import risk_flag, risk_screened
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
 KEY_KINDS = ("threat", "group")
 BATCH = "tmp_risk_batch"
 BATCH_CASES = "tmp_risk_cases"
+HITS = "tmp_risk_hits"
+PRIO = "tmp_risk_priority"
 FETCH = 20_000
 
 
@@ -93,63 +96,66 @@ def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -
     return conn.execute(sa.text(sql).bindparams(**params)).rowcount or 0
 
 
+def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
+    """The threat hits (item_id, evidence) into a temporary table (COPY on PostgreSQL)."""
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {HITS}"))
+    conn.execute(
+        sa.text(f"CREATE TEMPORARY TABLE {HITS} (item_id BIGINT PRIMARY KEY, evidence TEXT)")
+    )
+    if not hits:
+        return
+    if db.is_postgres(conn):
+        buf = io.StringIO()
+        for item_id, evidence in hits:
+            clean = evidence.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+            buf.write(f"{item_id}\t{clean.replace(chr(13), ' ')}\n")
+        buf.seek(0)
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            cur.copy_expert(f"COPY {HITS} (item_id, evidence) FROM STDIN", buf)
+    else:
+        conn.execute(
+            sa.text(f"INSERT INTO {HITS} (item_id, evidence) VALUES (:i, :e)"),
+            [{"i": i, "e": e} for i, e in hits],
+        )
+
+
 def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
-    """Read the batch's texts in Python; everything else stays in SQL."""
-    hits: list[dict[str, Any]] = []
+    """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL."""
     query = sa.text(
         f"""
-        SELECT i.item_id, i.case_id, i.received_at,
-               COALESCE(i.content_normalized, i.content) AS text, c.person_key
-        FROM {BATCH} b
-        JOIN intake_item i ON i.item_id = b.item_id
-        JOIN ledger_case c ON c.case_id = i.case_id
+        SELECT i.item_id, COALESCE(i.content_normalized, i.content)
+        FROM {BATCH} b JOIN intake_item i ON i.item_id = b.item_id
         """
-    ).columns(received_at=sa.DateTime)
+    )
+    hits: list[tuple[int, str]] = []
     result = conn.execute(query, execution_options={"stream_results": True, "yield_per": FETCH})
-    for item_id, case_id, received_at, text, person_key in result:
+    for item_id, text in result:
         hit = detect_threat(text, lexicon)
         if hit is not None:
-            hits.append(
-                {
-                    "case_id": case_id,
-                    "person_key": person_key,
-                    "kind": "threat",
-                    "detected_on": received_at.date(),
-                    "item_id": item_id,
-                    "evidence": hit.evidence(),
-                }
-            )
+            hits.append((item_id, hit.evidence()))
+    _load_hits(conn, hits)
     conn.execute(
         sa.text(
             f"""
             INSERT INTO risk_screened (item_id, screened_at, threat)
-            SELECT item_id, :now, {_bool(conn, False)} FROM {BATCH}
+            SELECT b.item_id, :now, CASE WHEN h.item_id IS NULL THEN {_bool(conn, False)}
+                                         ELSE {_bool(conn, True)} END
+            FROM {BATCH} b LEFT JOIN {HITS} h ON h.item_id = b.item_id
             """
         ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
     )
-    if not hits:
-        return 0
-    ids = [h["item_id"] for h in hits]
-    for start in range(0, len(ids), 5000):
-        conn.execute(
-            risk_screened.update()
-            .where(risk_screened.c.item_id.in_(ids[start : start + 5000]))
-            .values(threat=True)
-        )
-    existing = {
-        (r.case_id, r.item_id)
-        for start in range(0, len(ids), 5000)
-        for r in conn.execute(
-            sa.select(risk_flag.c.case_id, risk_flag.c.item_id).where(
-                risk_flag.c.kind == "threat",
-                risk_flag.c.item_id.in_(ids[start : start + 5000]),
-            )
-        )
-    }
-    new = [h for h in hits if (h["case_id"], h["item_id"]) not in existing]
-    if new:
-        conn.execute(risk_flag.insert(), new)
-    return len(new)
+    return _insert_flags(
+        conn,
+        "threat",
+        f"""
+        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
+               i.item_id, h.evidence
+        FROM {HITS} h
+        JOIN intake_item i ON i.item_id = h.item_id
+        JOIN ledger_case c ON c.case_id = i.case_id
+        """,
+    )
 
 
 def _group(conn: Connection, min_people: int) -> int:
@@ -255,19 +261,18 @@ def _multi_channel(conn: Connection, upper: dt.datetime, min_channels: int) -> i
 
 
 def _make_key(conn: Connection) -> int:
-    """Threat/group cases of the batch become key from the earliest such flag's date."""
-    first = """
-        (SELECT MIN(f.detected_on) FROM risk_flag f
-         WHERE f.case_id = ledger_case.case_id AND f.kind IN ('threat', 'group'))
-    """
+    """Threat/group cases of the batch become key from the earliest such flag's date
+    (an earlier key date of the case is kept)."""
     sql = f"""
         UPDATE ledger_case
-        SET is_key = {_bool(conn, True)},
-            key_since = {first}
-        WHERE case_id IN (SELECT case_id FROM {BATCH_CASES})
-          AND EXISTS (SELECT 1 FROM risk_flag f
-                      WHERE f.case_id = ledger_case.case_id AND f.kind IN ('threat', 'group'))
-          AND (is_key = {_bool(conn, False)} OR key_since IS NULL OR key_since > {first})
+        SET is_key = {_bool(conn, True)}, key_since = k.first_day
+        FROM (SELECT f.case_id, MIN(f.detected_on) AS first_day
+              FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
+              WHERE f.kind IN ('threat', 'group')
+              GROUP BY f.case_id) k
+        WHERE k.case_id = ledger_case.case_id
+          AND (ledger_case.is_key = {_bool(conn, False)} OR ledger_case.key_since IS NULL
+               OR ledger_case.key_since > k.first_day)
     """
     return conn.execute(sa.text(sql)).rowcount or 0
 
@@ -309,11 +314,21 @@ def _priority(conn: Connection, weights: dict[str, int]) -> int:
         f"MAX(CASE WHEN f.kind = '{kind}' THEN {int(weights.get(kind, 0))} ELSE 0 END)"
         for kind in KINDS
     )
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {PRIO}"))
+    conn.execute(
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {PRIO} AS
+            SELECT f.case_id, {terms} AS priority
+            FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
+            GROUP BY f.case_id
+            """
+        )
+    )
     sql = f"""
-        UPDATE ledger_case
-        SET priority = (SELECT {terms} FROM risk_flag f WHERE f.case_id = ledger_case.case_id)
-        WHERE case_id IN (SELECT case_id FROM {BATCH_CASES})
-          AND EXISTS (SELECT 1 FROM risk_flag f WHERE f.case_id = ledger_case.case_id)
+        UPDATE ledger_case SET priority = p.priority
+        FROM {PRIO} p
+        WHERE p.case_id = ledger_case.case_id AND ledger_case.priority <> p.priority
     """
     return conn.execute(sa.text(sql)).rowcount or 0
 
@@ -332,23 +347,37 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     key_tier = config.key_case_tier
     role = config.tiers[key_tier].role
     out: dict[str, int] = {}
+    timings: dict[str, float] = {}
     with engine.begin() as conn:
         if db.is_postgres(conn):
             # One screening at a time: the batch is "not yet screened".
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365424115)"))
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365424116)"))
+            # The per-case windows sort every item of the batch's cases: keep it in memory.
+            conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+        t0 = time.perf_counter()
         out["items"] = _make_batch(conn, upper, since_dt)
+        timings["batch"] = time.perf_counter() - t0
         if out["items"]:
-            out["threat"] = _threat(conn, lexicon, now)
-            out["group"] = _group(conn, int(risk["group_min_people"]))
-            out["referral"] = _referral(conn)
-            out["repeat"] = _repeat(
-                conn, upper, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
-            )
-            out["multi_channel"] = _multi_channel(conn, upper, int(risk["multi_channel_min"]))
-            out["made_key"] = _make_key(conn)
-            out["notified"] = _notify(conn, key_tier, role)
-            out["prioritized"] = _priority(conn, dict(risk.get("priority_weights") or {}))
-        for name in (BATCH, BATCH_CASES):
+            steps = {
+                "threat": lambda: _threat(conn, lexicon, now),
+                "group": lambda: _group(conn, int(risk["group_min_people"])),
+                "referral": lambda: _referral(conn),
+                "repeat": lambda: _repeat(
+                    conn, upper, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
+                ),
+                "multi_channel": lambda: _multi_channel(
+                    conn, upper, int(risk["multi_channel_min"])
+                ),
+                "made_key": lambda: _make_key(conn),
+                "notified": lambda: _notify(conn, key_tier, role),
+                "prioritized": lambda: _priority(conn, dict(risk.get("priority_weights") or {})),
+            }
+            for name, step in steps.items():
+                t0 = time.perf_counter()
+                out[name] = step()
+                timings[name] = time.perf_counter() - t0
+        for name in (BATCH, BATCH_CASES, HITS, PRIO):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     log.info("risk screening as of %s: %s", as_of, out)
+    log.info("risk screening seconds: %s", {k: round(v, 2) for k, v in timings.items()})
     return out

@@ -43,8 +43,8 @@ class Lexicon:
     terms: tuple[tuple[str, re.Pattern[str]], ...]
     """(category, pattern) per lexicon entry, in config order."""
     any_term: re.Pattern[str]
-    triggers: frozenset[str]
-    """Every term match contains one of these characters."""
+    triggers: re.Pattern[str]
+    """One character class: every term match contains one of these characters."""
     by_char: Mapping[str, tuple[int, ...]]
     """Trigger character -> indexes into ``terms`` of the entries it can start a look at."""
     always: tuple[int, ...]
@@ -85,7 +85,7 @@ def compile_lexicon(risk: Mapping[str, Any]) -> Lexicon:
     return Lexicon(
         terms=tuple((category, re.compile(p)) for category, p in entries),
         any_term=re.compile("|".join(f"(?:{p})" for _, p in entries)),
-        triggers=frozenset(by_char),
+        triggers=re.compile("[" + "".join(re.escape(c) for c in sorted(by_char)) + "]"),
         by_char={c: tuple(v) for c, v in by_char.items()},
         always=tuple(always),
         neutral=re.compile("|".join(f"(?:{p})" for p in neutral)) if neutral else None,
@@ -201,9 +201,10 @@ def detect_threat(text: str | None, lexicon: Lexicon | None = None) -> ThreatHit
     if not text:
         return None
     lex = lexicon or default_lexicon()
-    found = lex.triggers.intersection(text)
-    if not found and not lex.always:
+    first = lex.triggers.search(text)
+    if first is None and not lex.always:
         return None
+    found = set(lex.triggers.findall(text, first.start())) if first else set()
     candidates = sorted({n for c in found for n in lex.by_char[c]}.union(lex.always))
     terms = [lex.terms[n] for n in candidates]
     if not any(pattern.search(text) for _, pattern in terms):

@@ -1,0 +1,215 @@
+"""Benchmark: risk screening of 1,000,000 intake items on PostgreSQL.
+
+Builds a throw-away PostgreSQL database with a synthetic ledger (cases and items
+bulk-inserted with INSERT ... SELECT generate_series; item texts drawn from a pool of
+complaints, about 10% of them sentences of the labelled threat set: threats, negations,
+hearsay, neutral mentions of Beijing or a death), then times
+``xinfang.risk.screen`` over every item (the first screening), a rerun (nothing new), an
+incremental run over 10,000 new items, and ``xinfang.persons.refresh``. Target: the
+first screening of 1M items in at most 30 s. Prints the figures and the machine.
+
+    .venv/bin/python bench/risk.py [--items 1000000] [--cases 400000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import resource
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from xinfang import db, persons, risk
+from xinfang.risk.evaluate import normalize
+from xinfang.risk.labelled import GRIEVANCES, NEUTRAL_OTHER, NEUTRAL_PLACE, generate
+
+ADMIN_URL = os.environ.get(
+    "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+COMPLAINTS = [
+    *GRIEVANCES,
+    "被告至今未履行生效判决确定的义务",
+    "原告起诉后法院迟迟不开庭",
+    "承办法官长期不接电话",
+    "申请强制执行已经两年没有结果",
+    "对方当事人名下有车有房却说没有财产",
+    "鉴定费用过高且鉴定结论有误",
+    "二审维持原判但事实没有查清",
+    "请求依法追加被执行人的配偶为被执行人",
+    "劳动争议仲裁后单位仍不支付工资",
+    "交通事故赔偿款只执行了一部分",
+    "法院查封的是我合法所有的房屋",
+    "要求退还多扣划的银行存款",
+    "申请司法救助至今没有答复",
+    "再审申请被驳回后不知道该找谁",
+    "执行和解协议对方没有履行",
+    "民间借贷纠纷判决后对方下落不明",
+]
+
+
+def text_pool(size: int = 2000, seed: int = 11) -> list[str]:
+    """Complaint texts: ~85% plain complaints, ~5% with a neutral mention of Beijing, the
+    province or a death, ~10% with a sentence of the labelled set (threats among them)."""
+    rng = random.Random(seed)
+    labelled = [normalize(i.text) for i in generate()]
+    neutral = [t.replace("{n}", "12") for t in NEUTRAL_PLACE + NEUTRAL_OTHER]
+    pool = []
+    for n in range(size):
+        parts = [rng.choice(COMPLAINTS) for _ in range(rng.randint(2, 4))]
+        if n % 20 == 1:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(neutral))
+        if n % 10 == 0:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(labelled))
+        pool.append("，".join(parts) + "，请求法院依法处理。")
+    return pool
+
+
+def populate(engine: sa.Engine, items: int, cases: int) -> None:
+    pool = text_pool()
+    chans = "ARRAY[" + ",".join(f"'{c}'" for c in CHANNELS) + "]"
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE bench_text (n INTEGER PRIMARY KEY, t TEXT)"))
+        conn.execute(
+            sa.text("INSERT INTO bench_text (n, t) VALUES (:n, :t)"),
+            [{"n": n, "t": t} for n, t in enumerate(pool)],
+        )
+        conn.execute(sa.text("SELECT setseed(0.7)"))
+        conn.execute(
+            sa.text(
+                f"""
+                INSERT INTO ledger_case (ledger_no, court_code, is_key, tier, tier_entered_on,
+                    status, first_received_at, last_received_at, item_count, reopened_count,
+                    overdue, statutory_overdue, priority, person_key, petitioner_name, leader)
+                SELECT 'RB' || lpad(g::text, 8, '0'), '冀1003', false, 1, date '2023-01-01',
+                       CASE WHEN g % 4 = 0 THEN 'closed' ELSE 'open' END,
+                       timestamp '2023-01-01', timestamp '2023-01-01', 0, 0, false, false, 0,
+                       lpad((g % {cases * 3 // 4})::text, 18, '1'), '张伟',
+                       CASE WHEN g % 3 = 0 THEN '王副院长' END
+                FROM generate_series(1, {cases}) g
+                """
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"""
+                INSERT INTO intake_item (channel, source_file, source_row, received_at,
+                    petitioner_name, id_number, id_invalid, phone, group_size, content,
+                    content_normalized, raw, case_id, loaded_at)
+                SELECT CASE WHEN random() < 0.03 THEN 'referral'
+                            ELSE ({chans})[1 + floor(random() * 4)::int] END,
+                       'bench.csv', g,
+                       timestamp '2023-01-01' + random() * interval '211 days',
+                       '张伟', '110101199003074514', false, '13812345678',
+                       CASE WHEN random() < 0.01 THEN 5 + floor(random() * 20)::int ELSE 1 END,
+                       t.t, t.t, '{{}}', 1 + floor(random() * {cases})::int, now()
+                FROM generate_series(1, {items}) g
+                JOIN bench_text t ON t.n = g % {len(pool)}
+                """
+            )
+        )
+        conn.execute(sa.text("DROP TABLE bench_text"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+
+
+def add_new_items(engine: sa.Engine, n: int, cases: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"""
+                INSERT INTO intake_item (channel, source_file, source_row, received_at,
+                    id_invalid, group_size, content, content_normalized, raw, case_id, loaded_at)
+                SELECT i.channel, 'bench2.csv', g,
+                       timestamp '2023-08-01' + random() * interval '20 hours', false,
+                       i.group_size, i.content, i.content_normalized, '{{}}',
+                       1 + floor(random() * {cases})::int, now()
+                FROM generate_series(1, {n}) g
+                JOIN intake_item i ON i.item_id = g
+                """
+            )
+        )
+
+
+def timed(label: str, fn) -> float:
+    t0 = time.perf_counter()
+    out = fn()
+    elapsed = time.perf_counter() - t0
+    print(f"{label}: {elapsed:.2f} s  {out}")
+    return elapsed
+
+
+def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="  %(name)s: %(message)s")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=400_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    args = parser.parse_args()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_version()}")
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"xinfang_bench_risk_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        db.upgrade(engine)
+        t0 = time.perf_counter()
+        populate(engine, args.items, args.cases)
+        print(
+            f"populated {args.items:,} items / {args.cases:,} cases in {time.perf_counter() - t0:.1f} s"
+        )
+        first = timed(
+            f"screen {args.items:,} items (first run)",
+            lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)),
+        )
+        timed("rerun, nothing new", lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)))
+        add_new_items(engine, 10_000, args.cases)
+        timed(
+            "incremental: 10,000 new items", lambda: risk.screen(engine, as_of=dt.date(2023, 8, 1))
+        )
+        timed("persons.refresh", lambda: persons.refresh(engine))
+        timed("persons.refresh again (no change)", lambda: persons.refresh(engine))
+        with engine.connect() as conn:
+            kinds = dict(
+                conn.execute(sa.text("SELECT kind, count(*) FROM risk_flag GROUP BY kind")).all()
+            )
+            keys = conn.execute(
+                sa.text("SELECT count(*) FROM key_person WHERE is_key_person")
+            ).scalar()
+        print(f"flags: {kinds}; key persons: {keys:,}")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS: {rss:.0f} MB")
+        print(f"first screening of {args.items:,} items: {first:.1f} s (target <= 30 s)")
+    finally:
+        engine.dispose()
+        if args.keep:
+            print(f"kept: {engine.url.render_as_string(hide_password=False)}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
