@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Province-level abbreviations used as the first character of court codes, and 兵 for
 # the Xinjiang Production and Construction Corps courts. 最高法 is the Supreme People's Court.
@@ -92,7 +93,13 @@ def parse_case_number(value: object) -> CaseNumber | None:
     """
     if value is None:
         return None
-    text = _clean(str(value))
+    return _parse(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)
+def _parse(value: str) -> CaseNumber | None:
+    """Cached: a case number recurs with every petition about it (CaseNumber is frozen)."""
+    text = _clean(value)
     if not text:
         return None
     m = _FULL.fullmatch(text)

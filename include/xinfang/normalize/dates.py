@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -135,6 +136,12 @@ def parse_datetime(value: object) -> datetime:
         return _from_excel(value, value)
     if not isinstance(value, str):
         raise _fail(value, f"不支持的类型 {type(value).__name__}")
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_text(value: str) -> datetime:
+    """Cached: the same date strings recur all day long (datetimes are immutable)."""
     text = value.strip()
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).strip()

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -18,6 +20,7 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff0d]+")
 _ID18 = re.compile(r"[1-9]\d{16}[\dX]")
 _ID15 = re.compile(r"[1-9]\d{14}")
 _EARLIEST_BIRTH = date(1890, 1, 1)
+_IMPORT_DAY = date.today()
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def compute_check_char(first17: str) -> str:
     """The GB 11643 check character (``0``-``9`` or ``X``) of the first 17 digits."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError(f"need the first 17 digits of an ID number, got {first17!r}")
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 
@@ -48,7 +51,10 @@ def _birth_date(digits8: str, today: date | None) -> date | None:
         born = date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
     except ValueError:
         return None
-    if born < _EARLIEST_BIRTH or born > (today or date.today()):
+    if born < _EARLIEST_BIRTH:
+        return None
+    # Dates only move forward: anything up to the import day needs no clock reading.
+    if (today is not None or born > _IMPORT_DAY) and born > (today or date.today()):
         return None
     return born
 
@@ -71,6 +77,18 @@ def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
     """
     if value is None:
         return MISSING
+    if isinstance(value, str) and today is None:
+        return _parse_cached(value)
+    return _parse(value, today)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(value: str) -> IdNumber:
+    """Cached: a petitioner's number recurs with every item they send (IdNumber is frozen)."""
+    return _parse(value, None)
+
+
+def _parse(value: object, today: date | None) -> IdNumber:
     text = _as_text(value).strip()
     if not text:
         return MISSING

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Separators people type inside a number; removed before matching.
 _NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d\u30fc().\[\]\u3010\u3011]+")
@@ -71,12 +72,23 @@ def canonical_phone(value: object, default_area_code: str = "0316") -> str | Non
     A bare 7/8-digit local number gets ``default_area_code`` (廊坊 0316). When a cell
     holds several numbers (``138..., 0316-...``) the first usable one is returned.
     """
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
-    text = str(value) if not isinstance(value, str) else value
+    return _canonical(value if isinstance(value, str) else _number_text(value), default_area_code)
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@lru_cache(maxsize=65536)
+def _canonical(text: str, default_area_code: str) -> str | None:
+    """Cached: a petitioner's number recurs with every item they send."""
     if not text.strip():
         return None
-    parts = _ALTERNATIVES.split(text) if _ALTERNATIVES.search(text) else [value]
+    parts = _ALTERNATIVES.split(text) if _ALTERNATIVES.search(text) else [text]
     for part in parts:
         raw = _digits(part)
         if raw and (found := _canonical_one(raw, default_area_code)):
