@@ -248,9 +248,7 @@ kpi_monthly = Table(
     Column(
         "repeat_cases", Integer, nullable=False, comment="cases with a repeat item in the month"
     ),
-    Column(
-        "reopened_cases", Integer, nullable=False, comment="items after closing (息诉罢访 failed)"
-    ),
+    Column("reopened_cases", Integer, nullable=False, comment="cases petitioning again after 销号"),
     Column("esc_to_tier2", Integer, nullable=False),
     Column("esc_to_tier3", Integer, nullable=False),
     Column("esc_to_tier4", Integer, nullable=False),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:04:54.298538
+Create Date: 2026-11-26 05:18:43.225361
 """
 
 from alembic import op
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('resolution_rate', sa.Float(), nullable=True, comment='closed / (open at start + new); null if 0/0'),
     sa.Column('repeat_items', sa.Integer(), nullable=False, comment='items of cases with an earlier item'),
     sa.Column('repeat_cases', sa.Integer(), nullable=False, comment='cases with a repeat item in the month'),
-    sa.Column('reopened_cases', sa.Integer(), nullable=False, comment='items after closing (息诉罢访 failed)'),
+    sa.Column('reopened_cases', sa.Integer(), nullable=False, comment='cases petitioning again after 销号'),
     sa.Column('esc_to_tier2', sa.Integer(), nullable=False),
     sa.Column('esc_to_tier3', sa.Integer(), nullable=False),
     sa.Column('esc_to_tier4', sa.Integer(), nullable=False),
