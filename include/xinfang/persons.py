@@ -31,17 +31,12 @@ COUNTS = (
 COLUMNS = ("name", "id_number", "phone", *COUNTS, "is_key_person")
 
 
-def _latest(column: str) -> str:
-    """SQL: the person's value of ``column`` on their most recent item that has one."""
-    return f"""
-        SELECT person_key, {column} AS v FROM (
-            SELECT c.person_key, i.{column},
-                   ROW_NUMBER() OVER (PARTITION BY c.person_key
-                                      ORDER BY i.received_at DESC, i.item_id DESC) AS rn
-            FROM intake_item i JOIN ledger_case c ON c.case_id = i.case_id
-            WHERE c.person_key IS NOT NULL AND i.{column} IS NOT NULL AND i.{column} <> ''
-        ) x WHERE rn = 1
-    """
+def _latest_rank(column: str) -> str:
+    """SQL: 1 on the person's most recent item that has a value of ``column``."""
+    return f"""ROW_NUMBER() OVER (
+        PARTITION BY c.person_key
+        ORDER BY CASE WHEN i.{column} IS NULL OR i.{column} = '' THEN 1 ELSE 0 END,
+                 i.received_at DESC, i.item_id DESC)"""
 
 
 def refresh(engine: Engine) -> dict[str, int]:
@@ -65,25 +60,33 @@ def refresh(engine: Engine) -> dict[str, int]:
                            MAX(petitioner_name) AS case_name
                     FROM ledger_case WHERE person_key IS NOT NULL GROUP BY person_key
                 ),
-                items AS (
-                    SELECT c.person_key, COUNT(*) AS item_count,
-                           COUNT(DISTINCT i.channel) AS channel_count
+                ranked AS (
+                    SELECT c.person_key, i.channel, i.petitioner_name, i.id_number, i.phone,
+                           {_latest_rank("petitioner_name")} AS rn_name,
+                           {_latest_rank("id_number")} AS rn_id,
+                           {_latest_rank("phone")} AS rn_phone
                     FROM intake_item i JOIN ledger_case c ON c.case_id = i.case_id
-                    WHERE c.person_key IS NOT NULL GROUP BY c.person_key
+                    WHERE c.person_key IS NOT NULL
+                ),
+                items AS (
+                    SELECT person_key, COUNT(*) AS item_count,
+                           COUNT(DISTINCT channel) AS channel_count,
+                           MAX(CASE WHEN rn_name = 1 THEN NULLIF(petitioner_name, '') END)
+                             AS name,
+                           MAX(CASE WHEN rn_id = 1 THEN NULLIF(id_number, '') END) AS id_number,
+                           MAX(CASE WHEN rn_phone = 1 THEN NULLIF(phone, '') END) AS phone
+                    FROM ranked GROUP BY person_key
                 ),
                 flags AS (
                     SELECT c.person_key, COUNT(*) AS risk_flag_count,
                            SUM(CASE WHEN f.kind = 'threat' THEN 1 ELSE 0 END) AS threat_count
                     FROM risk_flag f JOIN ledger_case c ON c.case_id = f.case_id
                     WHERE c.person_key IS NOT NULL GROUP BY c.person_key
-                ),
-                names AS ({_latest("petitioner_name")}),
-                ids AS ({_latest("id_number")}),
-                phones AS ({_latest("phone")})
+                )
                 SELECT k.person_key,
-                       COALESCE(n.v, k.case_name) AS name,
-                       d.v AS id_number,
-                       p.v AS phone,
+                       COALESCE(i.name, k.case_name) AS name,
+                       i.id_number,
+                       i.phone,
                        k.case_count,
                        COALESCE(i.item_count, 0) AS item_count,
                        COALESCE(i.channel_count, 0) AS channel_count,
@@ -96,9 +99,6 @@ def refresh(engine: Engine) -> dict[str, int]:
                 FROM cases k
                 LEFT JOIN items i ON i.person_key = k.person_key
                 LEFT JOIN flags f ON f.person_key = k.person_key
-                LEFT JOIN names n ON n.person_key = k.person_key
-                LEFT JOIN ids d ON d.person_key = k.person_key
-                LEFT JOIN phones p ON p.person_key = k.person_key
                 """
             ),
             {"min_open": min_open, "min_threats": min_threats},
