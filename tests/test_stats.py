@@ -32,6 +32,7 @@ def _kpis(engine, month):
 def test_july_scenario_every_cell(engine):
     build(engine)
     summary = stats.compute_month(engine, JULY)
+    assert summary["month"] == "2023-07-01"
     assert summary["disposition_rows"] == 55
     assert summary["kpi_rows"] == 11
     assert summary["cases_closed"] == 4

@@ -361,7 +361,8 @@ def _typed(sql: str, params: dict[str, Any]) -> sa.TextClause:
 def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     """Write ``disposition_monthly`` and ``kpi_monthly`` for ``month``, replacing its rows.
 
-    Returns a summary: the month, row counts and the month's totals.
+    Returns a JSON-friendly summary: the month (``YYYY-MM-DD``, its first day), row
+    counts and the month's totals.
     """
     start, last, nxt = month_bounds(month_start(month))
     codes = list(get_config().courts)
@@ -405,8 +406,8 @@ def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
             {"m": start},
         ).one()
     keys = ("kpi_rows", "cases_total", "cases_new", "cases_closed", "cases_open_end", "items_total")
-    return {
-        "month": start,
+    return {  # plain values: the DAG hands this on as an XCom
+        "month": start.isoformat(),
         "disposition_rows": int(n_disp),
         **{k: int(v or 0) for k, v in zip(keys, totals, strict=True)},
     }

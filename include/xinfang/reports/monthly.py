@@ -340,4 +340,4 @@ def run_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     """The ``monthly_disposition`` DAG's work: compute the month's tables, then its reports."""
     summary = stats.compute_month(engine, month)
     files = write_month(engine, summary["month"])
-    return {**summary, "month": f"{summary['month']:%Y-%m}", "files": [str(p) for p in files]}
+    return {**summary, "month": summary["month"][:7], "files": [str(p) for p in files]}
