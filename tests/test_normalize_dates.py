@@ -94,7 +94,7 @@ def test_excel_serials_around_the_1900_leap_bug() -> None:
         (None, "为空"),
         (3, "范围"),
         (1e9, "范围"),
-        (float("nan"), "范围"),
+        (float("nan"), "为空"),  # an empty spreadsheet cell
         (True, "True"),
         ([2023, 7, 3], "list"),
     ],
@@ -172,3 +172,18 @@ def test_excel_serials_round_trip(dt: datetime) -> None:
     dt = dt.replace(microsecond=0)
     serial = (dt - datetime(1899, 12, 30)) / timedelta(days=1)
     assert parse_datetime(serial) == dt
+
+
+def test_pandas_and_numpy_cells() -> None:
+    """Values as pandas hands them over when a loader reads a sheet with it."""
+    import numpy as np
+    import pandas as pd
+
+    assert parse_datetime(pd.Timestamp("2023-07-03 14:05")) == datetime(2023, 7, 3, 14, 5)
+    assert type(parse_datetime(pd.Timestamp("2023-07-03"))) is datetime
+    assert parse_datetime(pd.Timestamp("2023-07-03T06:05Z")) == datetime(2023, 7, 3, 14, 5)
+    assert parse_datetime(np.int64(45110)) == D
+    assert parse_datetime(np.float64(45110.5)) == D.replace(hour=12)
+    for empty in (pd.NaT, float("nan"), np.nan):
+        with pytest.raises(DateParseError, match="为空"):
+            parse_datetime(empty)

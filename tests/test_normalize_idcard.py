@@ -151,3 +151,12 @@ def test_legacy_15_digit_form_converts(area: str, born: date, seq: str) -> None:
     parsed = parse_id_number(legacy)
     assert parsed.canonical == first17 + compute_check_char(first17)
     assert parsed.birth_date == born
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["无", "不详", " 暂无 ", "-", "——", "/", "N/A", float("nan")]
+)
+def test_placeholders_clerks_type_are_missing_not_invalid(placeholder: object) -> None:
+    parsed = parse_id_number(placeholder)
+    assert parsed.canonical is None
+    assert not parsed.invalid

@@ -183,3 +183,7 @@ def test_every_toned_annotation_is_removed(chars: list[str]) -> None:
     """Whatever the characters, ``X(<syllable with tone mark>)`` loses the annotation."""
     annotated = "".join(f"{c}(jié)" for c in chars)
     assert strip_pinyin(annotated) == "".join(chars)
+
+
+def test_nan_cell_is_none() -> None:
+    assert normalize_text(float("nan")) is None  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ clock every deadline of the ledger is counted on.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -120,20 +121,22 @@ def parse_datetime(value: object) -> datetime:
     with ``Z`` or an offset (converted to Asia/Shanghai); ``datetime``/``date`` objects
     (Excel cells); Excel serial numbers (1900 date system); full-width digits.
     """
+    if value is None or value != value:  # None, NaN, pandas NaT: an empty cell
+        raise DateParseError("日期为空")
     if isinstance(value, datetime):
+        if type(value) is not datetime and hasattr(value, "to_pydatetime"):
+            value = value.to_pydatetime()  # pandas Timestamp
         return _to_wall_clock(value)
     if isinstance(value, date):
         return datetime.combine(value, time())
-    if value is None:
-        raise DateParseError("日期为空")
     if isinstance(value, bool):
         raise _fail(value, "不是日期")
-    if isinstance(value, int):
-        if 19000101 <= value <= 21001231:
-            return _from_text(str(value), value)
+    if isinstance(value, numbers.Integral):
+        if 19000101 <= int(value) <= 21001231:
+            return _from_text(str(int(value)), value)
         return _from_excel(float(value), value)
-    if isinstance(value, float):
-        return _from_excel(value, value)
+    if isinstance(value, numbers.Real):
+        return _from_excel(float(value), value)
     if not isinstance(value, str):
         raise _fail(value, f"不支持的类型 {type(value).__name__}")
     return _parse_text(value)

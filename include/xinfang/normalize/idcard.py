@@ -21,6 +21,25 @@ _ID18 = re.compile(r"[1-9]\d{16}[\dX]")
 _ID15 = re.compile(r"[1-9]\d{14}")
 _EARLIEST_BIRTH = date(1890, 1, 1)
 _IMPORT_DAY = date.today()
+# What clerks type into an ID cell when there is no number: missing, not invalid.
+_PLACEHOLDERS = frozenset(
+    [
+        "无",
+        "暂无",
+        "没有",
+        "不详",
+        "未知",
+        "未提供",
+        "空",
+        "/",
+        "\\",
+        "——",
+        "NULL",
+        "NONE",
+        "N/A",
+        "NA",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,7 @@ def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
 
     ``today`` bounds the birth date (default: the current date).
     """
-    if value is None:
+    if value is None or value != value:  # None, NaN: an empty cell
         return MISSING
     if isinstance(value, str) and today is None:
         return _parse_cached(value)
@@ -100,7 +119,7 @@ def _parse(value: object, today: date | None) -> IdNumber:
             f"身份证号“{text}”被表格存成了数字，末几位已丢失；请把该列设为文本后重新录入",
         )
     folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
-    if not folded:
+    if not folded or folded in _PLACEHOLDERS:
         return MISSING
 
     if _ID18.fullmatch(folded):

@@ -234,7 +234,7 @@ def normalize_text(s: str | None) -> str | None:
     ``None`` stays ``None``; other non-strings (numbers from spreadsheet cells) are
     turned into text first.
     """
-    if s is None:
+    if s is None or s != s:  # None, NaN: an empty cell
         return None
     if not isinstance(s, str):
         s = str(s)
