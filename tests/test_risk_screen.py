@@ -219,3 +219,22 @@ def test_key_since_keeps_an_earlier_key_date(engine):
     out = risk.screen(engine, as_of=dt.date(2023, 7, 5))
     assert out["made_key"] == 0
     assert case_row(engine, case).key_since == dt.date(2023, 7, 1)
+
+
+@BOTH
+def test_since_narrows_the_batch_and_key_dates_for_the_sweep(engine):
+    with engine.begin() as conn:
+        case = add_case(conn)
+        early = add_item(conn, case, d(2), "我要去北京上访")
+        late = add_item(conn, case, d(9), channel="visit", group_size=7)
+    out = risk.screen(engine, as_of=dt.date(2023, 7, 31), since=dt.date(2023, 7, 5))
+    assert out["items"] == 1
+    assert [f[3] for f in flags(engine)] == [late]
+    with engine.connect() as conn:
+        assert risk.key_dates(conn, dt.date(2023, 7, 31)) == {case: dt.date(2023, 7, 9)}
+    risk.screen(engine, as_of=dt.date(2023, 7, 31))  # the earlier item is still unscreened
+    assert sorted(f[3] for f in flags(engine)) == sorted([early, late])
+    with engine.connect() as conn:
+        assert risk.key_dates(conn, dt.date(2023, 7, 31)) == {case: dt.date(2023, 7, 2)}
+        assert risk.key_dates(conn, dt.date(2023, 7, 1)) == {}
+    assert case_row(engine, case).key_since == dt.date(2023, 7, 2)

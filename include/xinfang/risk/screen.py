@@ -191,6 +191,27 @@ def _referral(conn: Connection) -> int:
     )
 
 
+def key_dates_sql(as_of_param: str = "as_of") -> str:
+    """SQL giving (case_id, key_on): the day each case became key through risk screening.
+
+    For the escalation sweep, which derives ``is_key``/``key_since`` from the facts: a key
+    fact alongside the first referral item and the first 重点案件=是 progress row.
+    """
+    kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
+    return f"""SELECT case_id, MIN(detected_on) AS key_on FROM risk_flag
+        WHERE kind IN ({kinds}) AND detected_on <= :{as_of_param} GROUP BY case_id"""
+
+
+def key_dates(conn: Connection, as_of: dt.date) -> dict[int, dt.date]:
+    """The risk key date of every case that has one, as of ``as_of``."""
+    stmt = (
+        sa.text(key_dates_sql())
+        .bindparams(sa.bindparam("as_of", as_of, type_=sa.Date))
+        .columns(key_on=sa.Date)
+    )
+    return {case_id: key_on for case_id, key_on in conn.execute(stmt)}
+
+
 def _dayno(conn: Connection, col: str) -> str:
     """SQL for a timestamp's date as a day number (RANGE windows need a number)."""
     if db.is_postgres(conn):
