@@ -117,10 +117,6 @@ def parse_day(value: Any, label: str) -> dt.date | None:
     """A date as people type it (or an Excel date cell); blank -> None."""
     if value is None or _text(value) is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
         from xinfang.normalize.dates import parse_date
     except ImportError:  # pragma: no cover - only before normalize.dates landed
@@ -128,9 +124,7 @@ def parse_day(value: Any, label: str) -> dt.date | None:
     try:
         parsed = parse_date(value)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise RowError(f"{label} {_text(value)!r} is not a valid date") from exc
-    if parsed is None:
-        raise RowError(f"{label} {_text(value)!r} is not a valid date")
+        raise RowError(f"{label}: {exc}") from exc
     if isinstance(parsed, dt.datetime):
         parsed = parsed.date()
     return parsed
@@ -140,7 +134,15 @@ def parse_court(value: Any) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    court = get_config().court_by_name(text)
+    config = get_config()
+    court = config.court_by_name(text)
+    if (
+        court is not None
+        and court.code == config.intermediate_court
+        and text not in (court.code, court.name, "中院", "市中院", "中级法院", "中级人民法院")
+        and court.name[:2] not in text
+    ):
+        court = None  # another city's 中级人民法院, not ours
     if court is None:
         raise RowError(f"责任法院 {text!r} is not a court of the configuration")
     return court.code
