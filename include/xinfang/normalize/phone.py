@@ -17,6 +17,7 @@ _NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d\u30fc().\[\]\u3010\u3011]+"
 _ALTERNATIVES = re.compile(r"[/,;\u3001\uff0c\uff1b|]|或")
 # A trailing extension (转801, 分机801, ext. 801) is dropped.
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x)\s*\d{1,6}$", re.IGNORECASE)
+_DASH_EXTENSION = re.compile(r"(.*\d[\s\-－]*\d{6,7})[\s]*[\-－][\s]*\d{1,5}")
 _LABEL = re.compile(r"^(?:电话|手机|座机|tel|mobile|phone)[:：]?", re.IGNORECASE)
 
 _MOBILE = re.compile(r"0?(1[3-9]\d{9})")
@@ -92,6 +93,10 @@ def _canonical(text: str, default_area_code: str) -> str | None:
     for part in parts:
         raw = _digits(part)
         if raw and (found := _canonical_one(raw, default_area_code)):
+            return found
+        # 0316-2345678-801: a landline with its extension after a second dash.
+        m = _DASH_EXTENSION.fullmatch(part.strip())
+        if m and (found := _canonical_one(_digits(m.group(1)), default_area_code)) and "-" in found:
             return found
     return None
 
