@@ -144,3 +144,14 @@ def test_find_case_numbers_finds_every_canonical_mention(cases: list[CaseNumber]
     text = "信访人反映：" + "；又称".join(c.canonical for c in cases) + "一案。"
     expected = list(dict.fromkeys(cases))
     assert find_case_numbers(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="()（）〔〕【】 0123456789２０冀京民初终执异号字第年", max_size=24))
+def test_whatever_parses_round_trips(text: str) -> None:
+    case = parse_case_number(text)
+    if case is not None:
+        assert parse_case_number(case.canonical) == case
+        assert case.canonical.startswith(f"({case.year})")
+    for found in find_case_numbers(text):
+        assert parse_case_number(found.canonical) == found

@@ -160,3 +160,14 @@ def test_placeholders_clerks_type_are_missing_not_invalid(placeholder: object) -
     parsed = parse_id_number(placeholder)
     assert parsed.canonical is None
     assert not parsed.invalid
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789Xx -１２", min_size=14, max_size=22))
+def test_whatever_is_accepted_is_canonical_and_stable(text: str) -> None:
+    parsed = parse_id_number(text)
+    assert parsed.canonical is None or not parsed.invalid
+    if parsed.canonical is not None:
+        assert len(parsed.canonical) == 18
+        assert parsed.canonical[17] == compute_check_char(parsed.canonical[:17])
+        assert parse_id_number(parsed.canonical) == parsed
