@@ -324,3 +324,23 @@ def test_reference_timeline_matches_the_worked_example():
     )
     tl = timeline(paused, D("2023-10-20"), cal, get_config())
     assert [e.on for e in tl.events] == [D("2023-10-16")]
+
+
+@BOTH
+def test_a_threat_found_by_risk_screening_makes_the_case_key(engine):
+    from xinfang.schema import risk_flag
+
+    cid = new_case(engine, D("2023-07-03"))
+    with engine.begin() as conn:
+        conn.execute(
+            risk_flag.insert().values(
+                case_id=cid, kind="threat", detected_on=D("2023-07-05"), evidence="要去北京上访"
+            )
+        )
+    escalation.sweep(engine, D("2023-07-14"))
+    assert events(engine, cid) == [
+        (1, 4, D("2023-07-05"), "key_case"),
+        (4, 5, D("2023-07-13"), "sla"),
+    ]
+    row = case_row(engine, cid)
+    assert (row.is_key, row.key_since) == (True, D("2023-07-05"))

@@ -78,6 +78,7 @@ TEMP_TABLES = (
     "sw_ev",
     "sw_out",
     "sw_nt",
+    "sw_riskkey",
 )
 
 
@@ -356,8 +357,11 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     conn.exec_driver_sql("CREATE INDEX ix_sw_pause ON sw_pause (case_id)")
     analyze("sw_pause")
 
+    # key days found by risk screening (threats, group visits), where that module is present
+    _risk_keys(conn, run)
+
     # 4. per-case dates (simple cases)
-    key_day = _least("c.ref_key", "g.key_prog")
+    key_day = _least(_least("c.ref_key", "g.key_prog"), "rk.key_on")
     stat_notice = _least(d.add_days("c.f", config.statutory_days + 1), "c.ref_stat")
     sig = " || ':' || ".join(
         [
@@ -365,6 +369,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
             d.text("c.max_item"),
             d.text("COALESCE(g.n_prog, 0)"),
             d.text("COALESCE(g.max_prog, 0)"),
+            f"COALESCE({d.text('rk.key_on')}, '-')",
             ":cfg",
         ]
     )
@@ -385,6 +390,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
         LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
         LEFT JOIN case_sweep cs ON cs.case_id = c.case_id
+        LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id
         WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)"""
     )
     # working-day indexes: x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
@@ -522,6 +528,22 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     return summary
 
 
+def _risk_keys(conn: sa.Connection, run) -> None:
+    """``sw_riskkey`` (case_id, key_on): the day risk screening made each case key."""
+    try:
+        from xinfang.risk.screen import key_dates_sql
+    except ImportError:  # risk screening not installed: no such key facts
+        conn.exec_driver_sql("CREATE TEMP TABLE sw_riskkey (case_id BIGINT, key_on DATE)")
+        return
+    run(
+        f"""CREATE TEMP TABLE sw_riskkey AS
+        SELECT r.case_id AS case_id,
+          CASE WHEN r.key_on < c.f THEN c.f ELSE r.key_on END AS key_on
+        FROM ({key_dates_sql("as_of")}) r JOIN sw_case c ON c.case_id = r.case_id"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_riskkey ON sw_riskkey (case_id)")
+
+
 def _as_date(v) -> dt.date | None:
     if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
         return v
@@ -563,18 +585,29 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
                         d.text("c.max_item"),
                         d.text("COALESCE(g.n_prog, 0)"),
                         d.text("COALESCE(g.max_prog, 0)"),
+                        f"COALESCE({d.text('rk.key_on')}, '-')",
                         ":cfg",
                     ]
                 )
                 + " FROM sw_case c LEFT JOIN sw_pagg g ON g.case_id = c.case_id"
+                " LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id"
                 " WHERE c.case_id IN (SELECT case_id FROM sw_complex)"
             ),
             {"cfg": config_signature(config)},
         ).all()
     )
+    risk_keys = {
+        r[0]: _as_date(r[1])
+        for r in conn.exec_driver_sql(
+            "SELECT case_id, key_on FROM sw_riskkey"
+            " WHERE case_id IN (SELECT case_id FROM sw_complex)"
+        )
+    }
     out, evs = [], []
     for case_id in ids:
-        tl = timeline(CaseFacts(tuple(items[case_id]), tuple(rows[case_id])), as_of, cal, ladder)
+        keys = (risk_keys[case_id],) if case_id in risk_keys else ()
+        facts = CaseFacts(tuple(items[case_id]), tuple(rows[case_id]), keys)
+        tl = timeline(facts, as_of, cal, ladder)
         if tl is None:
             continue
         out.append(_out_row(case_id, tl, sigs.get(case_id, "")))

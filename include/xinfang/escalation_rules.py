@@ -52,6 +52,8 @@ class ProgressFact:
 class CaseFacts:
     items: tuple[ItemFact, ...]
     progress: tuple[ProgressFact, ...] = ()
+    key_dates: tuple[dt.date, ...] = ()
+    """Other days the case became key (risk screening: a threat, a group visit)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ def timeline(
     key_since: dt.date | None = None
     overdue = False
     due = first + dt.timedelta(days=ladder.statutory_days)
+    other_keys = sorted(max(k, first) for k in facts.key_dates if k <= as_of)
+    if other_keys:
+        key_since = other_keys[0]
     statutory_noticed = False
     events: list[Event] = []
     notices: list[Notice] = []
@@ -177,7 +182,7 @@ def timeline(
     while day <= as_of:
         # 1. items
         for item in items_by_day.get(day, ()):
-            if item.channel == "referral" and key_since is None:
+            if item.channel == "referral" and (key_since is None or key_since > day):
                 key_since = day
             if item.due_on is not None:
                 due = min(due, item.due_on)
@@ -187,7 +192,7 @@ def timeline(
                 reopened += 1
         # 2. progress rows
         for row in rows_by_day.get(day, ()):
-            if row.is_key and key_since is None:
+            if row.is_key and (key_since is None or key_since > day):
                 key_since = day
             if row.status == "paused" and status == "open":
                 status = "paused"
@@ -203,7 +208,12 @@ def timeline(
                 status = "closed"
                 disposition = row.disposition
         # 3. key status
-        if key_since is not None and status != "closed" and tier < ladder.key_tier:
+        if (
+            key_since is not None
+            and key_since <= day
+            and status != "closed"
+            and tier < ladder.key_tier
+        ):
             events.append(Event(day, tier, ladder.key_tier, "key_case"))
             notices.append(Notice(day, "escalation", ladder.key_tier))
             tier, entered, count, overdue = ladder.key_tier, day, 0, False
