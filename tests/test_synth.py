@@ -44,6 +44,7 @@ from xinfang.synth.people import (
     id15_of,
     id_check_char,
     is_valid_id18,
+    make_persons,
 )
 
 COURTS = {"冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"}  # fmt: skip
@@ -130,6 +131,14 @@ def test_identity_factory_never_repeats_an_id():
     ids = [f.new_id18(rng)[0] for _ in range(20000)]
     assert len(set(ids)) == len(ids)
     assert all(is_valid_id18(i) for i in ids)
+
+
+def test_make_persons_repeats_common_names():
+    persons = make_persons(1, 2000)
+    assert persons == make_persons(1, 2000)
+    names = Counter(p.name for p in persons)
+    assert all(names[n] >= 5 for n in ("王伟", "张伟", "李娜", "刘洋"))
+    assert len({p.id18 for p in persons}) == 2000
 
 
 def test_typed_ids_and_phones_read_back_to_the_person():

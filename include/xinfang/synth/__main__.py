@@ -3,7 +3,9 @@
 DIR becomes a landing root: ``DIR/<channel>/incoming/<channel>_<YYYYMMDD>.<ext>`` plus
 ``DIR/truth.csv`` (channel, source_file, source_row, truth_case) and ``DIR/truth_cases.csv``.
 Large sets (``--stream``, default above 200,000 items) are written shard by shard, one file
-per channel and shard (``letter_20230701_p0003.csv``), with memory bounded by one shard.
+per channel and shard (``letter_20230701_p0003.csv``), with memory bounded by one shard;
+there ``--formats`` limits the formats (default CSV and JSON Lines: openpyxl writes XLSX at a
+few thousand rows a second, so only referrals, which are XLSX only, stay XLSX).
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 7, 1))
     ap.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2023, 7, 31))
     ap.add_argument("--stream", action="store_true", help="shard-by-shard files (large sets)")
-    ap.add_argument("--formats", default="csv,xlsx,jsonl", help="formats allowed (stream mode)")
+    ap.add_argument(
+        "--formats",
+        default="csv,jsonl",
+        help="formats allowed in stream mode (XLSX is slow to write; referrals are XLSX anyway)",
+    )
     ap.add_argument("--bad", action="store_true", help="also drop the bad-input files")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

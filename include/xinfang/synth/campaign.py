@@ -828,16 +828,18 @@ def fill_identity(
         item[_ID_FIELD[ch]] = id_typed or (rng.choice((None, "")) if ch == "online" else "")
     item[_PHONE_FIELD[ch]] = phone
     item[_CN_FIELD[ch]] = cn or (rng.choice((None, "")) if ch == "online" else "")
-    mention = V.case_number_variant(case.case_number, rng)[0] if case.case_number else ""
     for field_name in item.pop("token_fields", _TEXT_FIELDS[ch]):
         value = item.get(field_name)
-        if value:
-            item[field_name] = (
-                value.replace(NAME_TOKEN, name)
-                .replace(CN_TOKEN, mention)
-                .replace(ADDRESS_TOKEN, person.address)
-                .replace(PLAIN_NAME_TOKEN, person.name)
-            )
+        if not value:
+            continue
+        if CN_TOKEN in value:  # the case number told in the text, spelled its own way
+            mention = V.case_number_variant(case.case_number, rng)[0] if case.case_number else ""
+            value = value.replace(CN_TOKEN, mention)
+        item[field_name] = (
+            value.replace(NAME_TOKEN, name)
+            .replace(ADDRESS_TOKEN, person.address)
+            .replace(PLAIN_NAME_TOKEN, person.name)
+        )
     return item
 
 
