@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ import yaml
 
 from xinfang.synth import variants as V
 from xinfang.synth.grievance import (
+    ADMIN_DISPUTES,
+    AUTHORITIES,
     CATEGORIES,
     CATEGORY_WEIGHTS,
     HOTLINE_LEADS,
@@ -279,6 +281,12 @@ class _CaseNumbers:
         return self._make(m.group(2), m.group(3))
 
 
+def _type_of(number: str | None) -> str | None:
+    """The type code of a canonical 案号 (民初, 执, ...)."""
+    m = V._CANON.fullmatch(number) if number else None
+    return m.group(3) if m else None
+
+
 def _item_count(rng: random.Random) -> int:
     r = rng.random()
     if r < 0.42:
@@ -356,8 +364,19 @@ class _Builder:
             number = None
         else:
             number = self.numbers.new(kind, rng)
+        kind = _type_of(number)
         court = self._court_of(number)
         grievance = new_grievance(rng, category, self.courts[court].typed(rng), counterparty)
+        if kind == "刑初":  # a criminal judgment: the "dispute" is the crime, against a person
+            cp = counterparty or random_name(rng, "M")
+            grievance = replace(grievance, dispute=grievance.crime, counterparty=cp)
+        elif kind == "行初":  # an administrative case: against an authority
+            place = "廊坊市" if court == self.inter else self.courts[court].short
+            grievance = replace(
+                grievance,
+                dispute=rng.choice(ADMIN_DISPUTES),
+                counterparty=counterparty or f"{place}{rng.choice(AUTHORITIES)}",
+            )
         case = TruthCase(
             key=key or self._case_key(),
             person=person.key,
@@ -465,19 +484,13 @@ class _Builder:
         rng = self.rng
         plaintiff, defendant = self._person(), self._person()
         ka, kb = self._case_key(), self._case_key()
-        a = self._matter(plaintiff, "two_parties", rng.choice(("enforce", "delay")), key=ka,
-                         related=(kb,), counterparty=defendant.name)  # fmt: skip
-        kind = rng.choice(("民初", "民终"))
-        number = a.case_number or self.numbers.new(kind, rng)
-        if a.case_number is None:
-            a = TruthCase(
-                **{**a.__dict__, "case_number": number, "court_code": self._court_of(number)}
-            )
-            self.campaign.cases[ka] = a
-        self._matter(defendant, "two_parties", "unjust", case_number=number, key=kb,
-                     related=(ka,), counterparty=plaintiff.name)  # fmt: skip
-        b = self.campaign.cases[kb]
-        b = TruthCase(**{**b.__dict__, "court_code": a.court_code})
+        number = self.numbers.new(rng.choice(("民初", "民初", "民终")), rng)
+        category = "enforce" if "民终" in number else rng.choice(("enforce", "delay"))
+        a = self._matter(plaintiff, "two_parties", category, number,
+                         key=ka, related=(kb,), counterparty=defendant.name)  # fmt: skip
+        b = self._matter(defendant, "two_parties", "unjust", number, key=kb, related=(ka,),
+                         counterparty=plaintiff.name)  # fmt: skip
+        b = replace(b, grievance=replace(b.grievance, dispute=a.grievance.dispute))
         self.campaign.cases[kb] = b
         self._schedule(a, plaintiff, max(1, _item_count(rng)))
         self._schedule(b, defendant, max(1, _item_count(rng)))
