@@ -36,6 +36,7 @@ from xinfang.synth.files import (
     write_campaign,
     write_campaign_day,
     write_channel_file,
+    write_progress_file,
     write_truth,
 )
 from xinfang.synth.people import (
@@ -541,6 +542,16 @@ def test_progress_rows_day_by_day_equal_all_at_once():
     key = lambda r: (r["truth_case"], r["cell_dates"]["日期"], r["状态"], r["办理进展"])  # noqa: E731
     assert sorted(map(key, once)) == sorted(map(key, daily))
     assert {r["truth_case"] for r in once} <= set(known)
+
+
+def test_progress_file_of_a_day(tmp_path, progress):
+    day = dt.date(2023, 7, 10)
+    rows = [r for r in progress if r["cell_dates"]["日期"] == day]
+    truth = write_progress_file(rows, day, tmp_path, random.Random(2))
+    (path,) = (tmp_path / "progress" / "incoming").iterdir()
+    assert re.fullmatch(r"progress_20230710\.(csv|xlsx)", path.name)
+    assert len(truth) == len(rows) > 0 and truth[0].source_file == path.name
+    assert write_progress_file([], day, tmp_path, random.Random(2)) == []
 
 
 def test_bad_files(tmp_path):
