@@ -262,6 +262,18 @@ def write_campaign_day(campaign: Any, day: dt.date, landing: Path, rng: random.R
     return truth
 
 
+def write_progress_file(rows: Sequence[dict[str, Any]], day: dt.date, landing: Path,
+                        rng: random.Random) -> list[TruthRow]:  # fmt: skip
+    """Drop ``progress_<day>`` (CSV or XLSX) with the courts' rows of that day.
+
+    For a replay: write the day's intake files, load them, look up the 台账编号 of the
+    truth cases, then drop the progress rows (campaign.progress_rows(..., since=day)).
+    """
+    if not rows:
+        return []
+    return write_items_file(rows, "progress", Path(landing) / "progress" / "incoming", day, rng)
+
+
 def write_campaign(
     campaign: Any, landing: Path, rng: random.Random | None = None
 ) -> list[TruthRow]:
