@@ -12,6 +12,7 @@ minute, memory bounded by a few shards.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -31,24 +32,29 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,jsonl")
     args = parser.parse_args()
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = sum(1 for _ in iter_items(args.seed, args.items))
-    gen_s = time.perf_counter() - t0
+    gen_s, gen_cpu = time.perf_counter() - t0, time.process_time() - c0
     gen_rss = peak_rss_mib()
-    print(f"generate: {n:,} items in {gen_s:.1f} s = {n / gen_s:,.0f} items/s")
+    print(
+        f"generate: {n:,} items in {gen_s:.1f} s wall, {gen_cpu:.1f} s CPU "
+        f"= {n / gen_s:,.0f} items/s ({n / gen_cpu:,.0f} per CPU second)"
+    )
 
     with tempfile.TemporaryDirectory(prefix="xinfang-synth-") as tmp:
         out = Path(tmp)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         synth_main(["--items", str(args.items), "--seed", str(args.seed), "--out", str(out),
                     "--stream", "--formats", args.formats])  # fmt: skip
-        write_s = time.perf_counter() - t0
+        write_s, write_cpu = time.perf_counter() - t0, time.process_time() - c0
         files = list(out.glob("*/incoming/*"))
         size = sum(p.stat().st_size for p in files) / 2**20
     print(
         f"generate + write: {args.items:,} items to {len(files)} files ({size:,.0f} MiB, "
-        f"formats {args.formats}) in {write_s:.1f} s = {args.items / write_s:,.0f} items/s"
+        f"formats {args.formats}) in {write_s:.1f} s wall, {write_cpu:.1f} s CPU "
+        f"= {args.items / write_s:,.0f} items/s"
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (a shared machine: see CPU seconds)")
     print(f"peak RSS: {gen_rss:,.0f} MiB generating, {peak_rss_mib():,.0f} MiB overall")
     print(f"machine: {machine()}")
 

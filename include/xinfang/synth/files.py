@@ -61,6 +61,8 @@ def _messy_header(header: str, rng: random.Random) -> str:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -120,6 +122,10 @@ def write_channel_file(items: Sequence[dict[str, Any]], channel: str, path: Path
 
 
 def _rows(items: Iterable[dict[str, Any]], keys: list[str | None]) -> Iterable[list[Any]]:
+    if None not in keys:
+        for item in items:
+            yield [item.get(k) for k in keys]  # type: ignore[arg-type]
+        return
     for n, item in enumerate(items, 1):
         yield [
             n if k is None and i == 0 else "" if k is None else item.get(k)

@@ -142,6 +142,7 @@ TOWNS: dict[str, tuple[str, ...]] = {
         "黄土庄镇",
     ),
 }
+_DISTRICTS = tuple(TOWNS)
 _ESTATE_WORDS = (
     "幸福",
     "和平",
@@ -377,7 +378,7 @@ class IdentityFactory:
         x //= len(codes)
         seq = x % 1000
         birth = BIRTH_FIRST + dt.timedelta(days=x // 1000)
-        first17 = f"{code}{birth:%Y%m%d}{seq:03d}"
+        first17 = f"{code}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq:03d}"
         return first17 + id_check_char(first17), birth, "M" if seq % 2 else "F"
 
     def new_mobile(self) -> str:
@@ -398,9 +399,9 @@ class IdentityFactory:
                 id18, birth, gender = self.new_id18(rng)
         else:
             name = random_name(rng, gender, common)
-        district = LANGFANG_AREAS.get(id18[:6]) or rng.choice(tuple(TOWNS))
+        district = LANGFANG_AREAS.get(id18[:6]) or rng.choice(_DISTRICTS)
         if rng.random() < 0.15:  # moved within Langfang
-            district = rng.choice(tuple(TOWNS))
+            district = rng.choice(_DISTRICTS)
         return Person(
             key=key,
             name=name,
