@@ -114,6 +114,22 @@ def _local(day: dt.date, hour: int, minute: int = 0):
     return pendulum.datetime(day.year, day.month, day.day, hour, minute, tz="Asia/Shanghai")
 
 
+def cli_runner(dag_id: str, logical_date) -> None:
+    """Runs a DAG as an operator would by hand: ``airflow dags test <dag_id> <date>``."""
+    _airflow("dags", "test", dag_id, logical_date.isoformat())
+
+
+def prepare(data_dir: str | Path) -> Path:
+    """Fresh data folder, settings and Airflow metadata for a replay; returns the folder."""
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _fresh_start(data_dir)
+    (data_dir / MARKER).write_text("created by python -m xinfang.replay\n", encoding="utf-8")
+    _env_defaults(data_dir)
+    _airflow("db", "migrate")
+    return data_dir
+
+
 def in_process_runner(dags_folder: Path) -> Callable[[str, object], None]:
     """Runs a DAG for a logical date in this process with ``dag.test`` (as ``airflow dags test``)."""
     from airflow.dag_processing.dagbag import DagBag
@@ -281,14 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("XINFANG_UI_PORT", 8080)))
     args = parser.parse_args(argv)
 
-    data_dir = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _fresh_start(data_dir)
-    (data_dir / MARKER).write_text("created by python -m xinfang.replay\n", encoding="utf-8")
-    _env_defaults(data_dir)
+    print("preparing the data folder and Airflow metadata (airflow db migrate)...")
+    prepare(args.data_dir)
     print(f"ledger: {os.environ['AIRFLOW_CONN_XINFANG_LEDGER']}")
-    print("preparing Airflow metadata (airflow db migrate)...")
-    _airflow("db", "migrate")
 
     import logging
 
