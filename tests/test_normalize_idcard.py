@@ -171,3 +171,11 @@ def test_whatever_is_accepted_is_canonical_and_stable(text: str) -> None:
         assert len(parsed.canonical) == 18
         assert parsed.canonical[17] == compute_check_char(parsed.canonical[:17])
         assert parse_id_number(parsed.canonical) == parsed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[0-9]{17}", fullmatch=True))
+def test_check_char_is_the_weighted_sum_of_the_standard(first17: str) -> None:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    assert compute_check_char(first17) == "10X98765432"[total % 11]

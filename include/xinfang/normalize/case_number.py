@@ -40,6 +40,10 @@ _BRACKETS = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+_HAS_SPACE = re.compile(r"\s")
+_NEEDS_MAPPING = re.compile(
+    "[〔〕\\[\\]【】﹝﹞〖〗滬遼蘇閩贛魯粵貴雲陝寧瓊晉執異終審複復監財認訴賠請託聯號際]"
+)
 _CJK = "\u4e00-\u9fff"
 _BODY = (
     r"(?P<open>\()?(?P<year>(?:19[89]|20\d)\d)\)?"
@@ -73,8 +77,11 @@ class CaseNumber:
 def _clean(value: str) -> str:
     """Fold width, unify brackets, map traditional characters, drop all whitespace."""
     if not value.isascii():
-        value = unicodedata.normalize("NFKC", value).translate(_BRACKETS).translate(_TRADITIONAL)
-    return _SPACES.sub("", value)
+        value = unicodedata.normalize("NFKC", value)
+        # str.translate costs ~0.1 µs a character: only when there is something to map.
+        if _NEEDS_MAPPING.search(value):
+            value = value.translate(_BRACKETS).translate(_TRADITIONAL)
+    return _SPACES.sub("", value) if _HAS_SPACE.search(value) else value
 
 
 def _build(m: re.Match[str]) -> CaseNumber | None:

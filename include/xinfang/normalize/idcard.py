@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -61,8 +60,9 @@ def compute_check_char(first17: str) -> str:
     """The GB 11643 check character (``0``-``9`` or ``X``) of the first 17 digits."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError(f"need the first 17 digits of an ID number, got {first17!r}")
-    total = sum(map(mul, map(int, first17), _WEIGHTS))
-    return _CHECK_CHARS[total % 11]
+    # The weights are 2**(17-i) mod 11, and 13 = 2 (mod 11): reading the digits as a
+    # base-13 number gives the weighted sum / 2 (mod 11) in one C call.
+    return _CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
 def _birth_date(digits8: str, today: date | None) -> date | None:
@@ -118,7 +118,10 @@ def _parse(value: object, today: date | None) -> IdNumber:
             True,
             f"身份证号“{text}”被表格存成了数字，末几位已丢失；请把该列设为文本后重新录入",
         )
-    folded = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    if not folded.isalnum():
+        folded = _SEPARATORS.sub("", folded)
+    folded = folded.upper()
     if not folded or folded in _PLACEHOLDERS:
         return MISSING
 

@@ -23,6 +23,10 @@ _ANNOTATION = re.compile(rf"([{_CJK}])[(\uff08]\s*([{_PY_FIRST}][{_PY_REST}]{{0,
 _ANNOTATION_UNIT = re.compile(
     rf"[{_CJK}][(\uff08]\s*[{_PY_FIRST}][{_PY_REST}]{{0,39}}?\s*[)\uff09]"
 )
+# The same units when only ASCII parentheses occur. Starting with a literal "(" lets the
+# regex engine skip to each parenthesis instead of trying every character (10x faster on
+# text with few parentheses); the character before is checked by the lookbehind.
+_ANNOTATION_ASCII = re.compile(rf"\((?<=([{_CJK}])\()(\s*[{_PY_FIRST}][{_PY_REST}]{{0,39}}?\s*)\)")
 _TOKEN_SPLIT = re.compile(r"[\s'\u2019]+")
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _FULL_WIDTH_TO_ASCII = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
@@ -210,7 +214,10 @@ def strip_pinyin(s: str) -> str:
         # The seed has an annotation every three characters: replacing each distinct unit
         # with str.replace is several times faster than a Python callback per match. A
         # unit's decision depends only on its own text unless it has several syllables.
-        units = set(_ANNOTATION_UNIT.findall(s))
+        if "\uff08" in s or "\uff09" in s:
+            units = set(_ANNOTATION_UNIT.findall(s))
+        else:  # the usual case (normalize_text folds first): a pattern that starts with "("
+            units = {f"{prev}({inner})" for prev, inner in _ANNOTATION_ASCII.findall(s)}
         if not units:
             break
         replacements = [(unit, _unit_replacement(unit)) for unit in units]
@@ -238,8 +245,10 @@ def normalize_text(s: str | None) -> str | None:
         return None
     if not isinstance(s, str):
         s = str(s)
-    s = fold_width(s)
+    # str.split() splits on runs of the same whitespace as the regex \s; once whitespace is
+    # collapsed, isprintable() is a cheap test for invisible characters.
+    s = " ".join(fold_width(s).split())
     if not s.isprintable() and _INVISIBLE.search(s):
-        s = _INVISIBLE.sub("", s)
-    s = to_simplified(strip_pinyin(s))
-    return " ".join(s.split())  # str.split() splits on runs of the same whitespace as \s
+        s = " ".join(_INVISIBLE.sub("", s).split())
+    # Removing an annotation never joins two whitespace runs (it follows a character).
+    return to_simplified(strip_pinyin(s))
