@@ -10,10 +10,10 @@
    业务庭 → 分管院领导 → 院长) with their true dates in `escalation_event`, 80%
    warnings, the tier-5 overdue flag and the statutory (60-day / 办结时限) flag;
    a `notification` row for each.
-3. `send_notifications` — e-mails unsent notifications when an `smtp_default`
-   connection is configured; otherwise they stay in the `notification` table.
-4. `daily_reports` — the per-court ledger export (台账) and the daily risk report
+3. `daily_reports` — the per-court ledger export (台账) and the daily risk report
    under `XINFANG_REPORTS_DIR`.
+
+The notices are e-mailed by `notification_dispatch` on working days.
 
 **Reruns and backfill.** The outcome depends only on the ledger's facts and the
 as-of date: rerunning a date changes nothing, and a skipped day is caught up by the
@@ -67,19 +67,13 @@ def escalation_sweep():
         return daily_sweep(as_of=_run_date())
 
     @task
-    def send_notifications() -> dict:
-        from xinfang.notify import send_pending
-
-        return send_pending()
-
-    @task
     def daily_reports() -> list[str]:
         from xinfang.pipeline import daily_reports as write
 
         return write(day=_run_date())
 
     swept = sweep()
-    migrate() >> swept >> [send_notifications(), daily_reports()]
+    migrate() >> swept >> daily_reports()
 
 
 escalation_sweep()

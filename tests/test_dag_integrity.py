@@ -6,6 +6,7 @@ import pytest
 from conftest import REPO
 
 EXPECTED = {"intake_sweep", "escalation_sweep", "monthly_disposition"}
+ALL = EXPECTED | {"notification_dispatch"}
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +21,37 @@ def test_no_import_errors(dagbag):
 
 
 def test_contract_dags_present(dagbag):
-    assert set(dagbag.dag_ids) >= EXPECTED
+    assert set(dagbag.dag_ids) == ALL
 
 
-@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_notifications_run_on_chinese_working_days_only(dagbag):
+    import datetime as dt
+
+    import pendulum
+
+    timetable = dagbag.dags["notification_dispatch"].timetable
+    assert type(timetable).__name__ == "ChineseWorkdayTimetable"
+    from airflow.timetables.base import TimeRestriction
+
+    start = pendulum.datetime(2023, 9, 28, tz="Asia/Shanghai")
+    runs, last = [], None
+    for _ in range(4):
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=last,
+            restriction=TimeRestriction(earliest=start, latest=None, catchup=True),
+        )
+        runs.append(info.logical_date.in_timezone("Asia/Shanghai").date())
+        last = info.data_interval
+    # National Day 2023: 29 Sep - 6 Oct off, Saturday 7 and Sunday 8 October worked.
+    assert runs == [
+        dt.date(2023, 9, 28),
+        dt.date(2023, 10, 7),
+        dt.date(2023, 10, 8),
+        dt.date(2023, 10, 9),
+    ]
+
+
+@pytest.mark.parametrize("dag_id", sorted(ALL))
 def test_dag_carries_schedule_owner_tags_docs_retries(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert type(dag.timetable).__name__ != "NullTimetable", "explicit schedule"

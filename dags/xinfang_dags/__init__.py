@@ -19,6 +19,14 @@ if INCLUDE.is_dir() and str(INCLUDE) not in sys.path:
 
 log = logging.getLogger("xinfang.dags")
 
+
+def plugins_on_path() -> None:
+    """Make ``plugins/`` importable (Airflow adds it itself; a bare DagBag may not)."""
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    if plugins.is_dir() and str(plugins) not in sys.path:
+        sys.path.append(str(plugins))
+
+
 TIMEZONE = "Asia/Shanghai"
 OWNER = "xinfang-ops"
 
