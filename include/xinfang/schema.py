@@ -189,6 +189,7 @@ escalation_event = Table(
     Column("escalated_on", Date, nullable=False),
     Column("reason", String(64), nullable=False, comment="sla / key_case / reopened"),
     UniqueConstraint("case_id", "to_tier", "escalated_on"),
+    Index("ix_escalation_event_escalated_on", "escalated_on"),
     comment="One row per tier change of a case.",
 )
 
@@ -204,6 +205,7 @@ notification = Table(
     Column("message", Text),
     Column("sent_at", DateTime),
     UniqueConstraint("case_id", "kind", "tier", "created_on"),
+    Index("ix_notification_created_on", "created_on"),
     comment="Notices to the person responsible; sent_at is set once e-mailed.",
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:18:43.225361
+Create Date: 2026-11-26 05:39:59.956873
 """
 
 from alembic import op
@@ -234,6 +234,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_id', 'to_tier', 'escalated_on', name=op.f('uq_escalation_event_case_id_to_tier_escalated_on')),
     comment='One row per tier change of a case.'
     )
+    with op.batch_alter_table('escalation_event', schema=None) as batch_op:
+        batch_op.create_index('ix_escalation_event_escalated_on', ['escalated_on'], unique=False)
+
     op.create_table('intake_item',
     sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -304,6 +307,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_id', 'kind', 'tier', 'created_on', name=op.f('uq_notification_case_id_kind_tier_created_on')),
     comment='Notices to the person responsible; sent_at is set once e-mailed.'
     )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_created_on', ['created_on'], unique=False)
+
     op.create_table('risk_flag',
     sa.Column('flag_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger(), nullable=False),
@@ -329,6 +335,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_risk_flag_detected_on')
 
     op.drop_table('risk_flag')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_created_on')
+
     op.drop_table('notification')
     op.drop_table('intake_reject')
     with op.batch_alter_table('intake_item', schema=None) as batch_op:
@@ -340,6 +349,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_intake_item_case_id')
 
     op.drop_table('intake_item')
+    with op.batch_alter_table('escalation_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_escalation_event_escalated_on')
+
     op.drop_table('escalation_event')
     with op.batch_alter_table('case_progress', schema=None) as batch_op:
         batch_op.drop_index('ix_case_progress_case_date')
