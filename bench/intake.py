@@ -1,0 +1,127 @@
+"""Intake throughput: parse + normalize + load N generated items into PostgreSQL.
+
+    python bench/intake.py --items 1000000 --workers 2
+
+Generates channel files with the project's generator (not timed), then times the
+loader over them with ``--workers`` processes, one file at a time each — as the
+``intake_sweep`` DAG's mapped tasks share files between workers. Prints items/s,
+peak RSS per worker and the machine. Target (issue 2): >= 20,000 items/s at 1M
+items on 2 cores, peak RSS < 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine, peak_rss_mib  # noqa: E402
+
+from xinfang import db  # noqa: E402
+
+FILE_ROWS = 50_000
+FORMAT = {"letter": "csv", "visit": "csv", "hotline": "csv", "online": "jsonl", "referral": "xlsx"}
+
+
+def generate(landing: Path, n: int, seed: int) -> int:
+    from xinfang.synth.campaign import iter_items
+    from xinfang.synth.files import write_channel_file
+
+    buffers: dict[str, list[dict]] = {c: [] for c in FORMAT}
+    parts = dict.fromkeys(FORMAT, 0)
+
+    def flush(channel: str) -> None:
+        items = buffers[channel]
+        if not items:
+            return
+        parts[channel] += 1
+        fmt = FORMAT[channel]
+        path = landing / channel / "incoming" / f"{channel}_{parts[channel]:04d}.{fmt}"
+        write_channel_file(items, channel, path, fmt, "utf-8", messy_headers=False)
+        buffers[channel] = []
+
+    count = 0
+    for item in iter_items(seed, n):
+        buffers[item["channel"]].append(item)
+        count += 1
+        if len(buffers[item["channel"]]) >= FILE_ROWS:
+            flush(item["channel"])
+    for channel in FORMAT:
+        flush(channel)
+    return count
+
+
+def _fresh_pool() -> None:
+    """Forked workers must not share the parent's database connections."""
+    db.get_engine().dispose(close=False)
+
+
+def _load(args: tuple[str, str, str]) -> tuple[int, int, float]:
+    channel, path, landing = args
+    from xinfang.intake.loader import load_file
+
+    result = load_file(db.get_engine(), channel, Path(path), Path(landing), dt.date(2023, 7, 31))
+    return result.items, result.rejects, peak_rss_mib()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument(
+        "--pg", default=os.environ.get("XINFANG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    )
+    args = parser.parse_args()
+
+    dbname = "xinfang_bench_intake"
+    admin = sa.create_engine(
+        args.pg.replace("postgresql://", "postgresql+psycopg2://") + "/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {dbname}"))
+    os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = f"{args.pg}/{dbname}"
+    db.upgrade(db.get_engine())
+
+    with tempfile.TemporaryDirectory(prefix="xinfang-bench-") as tmp:
+        landing = Path(tmp)
+        t0 = time.perf_counter()
+        n = generate(landing, args.items, args.seed)
+        gen_s = time.perf_counter() - t0
+        files = sorted(landing.glob("*/incoming/*"), key=lambda p: -p.stat().st_size)
+        print(f"generated {n:,} items in {len(files)} files in {gen_s:.1f} s (not timed)")
+
+        work = [(p.parent.parent.name, str(p), str(landing)) for p in files]
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=args.workers, initializer=_fresh_pool) as pool:
+            results = list(pool.map(_load, work))
+        elapsed = time.perf_counter() - t0
+
+    items = sum(r[0] for r in results)
+    rejects = sum(r[1] for r in results)
+    worker_rss = max(r[2] for r in results)
+    with db.get_engine().connect() as conn:
+        in_db = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar_one()
+    with admin.connect() as conn:
+        db.get_engine().dispose()
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
+    print(f"machine: {machine()}")
+    print(
+        f"intake: {items:,} items loaded ({rejects:,} rejected, {in_db:,} in intake_item) "
+        f"in {elapsed:.1f} s with {args.workers} workers = {items / elapsed:,.0f} items/s"
+    )
+    print(f"peak RSS: worker {worker_rss:,.0f} MiB, parent {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
