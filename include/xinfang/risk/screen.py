@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +36,14 @@ log = logging.getLogger(__name__)
 KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
 KEY_KINDS = ("threat", "group")
 BATCH = "tmp_risk_batch"
+"""The run's items: (item_id, case_id, person_key, received_at, day, channel, group_size, ref)."""
 BATCH_CASES = "tmp_risk_cases"
+"""The batch's cases: (case_id, person_key)."""
+CASE_ITEMS = "tmp_risk_items"
+"""Every item up to as_of of the batch's cases: (item_id, case_id, received_at, dn, channel)."""
 HITS = "tmp_risk_hits"
-PRIO = "tmp_risk_priority"
+CASE_UPDATE = "tmp_risk_case_update"
+TEMP_TABLES = (BATCH, BATCH_CASES, CASE_ITEMS, HITS, CASE_UPDATE)
 FETCH = 20_000
 
 
@@ -46,40 +52,75 @@ def _day(conn: Connection, col: str) -> str:
     return f"CAST({col} AS DATE)" if db.is_postgres(conn) else f"date({col})"
 
 
+def _dayno(conn: Connection, col: str) -> str:
+    """SQL for a timestamp's date as a day number (RANGE windows need a number)."""
+    if db.is_postgres(conn):
+        return f"(CAST({col} AS DATE) - DATE '2000-01-01')"
+    return f"CAST(julianday(date({col})) AS INTEGER)"
+
+
 def _bool(conn: Connection, value: bool) -> str:
     if db.is_postgres(conn):
         return "TRUE" if value else "FALSE"
     return "1" if value else "0"
 
 
+def _analyze(conn: Connection, *tables: str) -> None:
+    if db.is_postgres(conn):
+        for table in tables:
+            conn.execute(sa.text(f"ANALYZE {table}"))
+
+
 def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None) -> int:
-    """The unscreened items of the run in a temporary table, and their cases."""
-    for name in (BATCH, BATCH_CASES):
+    """The run's unscreened items, their cases and those cases' items, in narrow temporary
+    tables: the wide ``intake_item`` is read twice per run (here and for the texts)."""
+    for name in TEMP_TABLES:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     since_sql = "AND i.received_at >= :since" if since is not None else ""
+    params = [sa.bindparam("upper", upper, type_=sa.DateTime)]
+    if since is not None:
+        params.append(sa.bindparam("since", since, type_=sa.DateTime))
     conn.execute(
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {BATCH} AS
-            SELECT i.item_id, i.case_id
+            SELECT i.item_id, i.case_id, c.person_key, i.received_at,
+                   {_day(conn, "i.received_at")} AS day, i.channel, i.group_size,
+                   CASE WHEN i.channel = 'referral' THEN
+                       '上级交办：' || COALESCE(i.referral_unit, '') || ' '
+                       || COALESCE(i.external_id, '') END AS ref
             FROM intake_item i
-            WHERE i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}
+            JOIN ledger_case c ON c.case_id = i.case_id
+            WHERE i.received_at < :upper {since_sql}
               AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)
             """
-        ).bindparams(
-            sa.bindparam("upper", upper, type_=sa.DateTime),
-            *([sa.bindparam("since", since, type_=sa.DateTime)] if since is not None else []),
+        ).bindparams(*params)
+    )
+    n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
+    if not n:
+        return 0
+    conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH}_item ON {BATCH} (item_id)"))
+    conn.execute(
+        sa.text(
+            f"""CREATE TEMPORARY TABLE {BATCH_CASES} AS
+            SELECT case_id, MAX(person_key) AS person_key FROM {BATCH} GROUP BY case_id"""
         )
     )
+    conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
     conn.execute(
-        sa.text(f"CREATE TEMPORARY TABLE {BATCH_CASES} AS SELECT DISTINCT case_id FROM {BATCH}")
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {CASE_ITEMS} AS
+            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
+                   i.channel
+            FROM intake_item i
+            WHERE i.received_at < :upper
+              AND i.case_id IN (SELECT case_id FROM {BATCH_CASES})
+            """
+        ).bindparams(params[0])
     )
-    conn.execute(sa.text(f"CREATE INDEX ix_{BATCH}_item ON {BATCH} (item_id)"))
-    conn.execute(sa.text(f"CREATE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
-    if db.is_postgres(conn):
-        conn.execute(sa.text(f"ANALYZE {BATCH}"))
-        conn.execute(sa.text(f"ANALYZE {BATCH_CASES}"))
-    return conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
+    _analyze(conn, BATCH, BATCH_CASES, CASE_ITEMS)
+    return n
 
 
 def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -> int:
@@ -96,6 +137,24 @@ def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -
     return conn.execute(sa.text(sql).bindparams(**params)).rowcount or 0
 
 
+def _texts(conn: Connection):
+    """(item_id, text) of the batch, streamed straight from the driver (no Row objects)."""
+    sql = f"""SELECT i.item_id, COALESCE(i.content_normalized, i.content)
+        FROM {BATCH} b JOIN intake_item i ON i.item_id = b.item_id"""
+    raw = conn.connection.dbapi_connection
+    if db.is_postgres(conn):
+        cur = raw.cursor(name="xinfang_risk_texts")  # server-side: bounded memory
+        cur.itersize = FETCH
+    else:
+        cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(FETCH):
+            yield from rows
+    finally:
+        cur.close()
+
+
 def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
     """The threat hits (item_id, evidence) into a temporary table (COPY on PostgreSQL)."""
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {HITS}"))
@@ -110,27 +169,20 @@ def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
             clean = evidence.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
             buf.write(f"{item_id}\t{clean.replace(chr(13), ' ')}\n")
         buf.seek(0)
-        raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur:
+        with conn.connection.dbapi_connection.cursor() as cur:
             cur.copy_expert(f"COPY {HITS} (item_id, evidence) FROM STDIN", buf)
     else:
         conn.execute(
             sa.text(f"INSERT INTO {HITS} (item_id, evidence) VALUES (:i, :e)"),
             [{"i": i, "e": e} for i, e in hits],
         )
+    _analyze(conn, HITS)
 
 
 def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
     """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL."""
-    query = sa.text(
-        f"""
-        SELECT i.item_id, COALESCE(i.content_normalized, i.content)
-        FROM {BATCH} b JOIN intake_item i ON i.item_id = b.item_id
-        """
-    )
     hits: list[tuple[int, str]] = []
-    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": FETCH})
-    for item_id, text in result:
+    for item_id, text in _texts(conn):
         hit = detect_threat(text, lexicon)
         if hit is not None:
             hits.append((item_id, hit.evidence()))
@@ -148,13 +200,8 @@ def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
     return _insert_flags(
         conn,
         "threat",
-        f"""
-        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
-               i.item_id, h.evidence
-        FROM {HITS} h
-        JOIN intake_item i ON i.item_id = h.item_id
-        JOIN ledger_case c ON c.case_id = i.case_id
-        """,
+        f"""SELECT b.case_id, b.person_key, b.day AS detected_on, b.item_id, h.evidence
+        FROM {HITS} h JOIN {BATCH} b ON b.item_id = h.item_id""",
     )
 
 
@@ -162,14 +209,9 @@ def _group(conn: Connection, min_people: int) -> int:
     return _insert_flags(
         conn,
         "group",
-        f"""
-        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
-               i.item_id, '集体访：来访人数 ' || i.group_size || ' 人' AS evidence
-        FROM {BATCH} b
-        JOIN intake_item i ON i.item_id = b.item_id
-        JOIN ledger_case c ON c.case_id = i.case_id
-        WHERE i.group_size >= :min_people
-        """,
+        f"""SELECT case_id, person_key, day AS detected_on, item_id,
+               '集体访：来访人数 ' || group_size || ' 人' AS evidence
+        FROM {BATCH} WHERE group_size >= :min_people""",
         min_people=min_people,
     )
 
@@ -178,16 +220,8 @@ def _referral(conn: Connection) -> int:
     return _insert_flags(
         conn,
         "referral",
-        f"""
-        SELECT i.case_id, c.person_key, {_day(conn, "i.received_at")} AS detected_on,
-               i.item_id,
-               '上级交办：' || COALESCE(i.referral_unit, '') || ' ' || COALESCE(i.external_id, '')
-                 AS evidence
-        FROM {BATCH} b
-        JOIN intake_item i ON i.item_id = b.item_id
-        JOIN ledger_case c ON c.case_id = i.case_id
-        WHERE i.channel = 'referral'
-        """,
+        f"""SELECT case_id, person_key, day AS detected_on, item_id, ref AS evidence
+        FROM {BATCH} WHERE channel = 'referral'""",
     )
 
 
@@ -212,14 +246,7 @@ def key_dates(conn: Connection, as_of: dt.date) -> dict[int, dt.date]:
     return {case_id: key_on for case_id, key_on in conn.execute(stmt)}
 
 
-def _dayno(conn: Connection, col: str) -> str:
-    """SQL for a timestamp's date as a day number (RANGE windows need a number)."""
-    if db.is_postgres(conn):
-        return f"(CAST({col} AS DATE) - DATE '2000-01-01')"
-    return f"CAST(julianday(date({col})) AS INTEGER)"
-
-
-def _repeat(conn: Connection, upper: dt.datetime, min_items: int, window_days: int) -> int:
+def _repeat(conn: Connection, min_items: int, window_days: int) -> int:
     """Flag the item that brings a case to ``min_items`` items within ``window_days``
     calendar days (its own day included); a new flag only after the count fell below.
 
@@ -227,75 +254,99 @@ def _repeat(conn: Connection, upper: dt.datetime, min_items: int, window_days: i
     which the day's own row numbers take back out.
     """
     sql = f"""
-        WITH items AS (
-            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn
-            FROM intake_item i
-            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
-            WHERE i.received_at < :upper
-        ),
-        counted AS (
+        WITH counted AS (
             SELECT item_id, case_id, received_at,
                    COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
                                   RANGE BETWEEN {int(window_days) - 1} PRECEDING AND CURRENT ROW)
                    - COUNT(*) OVER (PARTITION BY case_id, dn)
                    + ROW_NUMBER() OVER (PARTITION BY case_id, dn ORDER BY received_at, item_id)
                      AS n
-            FROM items
+            FROM {CASE_ITEMS}
         ),
         marked AS (
             SELECT item_id, case_id, received_at, n,
                    LAG(n) OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS prev_n
             FROM counted
         )
-        SELECT m.case_id, c.person_key, {_day(conn, "m.received_at")} AS detected_on,
+        SELECT m.case_id, bc.person_key, {_day(conn, "m.received_at")} AS detected_on,
                m.item_id, '{int(window_days)} 日内第 ' || m.n || ' 次信访' AS evidence
         FROM marked m
-        JOIN ledger_case c ON c.case_id = m.case_id
+        JOIN {BATCH_CASES} bc ON bc.case_id = m.case_id
         WHERE m.n >= :min_items AND (m.prev_n IS NULL OR m.prev_n < :min_items)
     """
-    return _insert_flags(conn, "repeat", sql, upper=upper, min_items=min_items)
+    return _insert_flags(conn, "repeat", sql, min_items=min_items)
 
 
-def _multi_channel(conn: Connection, upper: dt.datetime, min_channels: int) -> int:
+def _multi_channel(conn: Connection, min_channels: int) -> int:
     """Flag the item through which a case's ``min_channels``-th channel first arrived."""
     sql = f"""
         WITH firsts AS (
-            SELECT i.item_id, i.case_id, i.channel, i.received_at,
-                   ROW_NUMBER() OVER (PARTITION BY i.case_id, i.channel
-                                      ORDER BY i.received_at, i.item_id) AS rn
-            FROM intake_item i
-            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
-            WHERE i.received_at < :upper
+            SELECT item_id, case_id, channel, received_at,
+                   ROW_NUMBER() OVER (PARTITION BY case_id, channel
+                                      ORDER BY received_at, item_id) AS rn
+            FROM {CASE_ITEMS}
         ),
         ranked AS (
             SELECT item_id, case_id, channel, received_at,
                    ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS k
             FROM firsts WHERE rn = 1
         )
-        SELECT r.case_id, c.person_key, {_day(conn, "r.received_at")} AS detected_on, r.item_id,
-               '多渠道信访：第 ' || r.k || ' 个渠道 ' || r.channel AS evidence
+        SELECT r.case_id, bc.person_key, {_day(conn, "r.received_at")} AS detected_on,
+               r.item_id, '多渠道信访：第 ' || r.k || ' 个渠道 ' || r.channel AS evidence
         FROM ranked r
-        JOIN ledger_case c ON c.case_id = r.case_id
+        JOIN {BATCH_CASES} bc ON bc.case_id = r.case_id
         WHERE r.k = :min_channels
     """
-    return _insert_flags(conn, "multi_channel", sql, upper=upper, min_channels=min_channels)
+    return _insert_flags(conn, "multi_channel", sql, min_channels=min_channels)
 
 
-def _make_key(conn: Connection) -> int:
-    """Threat/group cases of the batch become key from the earliest such flag's date
-    (an earlier key date of the case is kept)."""
-    sql = f"""
-        UPDATE ledger_case
-        SET is_key = {_bool(conn, True)}, key_since = k.first_day
-        FROM (SELECT f.case_id, MIN(f.detected_on) AS first_day
-              FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
-              WHERE f.kind IN ('threat', 'group')
-              GROUP BY f.case_id) k
-        WHERE k.case_id = ledger_case.case_id
-          AND (ledger_case.is_key = {_bool(conn, False)} OR ledger_case.key_since IS NULL
-               OR ledger_case.key_since > k.first_day)
-    """
-    return conn.execute(sa.text(sql)).rowcount or 0
+def _update_cases(conn: Connection, weights: dict[str, int]) -> tuple[int, int]:
+    """One UPDATE of the batch's cases: priority from their flag kinds, and key status from
+    their earliest threat/group flag (an earlier key date of the case is kept).
+
+    Returns (cases made key or keyed earlier, cases whose priority changed)."""
+    terms = " + ".join(
+        f"MAX(CASE WHEN f.kind = '{kind}' THEN {int(weights.get(kind, 0))} ELSE 0 END)"
+        for kind in KINDS
+    )
+    key_kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
+    conn.execute(
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {CASE_UPDATE} AS
+            SELECT f.case_id, {terms} AS priority,
+                   MIN(CASE WHEN f.kind IN ({key_kinds}) THEN f.detected_on END) AS key_day
+            FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
+            GROUP BY f.case_id
+            """
+        )
+    )
+    _analyze(conn, CASE_UPDATE)
+    needs_key = f"""(u.key_day IS NOT NULL AND (ledger_case.is_key = {_bool(conn, False)}
+        OR ledger_case.key_since IS NULL OR ledger_case.key_since > u.key_day))"""
+    counts = conn.execute(
+        sa.text(
+            f"""SELECT
+                SUM(CASE WHEN {needs_key} THEN 1 ELSE 0 END),
+                SUM(CASE WHEN ledger_case.priority <> u.priority THEN 1 ELSE 0 END)
+            FROM {CASE_UPDATE} u JOIN ledger_case ON ledger_case.case_id = u.case_id"""
+        )
+    ).one()
+    conn.execute(
+        sa.text(
+            f"""
+            UPDATE ledger_case SET
+                priority = u.priority,
+                is_key = CASE WHEN u.key_day IS NOT NULL THEN {_bool(conn, True)}
+                              ELSE ledger_case.is_key END,
+                key_since = CASE WHEN {needs_key} THEN u.key_day ELSE ledger_case.key_since END
+            FROM {CASE_UPDATE} u
+            WHERE u.case_id = ledger_case.case_id
+              AND (ledger_case.priority <> u.priority OR {needs_key})
+            """
+        )
+    )
+    return int(counts[0] or 0), int(counts[1] or 0)
 
 
 def _notify(conn: Connection, key_tier: int, role: str) -> int:
@@ -303,6 +354,7 @@ def _notify(conn: Connection, key_tier: int, role: str) -> int:
 
     To the leader in charge on that day (the latest 包案领导 of its progress rows up to
     then, else the case's leader), else the key tier's role."""
+    key_kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
     sql = f"""
         INSERT INTO notification (case_id, kind, tier, recipient, created_on, message)
         SELECT q.case_id, 'risk', :tier,
@@ -317,7 +369,7 @@ def _notify(conn: Connection, key_tier: int, role: str) -> int:
             SELECT f.case_id, f.detected_on AS day, MIN(f.evidence) AS evidence
             FROM risk_flag f
             JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
-            WHERE f.kind IN ('threat', 'group')
+            WHERE f.kind IN ({key_kinds})
             GROUP BY f.case_id, f.detected_on
         ) q
         JOIN ledger_case c ON c.case_id = q.case_id
@@ -327,31 +379,6 @@ def _notify(conn: Connection, key_tier: int, role: str) -> int:
               AND n.created_on = q.day)
     """
     return conn.execute(sa.text(sql), {"tier": key_tier, "role": role}).rowcount or 0
-
-
-def _priority(conn: Connection, weights: dict[str, int]) -> int:
-    """priority = the sum of the weights of the distinct kinds flagged on the case."""
-    terms = " + ".join(
-        f"MAX(CASE WHEN f.kind = '{kind}' THEN {int(weights.get(kind, 0))} ELSE 0 END)"
-        for kind in KINDS
-    )
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {PRIO}"))
-    conn.execute(
-        sa.text(
-            f"""
-            CREATE TEMPORARY TABLE {PRIO} AS
-            SELECT f.case_id, {terms} AS priority
-            FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
-            GROUP BY f.case_id
-            """
-        )
-    )
-    sql = f"""
-        UPDATE ledger_case SET priority = p.priority
-        FROM {PRIO} p
-        WHERE p.case_id = ledger_case.case_id AND ledger_case.priority <> p.priority
-    """
-    return conn.execute(sa.text(sql)).rowcount or 0
 
 
 def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict[str, int]:
@@ -367,38 +394,44 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     now = dt.datetime.now().replace(microsecond=0)
     key_tier = config.key_case_tier
     role = config.tiers[key_tier].role
+    weights = dict(risk.get("priority_weights") or {})
     out: dict[str, int] = {}
     timings: dict[str, float] = {}
+
+    def timed(name: str, step: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        result = step()
+        timings[name] = round(time.perf_counter() - t0, 2)
+        return result
+
     with engine.begin() as conn:
         if db.is_postgres(conn):
             # One screening at a time: the batch is "not yet screened".
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365424116)"))
-            # The per-case windows sort every item of the batch's cases: keep it in memory.
+            # The per-case windows sort every item of the batch's cases: keep it in memory;
+            # the statements are simple scans and joins that JIT compilation only slows.
             conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-        t0 = time.perf_counter()
-        out["items"] = _make_batch(conn, upper, since_dt)
-        timings["batch"] = time.perf_counter() - t0
+            conn.execute(sa.text("SET LOCAL jit = off"))
+        out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt))
         if out["items"]:
-            steps = {
-                "threat": lambda: _threat(conn, lexicon, now),
-                "group": lambda: _group(conn, int(risk["group_min_people"])),
-                "referral": lambda: _referral(conn),
-                "repeat": lambda: _repeat(
-                    conn, upper, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
+            out["threat"] = timed("threat", lambda: _threat(conn, lexicon, now))
+            out["group"] = timed("group", lambda: _group(conn, int(risk["group_min_people"])))
+            out["referral"] = timed("referral", lambda: _referral(conn))
+            out["repeat"] = timed(
+                "repeat",
+                lambda: _repeat(
+                    conn, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
                 ),
-                "multi_channel": lambda: _multi_channel(
-                    conn, upper, int(risk["multi_channel_min"])
-                ),
-                "made_key": lambda: _make_key(conn),
-                "notified": lambda: _notify(conn, key_tier, role),
-                "prioritized": lambda: _priority(conn, dict(risk.get("priority_weights") or {})),
-            }
-            for name, step in steps.items():
-                t0 = time.perf_counter()
-                out[name] = step()
-                timings[name] = time.perf_counter() - t0
-        for name in (BATCH, BATCH_CASES, HITS, PRIO):
+            )
+            out["multi_channel"] = timed(
+                "multi_channel", lambda: _multi_channel(conn, int(risk["multi_channel_min"]))
+            )
+            out["made_key"], out["prioritized"] = timed(
+                "cases", lambda: _update_cases(conn, weights)
+            )
+            out["notified"] = timed("notified", lambda: _notify(conn, key_tier, role))
+        for name in TEMP_TABLES:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     log.info("risk screening as of %s: %s", as_of, out)
-    log.info("risk screening seconds: %s", {k: round(v, 2) for k, v in timings.items()})
+    log.info("risk screening seconds: %s", timings)
     return out
