@@ -119,13 +119,59 @@ def test_common_name_alone_is_never_enough(engine):
         [
             item(name="张伟", text=DELAY, tag="1"),
             item(name="张伟", text=DELAY, day=4, tag="2"),
-            item(name="张玮", phone="13700000001", case_number=CN1, text=DELAY, day=5),
-            item(name="張偉", phone="13700000002", case_number=CN1, text=DELAY, day=6),
+            item(name="张玮", phone="13700000001", text=DELAY, day=5),
+            item(name="張偉", phone="13700000002", text=DELAY, day=6),
         ],
     )
     assign_cases(engine)
     got = case_of(engine)
     assert len({got[i] for i in ids}) == 4
+
+
+def test_common_name_with_the_same_case_number_is_more_than_a_name(engine):
+    ids = insert(
+        engine,
+        [
+            item(name="张伟", phone="13700000001", case_number=CN1, text=DELAY),
+            item(name="張偉", phone="13700000002", case_number=CN1, text=DELAY, day=6),
+            item(name="张伟", phone="13700000003", case_number=CN2, text=DELAY, day=7),
+        ],
+    )
+    assign_cases(engine)
+    got = case_of(engine)
+    assert got[ids[0]] == got[ids[1]] != got[ids[2]]
+
+
+def test_uncommon_name_telling_the_same_grievance_joins(engine):
+    ids = insert(
+        engine,
+        [
+            item(name="郝建国", id_number=ID_A, phone="03162345678", text=LOAN),
+            item(name="郝建国", phone="13800000001", text=LOAN + "希望领导重视。", day=5),
+            item(name="李娜", phone="13800000002", text=LOAN, day=6),
+            item(name="李娜", phone="13800000003", text=LOAN, day=7),
+        ],
+    )
+    assign_cases(engine)
+    got = case_of(engine)
+    assert got[ids[0]] == got[ids[1]]
+    assert got[ids[2]] != got[ids[3]]  # a common name never, however alike the texts
+
+
+def test_amounts_tell_two_matters_apart(engine):
+    one = "申请执行廊坊德信建材有限公司106万元，执行案件久拖不结，对方转移财产。"
+    two = "申请执行廊坊德信建材有限公司19万元，执行案件久拖不结，对方转移财产。"
+    ids = insert(
+        engine,
+        [
+            item(name="郝建国", id_number=ID_A, case_number=CN1, text=one),
+            item(name="郝建国", id_number=ID_A, case_number=CN2, text=two, day=4),
+            item(name="郝建国", phone="13800000001", id_number=ID_A, text=two, day=5),
+        ],
+    )
+    assign_cases(engine)
+    got = case_of(engine)
+    assert got[ids[2]] == got[ids[1]] != got[ids[0]]
 
 
 def test_rare_name_and_case_number_join(engine):

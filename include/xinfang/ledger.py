@@ -17,10 +17,12 @@ replays the overrides after reassigning everything from scratch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
-from xinfang.matching import MatchParams, Plan, plan_matters
+from xinfang.matching import MatchParams, Plan, is_common_name_key, plan_matters
 from xinfang.schema import (
     case_link,
     intake_item,
@@ -40,6 +42,14 @@ from xinfang.schema import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _timed(what: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    log.debug("%s: %.2f s", what, time.perf_counter() - t0)
+
 
 __all__ = [
     "UNUSABLE_REASON",
@@ -160,6 +170,8 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
                 f"COPY {table.name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
                 buf,
             )
+            if table.name.startswith("tmp_"):
+                cur.execute(f"ANALYZE {table.name}")
         finally:
             cur.close()
         return
@@ -171,9 +183,41 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
         conn.execute(table.insert(), records[i : i + 50_000])
 
 
+@contextlib.contextmanager
+def _bulk_write(conn: Connection, table: sa.Table, n_rows: int) -> Iterator[None]:
+    """Write many rows of ``table``; on PostgreSQL, when they are a large share of it,
+    drop its secondary indexes first and build them again after (inside the same
+    transaction, so a failure restores them): one sort per index instead of a
+    random insertion per row and index. The indexes are the schema's own."""
+    if not _is_pg(conn) or n_rows < 50_000:
+        yield
+        return
+    existing = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if n_rows < 0.25 * existing:
+        yield
+        return
+    present = set(
+        conn.execute(
+            sa.text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table.name}
+        ).scalars()
+    )
+    dropped = [ix for ix in sorted(table.indexes, key=lambda i: i.name) if ix.name in present]
+    for ix in dropped:
+        ix.drop(conn)
+    yield
+    conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for ix in dropped:
+        ix.create(conn)
+
+
 def _read(conn: Connection, stmt: sa.Executable) -> pd.DataFrame:
     res = conn.execute(stmt)
-    return pd.DataFrame.from_records(res.fetchall(), columns=list(res.keys()))
+    keys = list(res.keys())
+    rows = res.fetchall()
+    if not rows:
+        return pd.DataFrame(columns=keys)
+    cols = list(zip(*rows, strict=True))
+    return pd.DataFrame({k: pd.Series(v) for k, v in zip(keys, cols, strict=True)})
 
 
 def _item_select() -> sa.Select:
@@ -216,6 +260,8 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
     phones = set(new["phone"].dropna())
     nc = new.dropna(subset=["name_key", "case_number"])
     namecn = set(zip(nc["name_key"], nc["case_number"], strict=True))
+    named = new.dropna(subset=["name_key", "content_normalized"])
+    rare_names = {k for k in set(named["name_key"]) if not is_common_name_key(k)}
     cases: set[int] = set()
     seen_ids: set[str] = set()
     seen_phones: set[str] = set()
@@ -240,6 +286,17 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
             found.update(r[0] for r in rows)
         seen_ids |= ids
         seen_phones |= phones
+        if rare_names:  # rule 4 of xinfang.matching: an uncommon name with the same text
+            conn.execute(tk.delete())
+            _copy(conn, tk, pd.DataFrame({"k": sorted(rare_names)}))
+            rows = conn.execute(
+                sa.select(intake_item.c.case_id)
+                .distinct()
+                .join(tk, intake_item.c.name_key == tk.c.k)
+                .where(intake_item.c.case_id.is_not(None))
+            )
+            found.update(r[0] for r in rows)
+            rare_names = set()
         if namecn:
             conn.execute(tnc.delete())
             _copy(conn, tnc, pd.DataFrame(sorted(namecn), columns=["n", "c"]))
@@ -413,7 +470,8 @@ def _write_plan(
 ) -> dict[str, int]:
     """Create cases, update the joined ones, set case_id, record decisions and links."""
     labels = plan.target
-    cases = _new_case_rows(new, labels)
+    with _timed("case rows"):
+        cases = _new_case_rows(new, labels)
     label_to_case: dict[int, int] = {}
     if not cases.empty:
         cases = cases.sort_values(["first_received_at", "label"], ascending=[True, False])
@@ -421,7 +479,8 @@ def _write_plan(
         cases["ledger_no"] = _allocate_ledger_nos(conn, years)
         cases["updated_at"] = now
         cols = [c.name for c in ledger_case.c if c.name in cases.columns and c.name != "case_id"]
-        _copy(conn, ledger_case, cases[cols])
+        with _timed("insert cases"), _bulk_write(conn, ledger_case, len(cases)):
+            _copy(conn, ledger_case, cases[cols])
         tno = _temp_table(conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))])
         _copy(conn, tno, cases[["ledger_no"]])
         got = _read(
@@ -517,12 +576,15 @@ def _write_plan(
         ],
     )
     _copy(conn, tia, ia)
-    conn.execute(
-        sa.text(
-            "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "
-            "WHERE intake_item.item_id = t.item_id"
+    t0 = time.perf_counter()
+    with _bulk_write(conn, intake_item, len(ia)):
+        conn.execute(
+            sa.text(
+                "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "
+                "WHERE intake_item.item_id = t.item_id"
+            )
         )
-    )
+    log.debug("update items: %.2f s", time.perf_counter() - t0)
     # decisions
     rules = list(plan.rule)
     if extra_rule:
@@ -541,7 +603,8 @@ def _write_plan(
         }
     )
     _copy(conn, match_decision, dec)
-    links = _link_same_case_number(conn, new.assign(case_id=case_of))
+    with _timed("links"):
+        links = _link_same_case_number(conn, new.assign(case_id=case_of))
     return {
         "items": len(new),
         "new_cases": len(label_to_case),
@@ -625,7 +688,8 @@ def assign_cases(
             )
             if new.empty:
                 break
-            cand = _candidates(conn, new)
+            with _timed("candidates"):
+                cand = _candidates(conn, new)
             ov = _overrides(conn)
             summary = _run(conn, new, cand, params, _cannot_link(ov))
         for k, v in summary.items():
@@ -652,7 +716,8 @@ def _run(
         frame = pd.concat([cand, new], ignore_index=True)
     else:
         frame = new
-    plan = plan_matters(frame, params, cannot)
+    with _timed("plan"):
+        plan = plan_matters(frame, params, cannot)
     new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
     return _write_plan(conn, new_rows, plan, dt.datetime.now().replace(microsecond=0))
 

@@ -36,18 +36,160 @@ from xinfang.normalize.names import is_common_name, names_compatible
 __all__ = [
     "MatchParams",
     "Plan",
+    "TextIndex",
     "plan_matters",
     "text_similarity",
     "text_tokens",
 ]
 
-_TEXT_KEEP = re.compile(r"[^\w]+", re.UNICODE)
-# Phrases every petition carries: they say nothing about which matter it is.
-_BOILERPLATE = re.compile(
-    r"来电人|来电|反映|反应|要求|请求|希望|信访人|来访人|来信|称|表示|诉求|问题|情况|"
-    r"法院|人民法院|本人|我们|我|其|该|一案|案件|有关|相关|关于|目前|至今|现在|已经|"
-    r"尽快|依法|给予|处理|解决|答复|说法|工单|热线|转办|交办|网上|信访|事项|的|了|和|与|及|对|在"
-)
+# Phrases every petition carries: they say nothing about which matter it is. Their
+# character bigrams are left out of the comparison.
+STOP_PHRASES = [
+    "来电人",
+    "反映",
+    "反应",
+    "要求",
+    "请求",
+    "希望",
+    "信访人",
+    "来访人",
+    "来信",
+    "表示",
+    "诉求",
+    "问题",
+    "情况",
+    "人民法院",
+    "法院",
+    "本人",
+    "我们",
+    "一案",
+    "案件",
+    "有关",
+    "相关",
+    "关于",
+    "目前",
+    "至今",
+    "现在",
+    "已经",
+    "尽快",
+    "依法",
+    "给予",
+    "处理",
+    "解决",
+    "答复",
+    "说法",
+    "工单",
+    "热线",
+    "转办",
+    "交办",
+    "网上",
+    "信访",
+    "事项",
+    "领导",
+    "请求",
+    "恳请",
+    "希望",
+    "同志",
+    "您好",
+    "你好",
+    "此致",
+    "敬礼",
+]
+
+
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|千)?\s*元")
+
+
+def _codes(chars: np.ndarray) -> np.ndarray:
+    return (chars[:-1].astype(np.int64) << 21) | chars[1:].astype(np.int64)
+
+
+def _word_chars(cp: np.ndarray) -> np.ndarray:
+    """CJK ideographs, ASCII letters and digits: the characters that carry meaning."""
+    return (
+        ((cp >= 0x4E00) & (cp <= 0x9FFF))
+        | ((cp >= 0x3400) & (cp <= 0x4DBF))
+        | ((cp >= 0x30) & (cp <= 0x39))
+        | ((cp >= 0x41) & (cp <= 0x5A))
+        | ((cp >= 0x61) & (cp <= 0x7A))
+    )
+
+
+def _utf32(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+
+
+_STOP_CODES = np.unique(np.concatenate([_codes(_utf32(w)) for w in STOP_PHRASES if len(w) > 1]))
+
+
+class TextIndex:
+    """Character-bigram sets of many texts, computed in one vectorized pass.
+
+    A bigram is two adjacent meaningful characters (punctuation breaks a run),
+    encoded as one integer; bigrams of ``STOP_PHRASES`` are dropped.
+    """
+
+    def __init__(self, texts: list[str | None]) -> None:
+        parts = [t if isinstance(t, str) else "" for t in texts]
+        lengths = np.fromiter((len(t) + 1 for t in parts), dtype=np.int64, count=len(parts))
+        cp = _utf32("\x00".join(parts) + "\x00") if parts else np.zeros(0, np.uint32)
+        word = _word_chars(cp)
+        if len(cp) > 1:
+            codes = _codes(cp)
+            ok = word[:-1] & word[1:]
+            ok &= ~np.isin(codes, _STOP_CODES)
+            pos = np.flatnonzero(ok)
+            self._codes = codes[pos]
+        else:
+            pos = np.zeros(0, np.int64)
+            self._codes = np.zeros(0, np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else lengths
+        self._bounds = np.searchsorted(pos, np.concatenate([starts, [len(cp)]])).tolist()
+        self._cache: dict[int, frozenset[int]] = {}
+        self._amounts: dict[int, frozenset[int]] = {}
+        self._texts = parts
+
+    def amounts(self, i: int) -> frozenset[int]:
+        """Sums of money the text names, in yuan ('35万元' -> 350000)."""
+        a = self._amounts.get(i)
+        if a is None:
+            text = self._texts[i]
+            found = _AMOUNT.findall(text) if text and "元" in text else []
+            a = self._amounts[i] = frozenset(
+                round(float(v) * (10_000 if unit == "万" else 1_000 if unit == "千" else 1))
+                for v, unit in found
+            )
+        return a
+
+    def score(self, i: int, j: int, amount_weight: float, conflict: float | None = None) -> float:
+        """How alike two grievances are: bigram Dice, raised when they name the same sum of
+        money and lowered when both name sums and none is shared (another matter)."""
+        s = text_similarity(self.tokens(i), self.tokens(j))
+        if amount_weight:
+            a, b = self.amounts(i), self.amounts(j)
+            if a and b:
+                pen = amount_weight if conflict is None else conflict
+                s = min(1.0, s + amount_weight) if a & b else max(0.0, s - pen)
+        return s
+
+    def tokens(self, i: int) -> frozenset[int]:
+        t = self._cache.get(i)
+        if t is None:
+            a, b = self._bounds[i], self._bounds[i + 1]
+            t = self._cache[i] = frozenset(self._codes[a:b].tolist())
+        return t
+
+
+def text_tokens(text: str | None) -> frozenset[int]:
+    """The bigram set of one text (see ``TextIndex``)."""
+    return TextIndex([text]).tokens(0)
+
+
+def text_similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """Dice coefficient of two bigram sets (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return 2.0 * len(a & b) / (len(a) + len(b))
 
 
 @dataclass(frozen=True)
@@ -56,9 +198,17 @@ class MatchParams:
 
     text_threshold: float = 0.30
     """Bigram Dice an unnumbered item needs to join a matter of the same person."""
-    text_threshold_single: float = 0.12
+    text_threshold_single: float = 0.10
     """Lower bar when the person has exactly one matter so far: paraphrased hotline
     summaries share few bigrams with the letter they repeat."""
+    name_text_threshold: float = 0.45
+    """Bigram Dice at which two items of one uncommon name (no ID or phone in common) are
+    taken for one person telling one grievance."""
+    amount_weight: float = 0.25
+    """Added to the text score when two grievances name the same sum of money, taken off
+    when both name sums and none is shared."""
+    amount_conflict: float = 0.5
+    """Taken off the text score when both grievances name sums of money and none is shared."""
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
 
@@ -67,29 +217,6 @@ class MatchParams:
         raw = raw or {}
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         return cls(**known)
-
-
-def text_tokens(text: str | None) -> frozenset[str]:
-    """Character bigrams of a grievance, punctuation and boilerplate phrases removed."""
-    if not text:
-        return frozenset()
-    t = _BOILERPLATE.sub(" ", text)
-    out: set[str] = set()
-    for chunk in _TEXT_KEEP.split(t):
-        if len(chunk) == 1:
-            continue
-        out.update(chunk[i : i + 2] for i in range(len(chunk) - 1))
-    return frozenset(out)
-
-
-def text_similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Dice coefficient of two bigram sets (0 when either is empty)."""
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    inter = sum(1 for x in a if x in b)
-    return 2.0 * inter / (len(a) + len(b))
 
 
 class _UnionFind:
@@ -154,7 +281,15 @@ def _edges_by_key(df: pd.DataFrame, cols: list[str]) -> Iterable[tuple[int, int]
     return zip(first.to_numpy()[mask].tolist(), sub["pos"].to_numpy()[mask].tolist(), strict=True)
 
 
-def _persons(df: pd.DataFrame) -> np.ndarray:
+_MAX_NAME_BLOCK = 60
+
+
+def _persons(
+    df: pd.DataFrame,
+    texts: TextIndex | None = None,
+    name_text_threshold: float = 2.0,
+    amount_weight: float = 0.0,
+) -> np.ndarray:
     """Person label (root position) of every row; see the module doc for the rules."""
     n = len(df)
     ids = df["id_number"].tolist()
@@ -188,12 +323,26 @@ def _persons(df: pd.DataFrame) -> np.ndarray:
                 unnamed = [p for p, k in rows if not isinstance(k, str)]
                 for p in unnamed:
                     uf.union(named[0][0], p)
-    # 3. the same name key and case number (not for very common names).
-    nc = df.dropna(subset=["name_key", "case_number"])
-    if not nc.empty:
-        nc = nc[~nc["common"].to_numpy()]
-        for a, b in _edges_by_key(nc, ["name_key", "case_number"]):
-            uf.union(a, b)
+    # 3. the same name key and case number (a common name too: with a case number it
+    #    is no longer a name alone; the other party of a lawsuit has another name).
+    for a, b in _edges_by_key(df, ["name_key", "case_number"]):
+        uf.union(a, b)
+    # 4. the same uncommon name telling the same grievance (nearly word for word): a
+    #    petitioner writing from another phone without the ID number.
+    if texts is not None and name_text_threshold <= 1.0:
+        rare = df[~df["common"].to_numpy()].dropna(subset=["name_key"])
+        sizes = rare.groupby("name_key", sort=False)["pos"].transform("size").to_numpy()
+        rare = rare[(sizes > 1) & (sizes <= _MAX_NAME_BLOCK)]
+        for _, grp in rare.groupby("name_key", sort=False):
+            pos = grp["pos"].tolist()
+            for i, a in enumerate(pos):
+                if not texts.tokens(a):
+                    continue
+                for b in pos[i + 1 :]:
+                    if uf.find(a) != uf.find(b) and (
+                        texts.score(a, b, amount_weight) >= name_text_threshold
+                    ):
+                        uf.union(a, b)
     return np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
 
 
@@ -211,6 +360,7 @@ def plan_matters(
     items: pd.DataFrame,
     params: MatchParams | None = None,
     cannot_link: dict[int, set[int]] | None = None,
+    workers: int = 1,
 ) -> Plan:
     """Assign every new row of ``items`` to an existing case or a new matter.
 
@@ -218,7 +368,8 @@ def plan_matters(
     case_case_number (the existing case's case number), id_number, phone, name_key,
     case_number, content_normalized; rows in processing order (existing rows first
     or interleaved: only the order of new rows matters). ``cannot_link``: item_id ->
-    item_ids it must never share a case with (manual splits).
+    item_ids it must never share a case with (manual splits). ``workers`` > 1 splits
+    the persons over forked processes for big batches (same result).
     """
     params = params or MatchParams()
     cannot_link = cannot_link or {}
@@ -228,147 +379,63 @@ def plan_matters(
         if col in df:
             vals = [v if isinstance(v, str) and v else None for v in df[col].tolist()]
             df[col] = pd.Series(vals, index=df.index, dtype=object)
-    names = df["name_key"]
     common_cache: dict[str, bool] = {}
-    df["common"] = [
-        True if not isinstance(k, str) else common_cache.setdefault(k, is_common_name_key(k))
-        for k in names.tolist()
-    ]
-    person = _persons(df)
+    common = []
+    for k in df["name_key"].tolist():
+        if not isinstance(k, str):
+            common.append(True)
+            continue
+        c = common_cache.get(k)
+        if c is None:
+            c = common_cache[k] = is_common_name_key(k)
+        common.append(c)
+    df["common"] = common
+    text_index = TextIndex(df["content_normalized"].tolist())
+    person = _persons(df, text_index, params.name_text_threshold, params.amount_weight)
 
-    item_ids = df["item_id"].to_numpy()
     case_ids = df["case_id"].to_numpy()
-    idn = df["id_number"].tolist()
-    phones = df["phone"].tolist()
-    nkeys = df["name_key"].tolist()
-    cns = df["case_number"].tolist()
-    texts = df["content_normalized"].tolist()
-    ccn = df["case_case_number"].tolist() if "case_case_number" in df else [None] * len(df)
-    tok_cache: dict[int, frozenset[str]] = {}
-
-    def toks(p: int) -> frozenset[str]:
-        t = tok_cache.get(p)
-        if t is None:
-            t = tok_cache[p] = text_tokens(texts[p])
-        return t
-
     new_mask = case_ids < 0
     new_pos = np.flatnonzero(new_mask)
+    # rows per person, in input order; only persons with a new item need work
+    order = np.argsort(person, kind="stable")
+    bounds = np.flatnonzero(np.diff(person[order])) + 1
+    has_new = np.add.reduceat(new_mask[order].astype(np.int64), np.r_[0, bounds]) > 0
+    groups = [g for g, h in zip(np.split(order, bounds), has_new.tolist(), strict=True) if h]
+
+    global _WORK
+    _WORK = _Assigner(df, params, cannot_link, text_index)
+    try:
+        if workers > 1 and len(new_pos) >= 50_000 and len(groups) > 1:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork")
+            cut = np.linspace(0, len(groups), workers + 1).astype(int)
+            parts = [groups[cut[i] : cut[i + 1]] for i in range(workers)]
+            with ctx.Pool(workers) as pool:
+                results = pool.map(_run_part, parts)
+        else:
+            results = [_WORK.run(groups)]
+    finally:
+        _WORK = None
+
+    slot = np.full(len(df), -1, dtype=np.int64)
+    slot[new_pos] = np.arange(len(new_pos))
     target = np.empty(len(new_pos), dtype=np.int64)
     rule: list[str] = [""] * len(new_pos)
     score: list[float | None] = [None] * len(new_pos)
     matched: list[int | None] = [None] * len(new_pos)
-    slot = {int(p): i for i, p in enumerate(new_pos.tolist())}
     adopt: dict[int, str] = {}
     n_new = 0
-
-    # rows per person, in input order
-    order = np.argsort(person, kind="stable")
-    bounds = np.flatnonzero(np.diff(person[order])) + 1
-    groups = np.split(order, bounds)
-    persons_with_new = [g for g in groups if new_mask[g].any()]
-
-    def add_member(m: _Matter, p: int) -> None:
-        m.members.append(p)
-        if idn[p]:
-            m.first_by_id.setdefault(idn[p], p)
-        if phones[p]:
-            m.first_by_phone.setdefault(phones[p], p)
-        if nkeys[p] and cns[p]:
-            m.first_by_name.setdefault(nkeys[p] + "|" + cns[p], p)
-
-    def explain(m: _Matter, p: int) -> tuple[str, int | None]:
-        if idn[p] and idn[p] in m.first_by_id:
-            return "id_number", m.first_by_id[idn[p]]
-        if phones[p] and phones[p] in m.first_by_phone:
-            return "phone_name", m.first_by_phone[phones[p]]
-        if nkeys[p] and cns[p] and (nkeys[p] + "|" + cns[p]) in m.first_by_name:
-            return "name_case_number", m.first_by_name[nkeys[p] + "|" + cns[p]]
-        return "same_person", m.members[0] if m.members else None
-
-    def blocked(m: _Matter, p: int) -> bool:
-        banned = cannot_link.get(int(item_ids[p]))
-        if banned and any(int(item_ids[q]) in banned for q in m.members):
-            return True
-        return any(int(item_ids[p]) in cannot_link.get(int(item_ids[q]), ()) for q in m.members)
-
-    def best_text(ms: list[_Matter], p: int) -> tuple[_Matter | None, float]:
-        tp = toks(p)
-        best, best_s = None, -1.0
-        k = params.max_texts_per_matter
-        for m in ms:
-            mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s = max((text_similarity(tp, toks(q)) for q in mem), default=0.0)
-            if s > best_s:
-                best, best_s = m, s
-        return best, best_s
-
-    for g in persons_with_new:
-        matters: list[_Matter] = []
-        by_case: dict[int, _Matter] = {}
-        for p in g.tolist():
-            c = int(case_ids[p])
-            if c >= 0:
-                m = by_case.get(c)
-                if m is None:
-                    m = by_case[c] = _Matter(c, ccn[p] if isinstance(ccn[p], str) else None, [])
-                    matters.append(m)
-                add_member(m, p)
-        news = [p for p in g.tolist() if case_ids[p] < 0]
-        numbered = [p for p in news if cns[p]]
-        unnumbered = [p for p in news if not cns[p]]
-
-        def new_matter(matters: list[_Matter], p: int, cn: str | None, why: str) -> _Matter:
-            nonlocal n_new
-            n_new += 1
-            if not idn[p] and not phones[p] and not nkeys[p]:
-                why = "new_case:no_identity"
-            m = _Matter(-n_new, cn, [])
-            matters.append(m)
-            i = slot[p]
-            target[i], rule[i], score[i], matched[i] = m.key, why, None, None
-            add_member(m, p)
-            return m
-
-        def join(m: _Matter, p: int, matter_rule: str, s: float | None) -> None:
-            i = slot[p]
-            why, q = explain(m, p)
-            target[i] = m.key
-            rule[i] = f"{why}+{matter_rule}"
-            score[i] = s
-            matched[i] = int(item_ids[q]) if q is not None else None
-            add_member(m, p)
-
-        for p in numbered:
-            cn = cns[p]
-            same = [m for m in matters if m.case_number == cn and not blocked(m, p)]
-            if same:
-                join(same[0], p, "case_number", 1.0)
-                continue
-            open_ = [m for m in matters if m.case_number is None and not blocked(m, p)]
-            if open_:
-                m, s = best_text(open_, p)
-                bar = params.text_threshold_single if len(matters) == 1 else params.text_threshold
-                if m is not None and s >= bar:
-                    m.case_number = cn
-                    if m.key >= 0:
-                        adopt[m.key] = cn
-                    join(m, p, "text", round(s, 4))
-                    continue
-            new_matter(matters, p, cn, "new_case" if not matters else "new_case:other_case_number")
-        for p in unnumbered:
-            cands = [m for m in matters if not blocked(m, p)]
-            if cands:
-                m, s = best_text(cands, p)
-                bar = params.text_threshold_single if len(matters) == 1 else params.text_threshold
-                if m is not None and s >= bar:
-                    join(m, p, "text", round(s, 4))
-                    continue
-                why = "new_case:other_grievance"
-            else:
-                why = "new_case"
-            new_matter(matters, p, None, why)
-
+    for res in results:
+        pos, tgt, rl, sc, mt, ad, nn = res
+        tgt = np.asarray(tgt, dtype=np.int64)
+        tgt = np.where(tgt < 0, tgt - n_new, tgt)  # new matters numbered across parts
+        idx = slot[np.asarray(pos, dtype=np.int64)]
+        target[idx] = tgt
+        for i, r, s_, m_ in zip(idx.tolist(), rl, sc, mt, strict=True):
+            rule[i], score[i], matched[i] = r, s_, m_
+        adopt.update(ad)
+        n_new += nn
     return Plan(
         item_pos=new_pos,
         target=target,
@@ -379,6 +446,173 @@ def plan_matters(
         adopt=adopt,
         person=person,
     )
+
+
+_WORK: _Assigner | None = None
+
+
+def _run_part(groups: list[np.ndarray]) -> tuple:
+    assert _WORK is not None
+    return _WORK.run(groups)
+
+
+class _Assigner:
+    """The matter decisions for the persons with new items (see ``plan_matters``)."""
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        params: MatchParams,
+        cannot_link: dict[int, set[int]],
+        text_index: TextIndex | None = None,
+    ) -> None:
+        self.params = params
+        self.cannot_link = cannot_link
+        self.item_ids = df["item_id"].astype(np.int64).tolist()
+        self.case_ids = df["case_id"].astype(np.int64).tolist()
+        self.idn = df["id_number"].tolist()
+        self.phones = df["phone"].tolist()
+        self.nkeys = df["name_key"].tolist()
+        self.cns = df["case_number"].tolist()
+        self.ccn = df["case_case_number"].tolist() if "case_case_number" in df else [None] * len(df)
+        self.texts = text_index or TextIndex(df["content_normalized"].tolist())
+
+    def add_member(self, m: _Matter, p: int) -> None:
+        m.members.append(p)
+        if self.idn[p]:
+            m.first_by_id.setdefault(self.idn[p], p)
+        if self.phones[p]:
+            m.first_by_phone.setdefault(self.phones[p], p)
+        if self.nkeys[p] and self.cns[p]:
+            m.first_by_name.setdefault(self.nkeys[p] + "|" + self.cns[p], p)
+
+    def explain(self, m: _Matter, p: int) -> tuple[str, int | None]:
+        idn, ph, nk, cn = self.idn[p], self.phones[p], self.nkeys[p], self.cns[p]
+        if idn and idn in m.first_by_id:
+            return "id_number", m.first_by_id[idn]
+        if ph and ph in m.first_by_phone:
+            return "phone_name", m.first_by_phone[ph]
+        if nk and cn and (nk + "|" + cn) in m.first_by_name:
+            return "name_case_number", m.first_by_name[nk + "|" + cn]
+        return "same_person", m.members[0] if m.members else None
+
+    def blocked(self, m: _Matter, p: int) -> bool:
+        if not self.cannot_link:
+            return False
+        ids, cl = self.item_ids, self.cannot_link
+        banned = cl.get(ids[p])
+        if banned and any(ids[q] in banned for q in m.members):
+            return True
+        return any(ids[p] in cl.get(ids[q], ()) for q in m.members)
+
+    def best_text(self, ms: list[_Matter], p: int) -> tuple[_Matter | None, float]:
+        score, aw = self.texts.score, self.params.amount_weight
+        ac = self.params.amount_conflict
+        best, best_s = None, -1.0
+        k = self.params.max_texts_per_matter
+        for m in ms:
+            mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
+            s = max((score(p, q, aw, ac) for q in mem), default=0.0)
+            if s > best_s:
+                best, best_s = m, s
+        return best, best_s
+
+    def run(self, groups: list[np.ndarray]) -> tuple:
+        """Decide every new row of these persons; new matters numbered -1, -2, ..."""
+        out_pos: list[int] = []
+        out_tgt: list[int] = []
+        out_rule: list[str] = []
+        out_score: list[float | None] = []
+        out_matched: list[int | None] = []
+        adopt: dict[int, str] = {}
+        n_new = 0
+        params, case_ids, cns, ccn = self.params, self.case_ids, self.cns, self.ccn
+        idn, phones, nkeys, item_ids = self.idn, self.phones, self.nkeys, self.item_ids
+        for g in groups:
+            rows = g.tolist()
+            if len(rows) == 1:  # the common case: a person seen once
+                p = rows[0]
+                n_new += 1
+                out_pos.append(p)
+                out_tgt.append(-n_new)
+                no_id = not idn[p] and not phones[p] and not nkeys[p]
+                out_rule.append("new_case:no_identity" if no_id else "new_case")
+                out_score.append(None)
+                out_matched.append(None)
+                continue
+            matters: list[_Matter] = []
+            by_case: dict[int, _Matter] = {}
+            news: list[int] = []
+            for p in rows:
+                c = case_ids[p]
+                if c >= 0:
+                    m = by_case.get(c)
+                    if m is None:
+                        cn0 = ccn[p] if isinstance(ccn[p], str) else None
+                        m = by_case[c] = _Matter(c, cn0, [])
+                        matters.append(m)
+                    self.add_member(m, p)
+                else:
+                    news.append(p)
+
+            def new_matter(p: int, cn: str | None, why: str) -> None:
+                nonlocal n_new
+                n_new += 1
+                if not idn[p] and not phones[p] and not nkeys[p]:
+                    why = "new_case:no_identity"
+                m = _Matter(-n_new, cn, [])
+                matters.append(m)  # noqa: B023 - used within this iteration only
+                out_pos.append(p)
+                out_tgt.append(m.key)
+                out_rule.append(why)
+                out_score.append(None)
+                out_matched.append(None)
+                self.add_member(m, p)
+
+            def join(m: _Matter, p: int, matter_rule: str, s: float | None) -> None:
+                why, q = self.explain(m, p)
+                out_pos.append(p)
+                out_tgt.append(m.key)
+                out_rule.append(f"{why}+{matter_rule}")
+                out_score.append(s)
+                out_matched.append(item_ids[q] if q is not None else None)
+                self.add_member(m, p)
+
+            for p in news:
+                cn = cns[p]
+                if not cn:
+                    continue
+                same = [m for m in matters if m.case_number == cn and not self.blocked(m, p)]
+                if same:
+                    join(same[0], p, "case_number", 1.0)
+                    continue
+                open_ = [m for m in matters if m.case_number is None and not self.blocked(m, p)]
+                if open_:
+                    m, s = self.best_text(open_, p)
+                    single = len(matters) == 1
+                    bar = params.text_threshold_single if single else params.text_threshold
+                    if m is not None and s >= bar:
+                        m.case_number = cn
+                        if m.key >= 0:
+                            adopt[m.key] = cn
+                        join(m, p, "text", round(s, 4))
+                        continue
+                new_matter(p, cn, "new_case:other_case_number" if matters else "new_case")
+            for p in news:
+                if cns[p]:
+                    continue
+                cands = [m for m in matters if not self.blocked(m, p)]
+                if cands:
+                    m, s = self.best_text(cands, p)
+                    single = len(matters) == 1
+                    bar = params.text_threshold_single if single else params.text_threshold
+                    if m is not None and s >= bar:
+                        join(m, p, "text", round(s, 4))
+                        continue
+                    new_matter(p, None, "new_case:other_grievance")
+                else:
+                    new_matter(p, None, "new_case")
+        return out_pos, out_tgt, out_rule, out_score, out_matched, adopt, n_new
 
 
 def is_common_name_key(key: str) -> bool:

@@ -1,0 +1,313 @@
+"""Benchmark: deduplication of intake items into the ledger on PostgreSQL.
+
+1. ``--items`` (default 1,000,000) synthetic items bulk-inserted (COPY) into an empty
+   ledger, then ``assign_cases`` timed: target at most 120 s on the 2-core machine.
+2. A ledger of ``--cases`` (default 1,000,000) cases, one item each, bulk-built; then
+   ``--new`` (default 10,000) new items, half of them repeats of existing petitioners,
+   ``assign_cases`` timed: target at most 15 s.
+
+Prints the figures, the machine (CPU model, cores) and the peak RSS of this process.
+Usage: ``python bench/dedup.py [--items N] [--cases N] [--new N] [--pg URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import platform
+import resource
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from xinfang import db
+from xinfang.ledger import assign_cases
+from xinfang.normalize.names import name_key
+
+PG = os.environ.get("XINFANG_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+SURNAMES = list(
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁"
+)
+GIVEN = list(
+    "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆芳娜敏静丽艳娟霞秀英慧莹雪琳晶燕玲桂兰红梅萍"
+)
+DISPUTES = [
+    "民间借贷纠纷",
+    "买卖合同纠纷",
+    "劳务合同纠纷",
+    "劳动争议",
+    "房屋租赁合同纠纷",
+    "离婚纠纷",
+]
+TEMPLATES = [
+    "我与{cp}{d}一案，判决对方支付{a}，判决生效已{m}个月，至今没有执行到位，请求加大执行力度。",
+    "来电人反映：{cp}欠我{a}的案子，{m}个月了还没执行，希望法院尽快把钱要回来。",
+    "我诉{cp}{d}一案立案已{m}个月，至今不开庭，请求尽快审理，标的{a}。",
+    "对我与{cp}{d}一案判决不服，{a}的证据没有采信，要求再审。",
+]
+COURTS = ["冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1081", "冀1082"]
+CHANNELS = np.array(["letter", "visit", "online", "hotline", "referral"])
+
+
+def machine() -> str:
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _id_numbers(k: np.ndarray) -> np.ndarray:
+    """Distinct valid-looking 18-character ID numbers from counters (checksum not needed)."""
+    return np.char.add("13100219", np.char.zfill((k % 10**10).astype(str), 10))
+
+
+def people(n: int, rng: np.random.Generator, offset: int = 0) -> pd.DataFrame:
+    """Petitioners: ID, mobile, name and pinyin key (keys computed once per distinct name)."""
+    k = np.arange(offset, offset + n)
+    s = rng.integers(0, len(SURNAMES), n)
+    g1 = rng.integers(0, len(GIVEN), n)
+    g2 = rng.integers(0, len(GIVEN) + 20, n)
+    names = [
+        SURNAMES[a] + GIVEN[b] + (GIVEN[c] if c < len(GIVEN) else "")
+        for a, b, c in zip(s, g1, g2, strict=True)
+    ]
+    keys = {nm: name_key(nm) for nm in set(names)}
+    return pd.DataFrame(
+        {
+            "pid": k,
+            "id_number": _id_numbers(k * 7919 + 13),
+            "phone": np.char.add("13", np.char.zfill(((k * 104729 + 7) % 10**9).astype(str), 9)),
+            "name": names,
+            "name_key": [keys[nm] for nm in names],
+        }
+    )
+
+
+def items_for(
+    persons: pd.DataFrame, n_items: int, rng: np.random.Generator, day0: int = 0
+) -> pd.DataFrame:
+    """``n_items`` items of those persons: 1-2 matters each, variants of identity fields."""
+    p = rng.integers(0, len(persons), n_items)
+    matter = (rng.random(n_items) < 0.15).astype(int)
+    per = persons.iloc[p].reset_index(drop=True)
+    mk = per["pid"].to_numpy() * 2 + matter
+    has_cn = (mk * 2654435761 % 100) < 70
+    court = np.array(COURTS)[mk % len(COURTS)]
+    cn = np.char.add(
+        np.char.add(np.char.add("(2023)", court), np.where(mk % 3 == 0, "执", "民初")),
+        np.char.add(mk.astype(str), "号"),
+    )
+    channel = CHANNELS[rng.choice(5, n_items, p=[0.3, 0.2, 0.2, 0.25, 0.05])]
+    hotline = channel == "hotline"
+    id_ok = (~hotline) & (rng.random(n_items) < 0.75)
+    phone_ok = rng.random(n_items) < 0.9
+    cn_ok = has_cn & (rng.random(n_items) < np.where(hotline, 0.3, 0.85))
+    amounts = (mk % 300 + 2).astype(str)
+    cps = np.array(SURNAMES)[mk % len(SURNAMES)]
+    texts = [
+        TEMPLATES[t].format(
+            cp=c + "某某", d=DISPUTES[m % len(DISPUTES)], a=a + "万元", m=m % 24 + 2
+        )
+        for t, c, a, m in zip(rng.integers(0, 4, n_items), cps, amounts, mk, strict=True)
+    ]
+    base = dt.datetime(2023, 7, 1)
+    secs = rng.integers(0, 30 * 86400, n_items) + day0 * 86400
+    received = pd.to_datetime(base) + pd.to_timedelta(secs, unit="s")
+    df = pd.DataFrame(
+        {
+            "channel": channel,
+            "source_file": np.char.add(channel, "_bench.csv"),
+            "source_row": np.arange(1, n_items + 1),
+            "received_at": received,
+            "petitioner_name": per["name"],
+            "name_key": per["name_key"],
+            "id_number": np.where(id_ok, per["id_number"], None),
+            "id_invalid": False,
+            "phone": np.where(phone_ok, per["phone"], None),
+            "case_number": np.where(cn_ok, cn, None),
+            "court_code": np.where(cn_ok, court, None),
+            "group_size": 1,
+            "content": texts,
+            "content_normalized": texts,
+            "raw": "{}",
+            "loaded_at": dt.datetime(2023, 8, 1),
+        }
+    )
+    return df.sort_values("received_at", kind="stable").reset_index(drop=True)
+
+
+def copy_df(engine: sa.Engine, table: str, df: pd.DataFrame) -> None:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, header=False, na_rep="\\N")
+    buf.seek(0)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.copy_expert(
+            f"COPY {table} ({', '.join(df.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
+        )
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def fresh_db(name: str) -> sa.Engine:
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = db.make_engine(
+        sa.make_url(PG).set(database=name).render_as_string(hide_password=False)
+    )
+    db.upgrade(engine)
+    return engine
+
+
+def bench_full(n_items: int) -> dict:
+    rng = np.random.default_rng(42)
+    engine = fresh_db("xinfang_bench_dedup")
+    items = items_for(people(max(n_items // 3, 1), rng), n_items, rng)
+    copy_df(engine, "intake_item", items)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE intake_item"))
+    t0 = time.perf_counter()
+    summary = assign_cases(engine, batch_size=max(n_items, 1))
+    secs = time.perf_counter() - t0
+    engine.dispose()
+    return {"items": n_items, "seconds": secs, "summary": summary}
+
+
+def bench_incremental(n_cases: int, n_new: int) -> dict:
+    """A ledger of ``n_cases`` one-item cases, then ``n_new`` new items assigned."""
+    rng = np.random.default_rng(7)
+    engine = fresh_db("xinfang_bench_dedup_inc")
+    persons = people(n_cases, rng)
+    # one item per person, distinct case numbers: one case each
+    base = dt.datetime(2023, 7, 1)
+    k = np.arange(n_cases)
+    received = pd.to_datetime(base) + pd.to_timedelta(
+        rng.integers(0, 30 * 86400, n_cases), unit="s"
+    )
+    cn = np.char.add(np.char.add("(2022)冀1003民初", k.astype(str)), "号")
+    cases = pd.DataFrame(
+        {
+            "case_id": k + 1,
+            "ledger_no": np.char.add("XF2023-", np.char.zfill((k + 1).astype(str), 7)),
+            "court_code": "冀1003",
+            "is_key": False,
+            "tier": 1,
+            "tier_entered_on": received.date,
+            "status": "open",
+            "first_received_at": received,
+            "last_received_at": received,
+            "item_count": 1,
+            "reopened_count": 0,
+            "overdue": False,
+            "statutory_overdue": False,
+            "case_number": cn,
+            "person_key": persons["id_number"].to_numpy(),
+            "petitioner_name": persons["name"].to_numpy(),
+            "priority": 0,
+        }
+    )
+    copy_df(engine, "ledger_case", cases)
+    old = pd.DataFrame(
+        {
+            "channel": "letter",
+            "source_file": "letter_old.csv",
+            "source_row": k + 1,
+            "received_at": received,
+            "petitioner_name": persons["name"].to_numpy(),
+            "name_key": persons["name_key"].to_numpy(),
+            "id_number": persons["id_number"].to_numpy(),
+            "id_invalid": False,
+            "phone": persons["phone"].to_numpy(),
+            "case_number": cn,
+            "court_code": "冀1003",
+            "group_size": 1,
+            "content": "判决生效至今没有执行到位",
+            "content_normalized": "判决生效至今没有执行到位",
+            "raw": "{}",
+            "loaded_at": dt.datetime(2023, 8, 1),
+            "case_id": k + 1,
+        }
+    )
+    copy_df(engine, "intake_item", old)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('ledger_case', 'case_id'), :n)"),
+            {"n": n_cases},
+        )
+        conn.execute(
+            sa.text("INSERT INTO ledger_counter (name, value) VALUES ('ledger_no:2023', :n)"),
+            {"n": n_cases},
+        )
+        conn.execute(sa.text("ANALYZE"))
+    # new items: half repeats of existing petitioners (same case number), half new people
+    half = n_new // 2
+    rep = rng.choice(n_cases, half, replace=False)
+    new_old = old.iloc[rep].drop(columns=["case_id"]).copy()
+    new_old["source_file"] = "visit_new.csv"
+    new_old["channel"] = "visit"
+    new_old["source_row"] = np.arange(1, half + 1)
+    new_old["received_at"] = pd.to_datetime(dt.datetime(2023, 8, 2)) + pd.to_timedelta(
+        np.arange(half), unit="s"
+    )
+    fresh = items_for(people(n_new - half, rng, offset=n_cases * 3), n_new - half, rng, day0=32)
+    copy_df(engine, "intake_item", pd.concat([new_old, fresh], ignore_index=True))
+    t0 = time.perf_counter()
+    summary = assign_cases(engine)
+    secs = time.perf_counter() - t0
+    engine.dispose()
+    return {"cases": n_cases, "new": n_new, "seconds": secs, "summary": summary}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--items", type=int, default=1_000_000)
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--new", type=int, default=10_000)
+    ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--skip-incremental", action="store_true")
+    args = ap.parse_args(argv)
+    print(
+        f"machine: {machine()}; Python {sys.version.split()[0]}; PostgreSQL at {sa.make_url(PG).host}"
+    )
+    ok = True
+    if not args.skip_full:
+        r = bench_full(args.items)
+        print(
+            f"full: {r['items']:,} items -> {r['summary']['new_cases']:,} cases in "
+            f"{r['seconds']:.1f} s ({r['items'] / r['seconds']:,.0f} items/s); target <= 120 s"
+        )
+        ok &= r["seconds"] <= 120 or args.items < 1_000_000
+    if not args.skip_incremental:
+        r = bench_incremental(args.cases, args.new)
+        print(
+            f"incremental: {r['new']:,} new items against {r['cases']:,} cases in "
+            f"{r['seconds']:.1f} s ({r['summary']['joined_items']:,} joined, "
+            f"{r['summary']['new_cases']:,} new cases); target <= 15 s"
+        )
+        ok &= r["seconds"] <= 15 or args.cases < 1_000_000
+    print(f"peak RSS: {peak_rss_mb():,.0f} MB")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
