@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# GB 11643 weights 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 (= 2**(17-i) mod 11);
+# the check character is _CHECK_CHARS[weighted sum mod 11].
 _CHECK_CHARS = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff0d]+")
 _ID18 = re.compile(r"[1-9]\d{16}[\dX]")
