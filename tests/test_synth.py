@@ -23,6 +23,7 @@ import pytest
 from xinfang.synth.__main__ import main as synth_main
 from xinfang.synth.campaign import (
     DISPOSITIONS,
+    ShardMaker,
     generate_campaign,
     iter_campaigns,
     iter_items,
@@ -603,6 +604,22 @@ def test_iter_items_streams_unique_shards():
     assert derived.items[0]["item_key"].startswith("S2-")
     assert [len(i["tags"]) > 0 for i in derived.items].count(True) > 300
     assert sum(1 for _ in iter_items(5, 700)) == 700
+
+
+def test_a_shard_is_the_same_whoever_builds_it():
+    """Shard s depends on (seed, s) only: workers can build shards in any order."""
+    in_order = list(iter_campaigns(6, 1000, shard_items=250, base_shards=2))
+    alone = ShardMaker(6, 1000, shard_items=250, base_shards=2)
+    assert alone.shard(3).items == in_order[3].items
+    assert alone.shard(1).items == in_order[1].items
+
+
+def test_xlsx_bytes_are_deterministic(tmp_path):
+    items = [i for i in campaign().items if i["channel"] == "referral"]
+    a, b = tmp_path / "a" / "referral_x.xlsx", tmp_path / "b" / "referral_x.xlsx"
+    write_channel_file(items, "referral", a, "xlsx")
+    write_channel_file(items, "referral", b, "xlsx")
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_cli_writes_files_and_truth(tmp_path, capsys):

@@ -248,22 +248,32 @@ class _CaseNumbers:
     """Unique canonical case numbers: a keyed bijection over (year, sequence) per court and type."""
 
     _OUTSIDE = (("冀", "民申"), ("冀02", "民终"), ("冀0102", "民初"))
+    YEARS, SEQ = 8, 9999
 
     def __init__(
         self, seed: int | str, year: int, courts: dict[str, CourtInfo], inter: str
     ) -> None:
-        self._rng = random.Random(f"case-numbers:{seed}")
+        self.seed = seed
         self.year = year
         self.basic = tuple(c for c in courts if c != inter)
         self.inter = inter
         self._maps: dict[tuple[str, str], _Bijection] = {}
+        self._start = 0
+
+    def seek(self, region: int, size: int) -> None:
+        """Numbers of region ``region`` (for ``size`` items) from now on; see IdentityFactory.seek."""
+        self._start = region * max(50, size // 15)
+        for bij in self._maps.values():
+            bij.seek(self._start)
 
     def _make(self, code: str, kind: str) -> str:
         bij = self._maps.get((code, kind))
         if bij is None:
-            bij = self._maps[(code, kind)] = _Bijection(6 * 4999, self._rng)
+            rng = random.Random(f"case-numbers:{self.seed}:{code}:{kind}")
+            bij = self._maps[(code, kind)] = _Bijection(self.YEARS * self.SEQ, rng)
+            bij.seek(self._start)
         x = bij.draw()
-        return f"({self.year - x % 6}){code}{kind}{x // 6 + 1}号"
+        return f"({self.year - x % self.YEARS}){code}{kind}{x // self.YEARS + 1}号"
 
     def new(self, kind: str, rng: random.Random) -> str:
         if rng.random() < 0.03:  # a court outside the configured eleven
@@ -931,6 +941,45 @@ def derive_shard(base: Campaign, shard: int, factory: IdentityFactory, numbers: 
     return out
 
 
+class ShardMaker:
+    """Builds shard ``s`` of a large set from (seed, s) alone, in any order, in any process."""
+
+    def __init__(self, seed: int, n_items: int, start: dt.date = dt.date(2023, 7, 1),
+                 end: dt.date = dt.date(2023, 7, 31), shard_items: int = SHARD_ITEMS,
+                 base_shards: int = BASE_SHARDS) -> None:  # fmt: skip
+        courts, inter = default_courts()
+        self.seed, self.n_items, self.start, self.end = seed, n_items, start, end
+        self.shard_items = shard_items
+        self.shards = -(-n_items // shard_items)
+        self.base_shards = max(1, min(base_shards, self.shards))
+        self.factory = IdentityFactory(seed)
+        self.numbers = _CaseNumbers(seed, start.year, courts, inter)
+        self._bases: dict[int, Campaign] = {}
+
+    def size(self, shard: int) -> int:
+        return min(self.shard_items, self.n_items - shard * self.shard_items)
+
+    def _seek(self, shard: int) -> None:
+        self.factory.seek(shard, self.shard_items)
+        self.numbers.seek(shard, self.shard_items)
+
+    def _base(self, shard: int) -> Campaign:
+        if shard not in self._bases:
+            self._seek(shard)
+            self._bases[shard] = _shard_builder(
+                self.seed, shard, self.size(shard), self.start, self.end, self.factory, self.numbers
+            )
+        return self._bases[shard]
+
+    def shard(self, shard: int) -> Campaign:
+        """Shards below ``base_shards`` are generated in full; later ones derive from one."""
+        if shard < self.base_shards:
+            return self._base(shard)
+        base = self._base(shard % self.base_shards)
+        self._seek(shard)
+        return derive_shard(base, shard, self.factory, self.numbers, self.size(shard))
+
+
 def iter_campaigns(seed: int, n_items: int, start: dt.date = dt.date(2023, 7, 1),
                    end: dt.date = dt.date(2023, 7, 31), shard_items: int = SHARD_ITEMS,
                    base_shards: int = BASE_SHARDS) -> Iterator[Campaign]:  # fmt: skip
@@ -938,24 +987,13 @@ def iter_campaigns(seed: int, n_items: int, start: dt.date = dt.date(2023, 7, 1)
 
     The first ``base_shards`` are generated in full (shard 0 equals
     ``generate_campaign(seed, min(n_items, shard_items))``); later ones re-identify a base
-    shard (``derive_shard``). Identifiers are unique across shards; keys carry the shard
+    shard (``derive_shard``). Identifiers are unique across shards (disjoint regions of
+    each bijection, up to about 1.2 million items for case numbers); keys carry the shard
     (``S3-C000001``). Memory is bounded by the base shards.
     """
-    courts, inter = default_courts()
-    factory = IdentityFactory(seed)
-    numbers = _CaseNumbers(seed, start.year, courts, inter)
-    bases: list[Campaign] = []
-    done, shard = 0, 0
-    while done < n_items:
-        n = min(shard_items, n_items - done)
-        if shard < base_shards:
-            campaign = _shard_builder(seed, shard, n, start, end, factory, numbers)
-            bases.append(campaign)
-        else:
-            campaign = derive_shard(bases[shard % len(bases)], shard, factory, numbers, n)
-        yield campaign
-        done += n
-        shard += 1
+    maker = ShardMaker(seed, n_items, start, end, shard_items, base_shards)
+    for shard in range(maker.shards):
+        yield maker.shard(shard)
 
 
 def iter_items(seed: int, n: int, start: dt.date = dt.date(2023, 7, 1),

@@ -12,6 +12,8 @@ import datetime as dt
 import io
 import json
 import random
+import re
+import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -200,6 +202,26 @@ def _write_xlsx(items: Sequence[dict[str, Any]], channel: str, path: Path, rng: 
         notes = wb.create_sheet("说明")
         notes.append(["本表由信访办登记，仅供内部使用"])
     wb.save(path)
+    stamps = [i["received_at"] for i in items if isinstance(i.get("received_at"), dt.datetime)]
+    _pin_timestamps(path, max(stamps) if stamps else dt.datetime(2023, 7, 1, 18))
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _pin_timestamps(path: Path, when: dt.datetime) -> None:
+    """Same seed, same bytes: fix the workbook's saved-at times (zip entries, core.xml)."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            pinned = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            pinned.compress_type = zipfile.ZIP_DEFLATED
+            pinned.external_attr = info.external_attr
+            zout.writestr(pinned, data)
 
 
 # --------------------------------------------------------------------------- campaign days

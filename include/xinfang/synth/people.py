@@ -349,6 +349,9 @@ class _Bijection:
             a += 2
         self.a, self.b, self.next = a, rng.randrange(n), 0
 
+    def seek(self, position: int) -> None:
+        self.next = position
+
     def draw(self) -> int:
         value = (self.a * self.next + self.b) % self.n
         self.next += 1
@@ -367,6 +370,17 @@ class IdentityFactory:
         self._other = _Bijection(len(self._other_codes) * self._days * 1000, rng)
         self._mobile = _Bijection(len(MOBILE_PREFIXES) * 10**8, rng)
         self._landline = _Bijection(7 * 10**6, rng)
+
+    def seek(self, region: int, size: int) -> None:
+        """Draw from region ``region`` of persons for ``size`` items from now on.
+
+        Regions are disjoint, so shard ``s`` of a large set gets the same identities
+        whichever process builds it and in whatever order.
+        """
+        self._lf.seek(region * 2 * size)
+        self._other.seek(region * size)
+        self._mobile.seek(region * 2 * size)
+        self._landline.seek(region * (size // 2))
 
     def new_id18(self, rng: random.Random) -> tuple[str, dt.date, str]:
         """(id18, birth date, gender): mostly Langfang (1310xx) area codes."""
