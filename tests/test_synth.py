@@ -557,6 +557,8 @@ def test_progress_file_of_a_day(tmp_path, progress):
 
 def test_bad_files(tmp_path):
     bad = write_bad_files(tmp_path)
+    again = write_bad_files(tmp_path / "again")
+    assert [b.path.read_bytes() for b in bad] == [b.path.read_bytes() for b in again]
     assert {b.expect for b in bad} == {"quarantine", "rows"}
     garbage = next(b for b in bad if "garbage" in b.path.name).path.read_bytes()
     with pytest.raises(UnicodeDecodeError):

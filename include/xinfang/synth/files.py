@@ -425,6 +425,7 @@ def write_bad_files(
     ws.append([_text(visits[2].get(c)) or None for c in COLUMNS["visit"]])
     p = folder("visit") / f"visit_{stamp}_badrows.xlsx"
     wb.save(p)
+    _pin_timestamps(p, dt.datetime.combine(day, dt.time(18)))
     out.append(BadFile("visit", p, "rows", "impossible date and a blank row",
                        good_rows=(1, 4), bad_rows=((2, "impossible date 2023年2月30日"), (3, "empty row"))))  # fmt: skip
     return out
