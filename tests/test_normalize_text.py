@@ -177,12 +177,24 @@ def test_fold_width_and_to_simplified_are_idempotent(s: str) -> None:
     assert to_simplified(simplified) == simplified
 
 
+_TONED = st.sampled_from(
+    ["jié", "lǐng", "fǎng", "wèn", "zhuān", "xiàng", "lǜ", "nǚ", "ēn", "ér", "shuǎ", "qióng"]
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["結", "合", "開", "展", "信", "訪"]), min_size=1, max_size=8))
-def test_every_toned_annotation_is_removed(chars: list[str]) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["結", "合", "開", "展", "信", "訪", "中", "院"]), _TONED),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["()", "（）"]),
+)
+def test_every_toned_annotation_is_removed(pairs: list[tuple[str, str]], parens: str) -> None:
     """Whatever the characters, ``X(<syllable with tone mark>)`` loses the annotation."""
-    annotated = "".join(f"{c}(jié)" for c in chars)
-    assert strip_pinyin(annotated) == "".join(chars)
+    annotated = "".join(f"{c}{parens[0]}{py}{parens[1]}" for c, py in pairs)
+    assert strip_pinyin(annotated) == "".join(c for c, _ in pairs)
 
 
 def test_nan_cell_is_none() -> None:
