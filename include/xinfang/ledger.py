@@ -404,7 +404,7 @@ def _person_key(idn: Any, phone: Any, nkey: Any) -> str | None:
 def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     """One row per new matter (label < 0) with the identity fields of CONTRACT §3."""
     cfg = get_config()
-    df = new.assign(label=labels)
+    df = new.assign(label=labels, first_pos=np.arange(len(new)))
     df = df[df["label"] < 0]
     if df.empty:
         return pd.DataFrame()
@@ -414,6 +414,7 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     out["first_received_at"] = g["received_at"].min()
     out["last_received_at"] = g["received_at"].max()
     out["item_count"] = g.size()
+    out["first_pos"] = g["first_pos"].min()
     cn = df.dropna(subset=["case_number"]).groupby("label", sort=False)["case_number"].first()
     out["case_number"] = cn.reindex(out.index)
     named = df.dropna(subset=["petitioner_name"]).groupby("label", sort=False)
@@ -470,11 +471,13 @@ def _write_plan(
 ) -> dict[str, int]:
     """Create cases, update the joined ones, set case_id, record decisions and links."""
     labels = plan.target
+    merged = _merge_cases(conn, plan.merges, now) if plan.merges else []
     with _timed("case rows"):
         cases = _new_case_rows(new, labels)
     label_to_case: dict[int, int] = {}
     if not cases.empty:
-        cases = cases.sort_values(["first_received_at", "label"], ascending=[True, False])
+        # ledger numbers in the order of each case's first item (processing order)
+        cases = cases.sort_values(["first_pos"], kind="stable")
         years = pd.to_datetime(cases["first_received_at"]).dt.year
         cases["ledger_no"] = _allocate_ledger_nos(conn, years)
         cases["updated_at"] = now
@@ -603,6 +606,8 @@ def _write_plan(
         }
     )
     _copy(conn, match_decision, dec)
+    if merged:
+        _recount(conn, merged)
     with _timed("links"):
         links = _link_same_case_number(conn, new.assign(case_id=case_of))
     return {
@@ -612,6 +617,98 @@ def _write_plan(
         "joined_cases": n_joined_cases,
         "links": links,
     }
+
+
+def _merge_cases(conn: Connection, merges: dict[int, int], now: dt.datetime) -> list[int]:
+    """Fold ledger cases found to be one matter into the oldest (a new item bridged them).
+
+    The items and progress rows move; the key flag, tier, referral limit and case
+    number combine; the folded case is removed (its number is never given out again)
+    and each moved item gets a 'case_merge' decision. Returns the surviving case_ids.
+    """
+    survivors = sorted(set(merges.values()))
+    for old, into in sorted(merges.items()):
+        row = conn.execute(
+            sa.select(
+                ledger_case.c.is_key,
+                ledger_case.c.key_since,
+                ledger_case.c.tier,
+                ledger_case.c.referral_due_on,
+                ledger_case.c.case_number,
+            ).where(ledger_case.c.case_id == old)
+        ).first()
+        if row is None:
+            continue
+        cur = conn.execute(
+            sa.select(
+                ledger_case.c.is_key,
+                ledger_case.c.key_since,
+                ledger_case.c.tier,
+                ledger_case.c.referral_due_on,
+                ledger_case.c.case_number,
+            ).where(ledger_case.c.case_id == into)
+        ).one()
+        dates = [d for d in (row.key_since, cur.key_since) if d is not None]
+        dues = [d for d in (row.referral_due_on, cur.referral_due_on) if d is not None]
+        conn.execute(
+            ledger_case.update()
+            .where(ledger_case.c.case_id == into)
+            .values(
+                is_key=bool(row.is_key or cur.is_key),
+                key_since=min(dates) if dates else None,
+                tier=max(row.tier, cur.tier),
+                referral_due_on=min(dues) if dues else None,
+                case_number=cur.case_number or row.case_number,
+                updated_at=now,
+            )
+        )
+        moved = [
+            r[0]
+            for r in conn.execute(
+                sa.select(intake_item.c.item_id).where(intake_item.c.case_id == old)
+            )
+        ]
+        conn.execute(intake_item.update().where(intake_item.c.case_id == old).values(case_id=into))
+        if moved:
+            conn.execute(
+                match_decision.insert(),
+                [
+                    {
+                        "item_id": i,
+                        "case_id": into,
+                        "matched_item_id": None,
+                        "rule": "case_merge",
+                        "score": None,
+                        "decided_at": now,
+                    }
+                    for i in moved
+                ],
+            )
+        _drop_empty_case(conn, old, into)
+        log.info("ledger case %s folded into %s (%d items)", old, into, len(moved))
+    return survivors
+
+
+def _recount(conn: Connection, case_ids: Sequence[int]) -> None:
+    """item_count and first/last received of these cases, from their items (set-based)."""
+    i = intake_item.alias("i")
+    for k in range(0, len(case_ids), _CHUNK):
+        chunk = list(case_ids[k : k + _CHUNK])
+        conn.execute(
+            ledger_case.update()
+            .where(ledger_case.c.case_id.in_(chunk))
+            .values(
+                item_count=sa.select(sa.func.count())
+                .where(i.c.case_id == ledger_case.c.case_id)
+                .scalar_subquery(),
+                first_received_at=sa.select(sa.func.min(i.c.received_at))
+                .where(i.c.case_id == ledger_case.c.case_id)
+                .scalar_subquery(),
+                last_received_at=sa.select(sa.func.max(i.c.received_at))
+                .where(i.c.case_id == ledger_case.c.case_id)
+                .scalar_subquery(),
+            )
+        )
 
 
 def _link_same_case_number(conn: Connection, assigned: pd.DataFrame) -> int:
@@ -711,9 +808,10 @@ def _run(
     new = _sort_items(new)
     new["case_id"] = -1
     if not cand.empty:
-        cand = _sort_items(cand)
         cand["case_id"] = cand["case_id"].astype(np.int64)
-        frame = pd.concat([cand, new], ignore_index=True)
+        # one processing order over old and new items: a person decided afresh
+        # (see xinfang.matching) sees its items as a single load would
+        frame = _sort_items(pd.concat([cand, new], ignore_index=True))
     else:
         frame = new
     with _timed("plan"):

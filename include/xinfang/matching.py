@@ -269,6 +269,8 @@ class Plan:
     n_new: int
     adopt: dict[int, str] = field(default_factory=dict)
     person: np.ndarray | None = None
+    merges: dict[int, int] = field(default_factory=dict)
+    """Ledger cases found to be one matter with another: case_id -> surviving case_id."""
 
 
 def _edges_by_key(df: pd.DataFrame, cols: list[str]) -> Iterable[tuple[int, int]]:
@@ -282,6 +284,8 @@ def _edges_by_key(df: pd.DataFrame, cols: list[str]) -> Iterable[tuple[int, int]
 
 
 _MAX_NAME_BLOCK = 60
+PARALLEL_MIN = 50_000
+"""Fewest new items for which ``plan_matters(workers=N)`` forks."""
 
 
 def _persons(
@@ -354,6 +358,7 @@ class _Matter:
     first_by_id: dict[str, int] = field(default_factory=dict)
     first_by_phone: dict[str, int] = field(default_factory=dict)
     first_by_name: dict[str, int] = field(default_factory=dict)
+    adopted: bool = False  # took on a case number it did not have
 
 
 def plan_matters(
@@ -405,7 +410,7 @@ def plan_matters(
     global _WORK
     _WORK = _Assigner(df, params, cannot_link, text_index)
     try:
-        if workers > 1 and len(new_pos) >= 50_000 and len(groups) > 1:
+        if workers > 1 and len(new_pos) >= PARALLEL_MIN and len(groups) > 1:
             import multiprocessing as mp
 
             ctx = mp.get_context("fork")
@@ -425,9 +430,11 @@ def plan_matters(
     score: list[float | None] = [None] * len(new_pos)
     matched: list[int | None] = [None] * len(new_pos)
     adopt: dict[int, str] = {}
+    merges: dict[int, int] = {}
     n_new = 0
     for res in results:
-        pos, tgt, rl, sc, mt, ad, nn = res
+        pos, tgt, rl, sc, mt, ad, nn, mg = res
+        merges.update(mg)
         tgt = np.asarray(tgt, dtype=np.int64)
         tgt = np.where(tgt < 0, tgt - n_new, tgt)  # new matters numbered across parts
         idx = slot[np.asarray(pos, dtype=np.int64)]
@@ -445,6 +452,7 @@ def plan_matters(
         n_new=n_new,
         adopt=adopt,
         person=person,
+        merges=merges,
     )
 
 
@@ -517,28 +525,144 @@ class _Assigner:
                 best, best_s = m, s
         return best, best_s
 
+    def decide(self, news: list[int], matters: list[_Matter]) -> list[tuple]:
+        """Place each new row in one of ``matters`` (extended in place with new matters,
+        key 0 until numbered): numbered rows first, then the unnumbered ones.
+
+        Returns (row, matter, rule, score, matched row) per row, in the order decided.
+        """
+        params, cns = self.params, self.cns
+        idn, phones, nkeys = self.idn, self.phones, self.nkeys
+        out: list[tuple] = []
+
+        def new_matter(p: int, cn: str | None, why: str) -> None:
+            if not idn[p] and not phones[p] and not nkeys[p]:
+                why = "new_case:no_identity"
+            m = _Matter(0, cn, [])
+            matters.append(m)
+            out.append((p, m, why, None, None))
+            self.add_member(m, p)
+
+        def join(m: _Matter, p: int, matter_rule: str, s: float | None) -> None:
+            why, q = self.explain(m, p)
+            out.append((p, m, f"{why}+{matter_rule}", s, q))
+            self.add_member(m, p)
+
+        def bar() -> float:
+            return params.text_threshold_single if len(matters) == 1 else params.text_threshold
+
+        for p in news:
+            cn = cns[p]
+            if not cn:
+                continue
+            same = [m for m in matters if m.case_number == cn and not self.blocked(m, p)]
+            if same:
+                join(same[0], p, "case_number", 1.0)
+                continue
+            open_ = [m for m in matters if m.case_number is None and not self.blocked(m, p)]
+            if open_:
+                m, s = self.best_text(open_, p)
+                if m is not None and s >= bar():
+                    m.case_number = cn
+                    m.adopted = True
+                    join(m, p, "text", round(s, 4))
+                    continue
+            new_matter(p, cn, "new_case:other_case_number" if matters else "new_case")
+        for p in news:
+            if cns[p]:
+                continue
+            cands = [m for m in matters if not self.blocked(m, p)]
+            if cands:
+                m, s = self.best_text(cands, p)
+                if m is not None and s >= bar():
+                    join(m, p, "text", round(s, 4))
+                    continue
+                new_matter(p, None, "new_case:other_grievance")
+            else:
+                new_matter(p, None, "new_case")
+        return out
+
     def run(self, groups: list[np.ndarray]) -> tuple:
-        """Decide every new row of these persons; new matters numbered -1, -2, ..."""
+        """Decide every new row of these persons; new matters numbered -1, -2, ...
+
+        A person with items in two or more ledger cases (a new item bridged them) is
+        decided afresh over all its items, as if loaded at once; ledger cases that land
+        in one matter are merged into the oldest (``merges``), never split.
+        """
         out_pos: list[int] = []
         out_tgt: list[int] = []
         out_rule: list[str] = []
         out_score: list[float | None] = []
         out_matched: list[int | None] = []
         adopt: dict[int, str] = {}
+        merges: dict[int, int] = {}
         n_new = 0
-        params, case_ids, cns, ccn = self.params, self.case_ids, self.cns, self.ccn
-        idn, phones, nkeys, item_ids = self.idn, self.phones, self.nkeys, self.item_ids
+        case_ids, ccn, item_ids = self.case_ids, self.ccn, self.item_ids
+        idn, phones, nkeys = self.idn, self.phones, self.nkeys
+
+        def emit(p: int, key: int, rule: str, score: float | None, q: int | None) -> None:
+            out_pos.append(p)
+            out_tgt.append(key)
+            out_rule.append(rule)
+            out_score.append(score)
+            out_matched.append(item_ids[q] if q is not None else None)
+
         for g in groups:
             rows = g.tolist()
             if len(rows) == 1:  # the common case: a person seen once
                 p = rows[0]
                 n_new += 1
-                out_pos.append(p)
-                out_tgt.append(-n_new)
                 no_id = not idn[p] and not phones[p] and not nkeys[p]
-                out_rule.append("new_case:no_identity" if no_id else "new_case")
-                out_score.append(None)
-                out_matched.append(None)
+                emit(p, -n_new, "new_case:no_identity" if no_id else "new_case", None, None)
+                continue
+            olds = {case_ids[p] for p in rows if case_ids[p] >= 0}
+            if len(olds) >= 2:
+                # decided afresh, then mapped onto the ledger cases
+                fresh: list[_Matter] = []
+                decisions = self.decide(rows, fresh)
+                parent = {id(m): id(m) for m in fresh}
+
+                def find(x: int, parent: dict[int, int] = parent) -> int:
+                    while parent[x] != x:
+                        parent[x] = parent[parent[x]]
+                        x = parent[x]
+                    return x
+
+                seen_case: dict[int, int] = {}
+                for m in fresh:
+                    for q in m.members:
+                        c = case_ids[q]
+                        if c >= 0:
+                            if c in seen_case:
+                                ra, rb = find(seen_case[c]), find(id(m))
+                                if ra != rb:
+                                    parent[rb] = ra
+                            else:
+                                seen_case[c] = id(m)
+                comp_cases: dict[int, set[int]] = {}
+                for m in fresh:
+                    comp_cases.setdefault(find(id(m)), set()).update(
+                        case_ids[q] for q in m.members if case_ids[q] >= 0
+                    )
+                comp_key: dict[int, int] = {}
+                for root, cases in comp_cases.items():
+                    if cases:
+                        survivor = min(cases)
+                        comp_key[root] = survivor
+                        for c in cases:
+                            if c != survivor:
+                                merges[c] = survivor
+                for p, m, rule, score, q in decisions:
+                    if case_ids[p] >= 0:
+                        continue
+                    root = find(id(m))
+                    if root not in comp_key:
+                        n_new += 1
+                        comp_key[root] = -n_new
+                    key = comp_key[root]
+                    if key >= 0 and m.case_number:
+                        adopt.setdefault(key, m.case_number)  # kept only where none yet
+                    emit(p, key, rule, score, q)
                 continue
             matters: list[_Matter] = []
             by_case: dict[int, _Matter] = {}
@@ -554,65 +678,14 @@ class _Assigner:
                     self.add_member(m, p)
                 else:
                     news.append(p)
-
-            def new_matter(p: int, cn: str | None, why: str) -> None:
-                nonlocal n_new
-                n_new += 1
-                if not idn[p] and not phones[p] and not nkeys[p]:
-                    why = "new_case:no_identity"
-                m = _Matter(-n_new, cn, [])
-                matters.append(m)  # noqa: B023 - used within this iteration only
-                out_pos.append(p)
-                out_tgt.append(m.key)
-                out_rule.append(why)
-                out_score.append(None)
-                out_matched.append(None)
-                self.add_member(m, p)
-
-            def join(m: _Matter, p: int, matter_rule: str, s: float | None) -> None:
-                why, q = self.explain(m, p)
-                out_pos.append(p)
-                out_tgt.append(m.key)
-                out_rule.append(f"{why}+{matter_rule}")
-                out_score.append(s)
-                out_matched.append(item_ids[q] if q is not None else None)
-                self.add_member(m, p)
-
-            for p in news:
-                cn = cns[p]
-                if not cn:
-                    continue
-                same = [m for m in matters if m.case_number == cn and not self.blocked(m, p)]
-                if same:
-                    join(same[0], p, "case_number", 1.0)
-                    continue
-                open_ = [m for m in matters if m.case_number is None and not self.blocked(m, p)]
-                if open_:
-                    m, s = self.best_text(open_, p)
-                    single = len(matters) == 1
-                    bar = params.text_threshold_single if single else params.text_threshold
-                    if m is not None and s >= bar:
-                        m.case_number = cn
-                        if m.key >= 0:
-                            adopt[m.key] = cn
-                        join(m, p, "text", round(s, 4))
-                        continue
-                new_matter(p, cn, "new_case:other_case_number" if matters else "new_case")
-            for p in news:
-                if cns[p]:
-                    continue
-                cands = [m for m in matters if not self.blocked(m, p)]
-                if cands:
-                    m, s = self.best_text(cands, p)
-                    single = len(matters) == 1
-                    bar = params.text_threshold_single if single else params.text_threshold
-                    if m is not None and s >= bar:
-                        join(m, p, "text", round(s, 4))
-                        continue
-                    new_matter(p, None, "new_case:other_grievance")
-                else:
-                    new_matter(p, None, "new_case")
-        return out_pos, out_tgt, out_rule, out_score, out_matched, adopt, n_new
+            for p, m, rule, score, q in self.decide(news, matters):
+                if m.key == 0:
+                    n_new += 1
+                    m.key = -n_new
+                if m.key >= 0 and m.adopted:
+                    adopt[m.key] = m.case_number
+                emit(p, m.key, rule, score, q)
+        return out_pos, out_tgt, out_rule, out_score, out_matched, adopt, n_new, merges
 
 
 def is_common_name_key(key: str) -> bool:
