@@ -87,6 +87,17 @@ def test_same_seed_same_campaign_other_seed_other_campaign():
     assert names != [i.get("信访人") or i.get("来电人") or i.get("name") for i in c.items]
 
 
+@pytest.mark.parametrize(
+    ("start", "end"), [("2023-07-03", "2023-07-03"), ("2023-07-01", "2023-07-02")]
+)
+def test_short_windows_keep_every_item_inside(tmp_path, start, end):
+    start, end = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    c = generate_campaign(11, 150, start, end)
+    assert all(start <= i["received_at"].date() <= end for i in c.items)
+    assert all(e.on <= end for plan in c.plans.values() for e in plan)
+    assert len(write_campaign(c, tmp_path)) == 150
+
+
 def test_no_global_random_state():
     random.seed(1)
     a = generate_campaign(5, 120).items

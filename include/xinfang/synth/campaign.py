@@ -449,7 +449,7 @@ class _Builder:
             if i:
                 day += dt.timedelta(days=rng.choice((0, 0, 0, 1, 1, 1, 2, 2, 3, 4, 5, 7)))
                 if day > self.end:
-                    day = self.end - dt.timedelta(days=rng.randint(0, 3))
+                    day = max(self.start, self.end - dt.timedelta(days=rng.randint(0, 3)))
             ch = "visit" if i in group_slots else channels[i]
             slot = _Slot(case.key, person.key, ch, self._fit(day, ch))
             if i in group_slots:
