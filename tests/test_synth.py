@@ -33,6 +33,7 @@ from xinfang.synth.files import (
     COLUMNS,
     ENCODINGS,
     FORMATS,
+    read_truth,
     write_bad_files,
     write_campaign,
     write_campaign_day,
@@ -498,6 +499,9 @@ def test_campaign_files_and_truth_join_exactly(tmp_path):
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["channel", "source_file", "source_row", "truth_case"]
     assert len(rows) == 600 and len({(r["source_file"], r["source_row"]) for r in rows}) == 600
+    assert read_truth(tmp_path / "truth.csv") == {
+        (t.channel, t.source_file, t.source_row): t.truth_case for t in truth
+    }
 
 
 def test_formats_and_encodings_vary_across_days(tmp_path):

@@ -326,6 +326,16 @@ def write_truth(rows: Iterable[TruthRow], path: Path, append: bool = False) -> N
         w.writerows((r.channel, r.source_file, r.source_row, r.truth_case) for r in rows)
 
 
+def read_truth(path: Path) -> dict[tuple[str, str, int], str]:
+    """``truth.csv`` back: (channel, source_file, source_row) -> truth case, the join key
+    an evaluation uses against ``intake_item``."""
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        return {
+            (r["channel"], r["source_file"], int(r["source_row"])): r["truth_case"]
+            for r in csv.DictReader(fh)
+        }
+
+
 def write_truth_cases(campaign: Any, path: Path, append: bool = False) -> None:
     """``truth_cases.csv``: one row per truth case with its facts and related cases."""
     new = not append or not path.exists()
