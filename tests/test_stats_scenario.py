@@ -154,7 +154,8 @@ def build(engine: sa.Engine) -> dict[str, int]:
         g = ids["G"] = lg.case("XF-G", "冀10", T(2023, 8, 2, 9), item_count=1)
         lg.item(g, "letter", T(2023, 8, 2, 9))
         # H 冀10: March case past its statutory date, tier 5 on 7-06, closed 7-10
-        # (review, progress) with a hearing 7-09, reopened by a progress row 7-12.
+        # (review, progress) with a hearing 7-09, reopened by a progress row 7-12,
+        # a second hearing 7-20.
         h = ids["H"] = lg.case(
             "XF-H", "冀10", T(2023, 3, 1, 9), tier=5, overdue=True,
             statutory_due_on=D(2023, 4, 30), statutory_overdue=True, item_count=1,
@@ -163,6 +164,7 @@ def build(engine: sa.Engine) -> dict[str, int]:
         lg.escalate(h, 4, 5, D(2023, 7, 6))
         lg.progress(h, D(2023, 7, 10), "closed", "review", hearing_date=D(2023, 7, 9))
         lg.progress(h, D(2023, 7, 12), "open", note="重新办理")
+        lg.progress(h, D(2023, 7, 20), note="第二次听证", hearing_date=D(2023, 7, 20))
         # I 冀10: new at 7-31 23:59:59, key only from 8-05.
         i = ids["I"] = lg.case(
             "XF-I", "冀10", T(2023, 7, 31, 23, 59, 59), is_key=True, key_since=D(2023, 8, 5),
@@ -257,7 +259,7 @@ EXPECTED_KPI = {
         "esc_to_tier5": 1,  # H
         "overdue_cases": 1,  # H
         "statutory_overdue_cases": 1,  # H (due 4-30)
-        "hearings": 1,  # H on 7-09
+        "hearings": 2,  # H on 7-09 and 7-20
         "items_total": 1,
         "items_online": 1,  # I
     },

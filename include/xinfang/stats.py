@@ -1,22 +1,30 @@
 """Month-end statistics: the five batches (五个一批) grid and the campaign KPIs.
 
-Both tables are computed by set-based SQL inside the database (one
-``INSERT ... SELECT`` each), so a month over a million-case ledger is a few
-grouped scans, not a Python loop. The ledger only holds each case's current
-state, so a case's state at a past date is rebuilt from dated facts:
+The figures come from two grouped queries run inside the database (set-based,
+no loop over the ledger in Python): the state of every case received by month
+end, counted by court and a few flags (one pass over ``ledger_case``), and the
+month's activity (its items, escalations, hearings and closings), summed per
+case and then per court. Python only folds the few hundred grouped rows into
+11 ``kpi_monthly`` rows and 55 ``disposition_monthly`` rows, which replace the
+month's rows in one transaction.
 
-- a *close* is ``ledger_case.closed_on`` or a ``case_progress`` row with status
-  ``closed`` (its ``progress_date``);
-- a close is undone by a later *reopening*: an intake item received on a later
-  day (a repeat after 销号, CONTRACT §3) or a later progress row with status
-  ``open``/``paused``;
-- a case is *closed at the end of day D* when it has a close on or before D and
-  no reopening after that close and on or before D; otherwise it is open (paused
-  cases count as open).
+The ledger holds each case's current state, kept by the escalation sweep: a
+progress row 已销号 closes a case (``closed_on`` = the day it became closed), a
+repeat item or an 办理中 row reopens it (``closed_on`` cleared; an item also
+adds to ``reopened_count``). A past month is rebuilt from that and the dated
+facts:
 
-This makes a rerun for an old month give the same figures as the run right
-after it ended, as long as the facts it rests on are unchanged. The
-definitions of every KPI column are in ``docs/data_dictionary.md``.
+- *closed at the end of day D*: the ledger's current closed stretch began on or
+  before D; or, for a case reopened since, its latest closing progress row on or
+  before D was not followed, by D, by an 办理中/中止 row or an item on a later day;
+- *closed in month M*: the ledger's ``closed_on`` is in M, or a closing progress
+  row is dated in M and is not a restatement of the ledger's current closed
+  stretch; counted once, with the ledger's disposition or that row's;
+- *reopened in M* (息诉罢访 failed): an item received in M on a day after a close.
+
+So a rerun for an old month gives the figures of the run right after it ended,
+as long as the facts are unchanged. Every KPI column is defined in
+``docs/data_dictionary.md``.
 """
 
 from __future__ import annotations
@@ -99,248 +107,179 @@ def _next_day(conn: Connection, expr: str) -> str:
     return f"date({expr}, '+1 day')"
 
 
-def _courts_cte(codes: list[str]) -> tuple[str, dict[str, str]]:
-    parts = [f"SELECT :court{i} AS court_code" for i in range(len(codes))]
-    return " UNION ALL ".join(parts), {f"court{i}": c for i, c in enumerate(codes)}
+def _states_sql(conn: Connection) -> str:
+    """Every case received by month end, counted by court and state (one pass over the ledger).
 
-
-def _dispositions_cte() -> tuple[str, dict[str, str]]:
-    parts = [f"SELECT :disp{i} AS disposition" for i in range(len(DISPOSITIONS))]
-    return " UNION ALL ".join(parts), {f"disp{i}": d for i, d in enumerate(DISPOSITIONS)}
-
-
-# Cases closed in the month, one row per case: the ledger's close when it falls in
-# the month, else the latest closing progress row of the month (a case closed,
-# reopened and closed again within a month counts once, with its last disposition).
-_MONTH_CLOSE = """
-pc AS (
-    SELECT case_id, disposition,
-           ROW_NUMBER() OVER (PARTITION BY case_id
-                              ORDER BY progress_date DESC, progress_id DESC) AS rn
-    FROM case_progress
-    WHERE status = 'closed' AND progress_date >= :start AND progress_date <= :last
-),
-mc_ids AS (
-    SELECT case_id FROM ledger_case WHERE closed_on >= :start AND closed_on <= :last
-    UNION
-    SELECT case_id FROM pc
-),
-month_close AS (
-    SELECT c.case_id, c.court_code, c.is_key,
-           CASE WHEN c.closed_on >= :start AND c.closed_on <= :last
-                     AND c.disposition IS NOT NULL
-                THEN c.disposition ELSE p.disposition END AS disposition
-    FROM mc_ids m
-    JOIN ledger_case c ON c.case_id = m.case_id
-    LEFT JOIN pc p ON p.case_id = m.case_id AND p.rn = 1
-)"""
-
-
-def _disposition_sql(conn: Connection, courts_sql: str, disp_sql: str) -> str:
+    Per case only a handful of flags are worked out, and rows are grouped on them,
+    so the whole ledger costs one scan and one join to the closing progress rows.
+    """
+    nd = _next_day
     return f"""
-WITH courts AS ({courts_sql}),
-disps AS ({disp_sql}),
-{_MONTH_CLOSE}
-INSERT INTO disposition_monthly (month, court_code, disposition, case_count)
-SELECT :month, ct.court_code, d.disposition, COALESCE(x.n, 0)
-FROM courts ct
-CROSS JOIN disps d
-LEFT JOIN (
-    SELECT court_code, disposition, COUNT(*) AS n
-    FROM month_close GROUP BY court_code, disposition
-) x ON x.court_code = ct.court_code AND x.disposition = d.disposition
+WITH pca AS (
+    -- closing progress rows up to month end, per case: the ledger's current state
+    -- does not tell about the closes of a case reopened since
+    SELECT case_id,
+        MAX(progress_date) AS pc_end,
+        MAX(CASE WHEN progress_date < :start THEN progress_date END) AS pc_start
+    FROM case_progress
+    WHERE status = 'closed' AND progress_date <= :last
+    GROUP BY case_id
+),
+st AS (
+    SELECT c.court_code,
+        -- closed at month end: the ledger's current closed stretch began by then, or
+        -- an earlier close by then was not undone by then (a later open/paused row,
+        -- or an item on a later day)
+        CASE WHEN c.status = 'closed' AND c.closed_on <= :last THEN 1
+             WHEN pca.pc_end IS NULL THEN 0
+             WHEN EXISTS (
+                SELECT 1 FROM case_progress p
+                WHERE p.case_id = c.case_id AND p.status IN ('open', 'paused')
+                  AND p.progress_date > pca.pc_end AND p.progress_date <= :last) THEN 0
+             WHEN EXISTS (
+                SELECT 1 FROM intake_item i
+                WHERE i.case_id = c.case_id
+                  AND i.received_at >= {nd(conn, "pca.pc_end")} AND i.received_at < :next)
+             THEN 0
+             ELSE 1 END AS closed_end,
+        -- closed when the month began, the same way
+        CASE WHEN c.status = 'closed' AND c.closed_on < :start THEN 1
+             WHEN pca.pc_start IS NULL THEN 0
+             WHEN EXISTS (
+                SELECT 1 FROM case_progress p
+                WHERE p.case_id = c.case_id AND p.status IN ('open', 'paused')
+                  AND p.progress_date > pca.pc_start AND p.progress_date < :start) THEN 0
+             WHEN EXISTS (
+                SELECT 1 FROM intake_item i
+                WHERE i.case_id = c.case_id
+                  AND i.received_at >= {nd(conn, "pca.pc_start")} AND i.received_at < :start)
+             THEN 0
+             ELSE 1 END AS closed_start,
+        CASE WHEN c.first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
+        CASE WHEN c.is_key AND (c.key_since IS NULL OR c.key_since <= :last)
+             THEN 1 ELSE 0 END AS is_key_case,
+        CASE WHEN c.overdue THEN 1 ELSE 0 END AS is_overdue,
+        CASE WHEN c.statutory_due_on < :last THEN 1 ELSE 0 END AS past_statutory
+    FROM ledger_case c
+    LEFT JOIN pca ON pca.case_id = c.case_id
+    WHERE c.first_received_at < :next
+)
+SELECT court_code, closed_end, closed_start, is_new, is_key_case, is_overdue, past_statutory,
+       COUNT(*) AS n
+FROM st
+GROUP BY court_code, closed_end, closed_start, is_new, is_key_case, is_overdue, past_statutory
 """
 
 
-def _kpi_sql(conn: Connection, courts_sql: str) -> str:
+def _activity_sql(conn: Connection) -> str:
+    """The month's activity: only the cases with something in the month.
+
+    The month's items, escalations, hearings and closings are stacked into one
+    list of rows, summed per case, joined to their cases once and grouped by
+    court and by the few per-case flags the figures need (folded in Python).
+    """
     nd = _next_day
-    esc_cols = ",\n        ".join(
-        f"SUM(CASE WHEN to_tier = {t} THEN 1 ELSE 0 END) AS esc_to_tier{t}"
-        for t in ESCALATION_TIERS
+    chan_raw = ", ".join(f"CASE WHEN channel = '{c}' THEN 1 ELSE 0 END AS n_{c}" for c in CHANNELS)
+    tier_raw = ", ".join(
+        f"CASE WHEN to_tier = {t} THEN 1 ELSE 0 END AS t{t}" for t in ESCALATION_TIERS
     )
-    chan_cols = ",\n        ".join(
-        f"SUM(CASE WHEN channel = '{c}' THEN 1 ELSE 0 END) AS items_{c}" for c in CHANNELS
+    # typed NULLs: PostgreSQL types a UNION's columns from its first branch
+    ni, nts = "CAST(NULL AS INTEGER)", "CAST(NULL AS TIMESTAMP)"
+    nd8, ntx = "CAST(NULL AS DATE)", "CAST(NULL AS VARCHAR(16))"
+    null_chan = ", ".join(f"{ni} AS n_{c}" for c in CHANNELS)
+    null_tier = ", ".join(f"{ni} AS t{t}" for t in ESCALATION_TIERS)
+    per_case = ", ".join(
+        [f"SUM(n_{c}) AS n_{c}" for c in CHANNELS]
+        + [f"SUM(t{t}) AS t{t}" for t in ESCALATION_TIERS]
     )
-    esc_out = ", ".join(f"COALESCE(e.esc_to_tier{t}, 0)" for t in ESCALATION_TIERS)
-    chan_out = ", ".join(f"COALESCE(it.items_{c}, 0)" for c in CHANNELS)
-    cols = ", ".join(("month", "court_code", *KPI_COLUMNS, "computed_at"))
+    sum_chan = ", ".join(f"SUM(n_{c}) AS items_{c}" for c in CHANNELS)
+    sum_esc = ", ".join(f"SUM(t{t}) AS esc_to_tier{t}" for t in ESCALATION_TIERS)
+    orphan_chan = ", ".join(f"SUM(CASE WHEN channel = '{c}' THEN 1 ELSE 0 END)" for c in CHANNELS)
+    orphan_esc = ", ".join("0" for _ in ESCALATION_TIERS)
     return f"""
-WITH courts AS ({courts_sql}),
-prog_agg AS (
-    -- per case, the latest closing and reopening (open/paused) progress rows, by
-    -- month end and before the month, and the first closing row
-    SELECT case_id,
-        MAX(CASE WHEN status = 'closed' THEN progress_date END) AS pc_end,
-        MAX(CASE WHEN status = 'closed' AND progress_date < :start
-                 THEN progress_date END) AS pc_start,
-        MAX(CASE WHEN status IN ('open', 'paused') THEN progress_date END) AS po_end,
-        MAX(CASE WHEN status IN ('open', 'paused') AND progress_date < :start
-                 THEN progress_date END) AS po_start
-    FROM case_progress
-    WHERE progress_date <= :last AND status IN ('closed', 'open', 'paused')
+WITH pc1 AS (
+    -- the latest closing row of the month, per case
+    SELECT case_id, progress_date, disposition FROM (
+        SELECT case_id, progress_date, disposition,
+               ROW_NUMBER() OVER (PARTITION BY case_id
+                                  ORDER BY progress_date DESC, progress_id DESC) AS rn
+        FROM case_progress
+        WHERE status = 'closed' AND progress_date >= :start AND progress_date <= :last
+    ) x
+    WHERE rn = 1
+),
+u AS (
+    -- everything that happened in the month, a row per fact
+    SELECT case_id, 1 AS n, received_at AS max_at, {chan_raw}, {null_tier},
+           {ni} AS hearing, {nd8} AS pc_date, {ntx} AS pc_disp
+    FROM intake_item
+    WHERE received_at >= :start AND received_at < :next AND case_id IS NOT NULL
+    UNION ALL
+    SELECT case_id, {ni}, {nts}, {null_chan}, {tier_raw}, {ni}, {nd8}, {ntx}
+    FROM escalation_event
+    WHERE escalated_on >= :start AND escalated_on <= :last
+    UNION ALL
+    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, 1, {nd8}, {ntx}
+    FROM (SELECT DISTINCT case_id, hearing_date FROM case_progress
+          WHERE hearing_date >= :start AND hearing_date <= :last) h
+    UNION ALL
+    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, {ni}, progress_date, disposition
+    FROM pc1
+    UNION ALL
+    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, {ni}, {nd8}, {ntx}
+    FROM ledger_case
+    WHERE closed_on >= :start AND closed_on <= :last
+),
+m AS (
+    SELECT case_id, SUM(n) AS n, MAX(max_at) AS max_at, {per_case},
+        SUM(hearing) AS hearings, MAX(pc_date) AS pc_date, MAX(pc_disp) AS pc_disp
+    FROM u
     GROUP BY case_id
-),
-cs AS (
-    -- every case received by month end, with its last close by month end (lc_end)
-    -- and before the month (lc_start): the later of the ledger's and the progress rows'
-    SELECT c.case_id, c.court_code, c.first_received_at, c.last_received_at, c.is_key,
-        c.key_since, c.overdue, c.statutory_due_on,
-        CASE WHEN c.closed_on <= :last AND (pa.pc_end IS NULL OR c.closed_on >= pa.pc_end)
-             THEN c.closed_on ELSE pa.pc_end END AS lc_end,
-        CASE WHEN c.closed_on < :start AND (pa.pc_start IS NULL OR c.closed_on >= pa.pc_start)
-             THEN c.closed_on ELSE pa.pc_start END AS lc_start,
-        pa.po_end, pa.po_start
-    FROM ledger_case c
-    LEFT JOIN prog_agg pa ON pa.case_id = c.case_id
-    WHERE c.first_received_at < :next
-),
-st AS (
-    -- closed at the end of the month / of the day before it: a last close and no
-    -- reopening after it (a later open/paused row, or an item on a later day;
-    -- last_received_at, the case's latest item, spares the look-up for most cases)
-    SELECT cs.*,
-        CASE WHEN lc_end IS NULL THEN 0
-             WHEN po_end > lc_end THEN 0
-             WHEN last_received_at < {nd(conn, "lc_end")} THEN 1
-             WHEN EXISTS (
-                SELECT 1 FROM intake_item i
-                WHERE i.case_id = cs.case_id
-                  AND i.received_at >= {nd(conn, "cs.lc_end")} AND i.received_at < :next)
-             THEN 0
-             ELSE 1 END AS closed_end,
-        CASE WHEN lc_start IS NULL THEN 0
-             WHEN po_start > lc_start THEN 0
-             WHEN last_received_at < {nd(conn, "lc_start")} THEN 1
-             WHEN EXISTS (
-                SELECT 1 FROM intake_item i
-                WHERE i.case_id = cs.case_id
-                  AND i.received_at >= {nd(conn, "cs.lc_start")} AND i.received_at < :start)
-             THEN 0
-             ELSE 1 END AS closed_start
-    FROM cs
-),
-state_groups AS (
-    -- grouping by each case's state evaluates it once per case (an aggregate over
-    -- st directly would repeat the look-ups in every SUM)
-    SELECT court_code, closed_end, closed_start,
-        CASE WHEN first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
-        CASE WHEN overdue THEN 1 ELSE 0 END AS is_overdue,
-        CASE WHEN statutory_due_on < :last THEN 1 ELSE 0 END AS past_statutory,
-        CASE WHEN is_key AND (key_since IS NULL OR key_since <= :last)
-             THEN 1 ELSE 0 END AS is_key_case,
-        COUNT(*) AS n
-    FROM st
-    GROUP BY court_code, closed_end, closed_start, is_new, is_overdue, past_statutory,
-        is_key_case
-),
-case_agg AS (
-    SELECT court_code,
-        SUM(n) AS cases_total,
-        SUM(is_new * n) AS cases_new,
-        SUM(CASE WHEN is_new = 0 AND closed_start = 0 THEN n ELSE 0 END) AS cases_open_start,
-        SUM(CASE WHEN closed_end = 0 THEN n ELSE 0 END) AS cases_open_end,
-        SUM(CASE WHEN closed_end = 0 THEN is_overdue * n ELSE 0 END) AS overdue_cases,
-        SUM(CASE WHEN closed_end = 0 THEN past_statutory * n ELSE 0 END)
-            AS statutory_overdue_cases,
-        SUM(CASE WHEN closed_end = 0 THEN is_key_case * n ELSE 0 END) AS key_open
-    FROM state_groups
-    GROUP BY court_code
-),
-{_MONTH_CLOSE},
-close_agg AS (
-    SELECT court_code, COUNT(*) AS cases_closed,
-           SUM(CASE WHEN is_key THEN 1 ELSE 0 END) AS key_closed
-    FROM month_close GROUP BY court_code
-),
-items AS (
-    SELECT i.case_id, i.channel, i.received_at,
-           COALESCE(c.court_code, i.court_code) AS court_code,
-           c.first_received_at, c.closed_on
-    FROM intake_item i
-    LEFT JOIN ledger_case c ON c.case_id = i.case_id
-    WHERE i.received_at >= :start AND i.received_at < :next
-),
-item_agg AS (
-    SELECT court_code, COUNT(*) AS items_total,
-        {chan_cols}
-    FROM items GROUP BY court_code
-),
-case_items AS (
-    SELECT case_id, court_code, COUNT(*)
-           - MAX(CASE WHEN first_received_at >= :start THEN 1 ELSE 0 END) AS repeats
-    FROM items WHERE case_id IS NOT NULL
-    GROUP BY case_id, court_code
-),
-repeat_agg AS (
-    SELECT court_code,
-           SUM(CASE WHEN repeats > 0 THEN repeats ELSE 0 END) AS repeat_items,
-           SUM(CASE WHEN repeats > 0 THEN 1 ELSE 0 END) AS repeat_cases
-    FROM case_items GROUP BY court_code
-),
-reopen_agg AS (
-    -- cases with an item in the month received on a day after one of their closes
-    SELECT r.court_code, COUNT(*) AS reopened_cases
-    FROM (
-        SELECT case_id, court_code FROM items
-        WHERE closed_on IS NOT NULL AND received_at >= {nd(conn, "closed_on")}
-        UNION
-        SELECT i.case_id, i.court_code FROM items i
-        WHERE i.case_id IS NOT NULL AND EXISTS (
-            SELECT 1 FROM case_progress p
-            WHERE p.case_id = i.case_id AND p.status = 'closed'
-              AND i.received_at >= {nd(conn, "p.progress_date")})
-    ) r
-    GROUP BY r.court_code
-),
-esc_agg AS (
-    SELECT c.court_code,
-        {esc_cols}
-    FROM escalation_event ev
-    JOIN ledger_case c ON c.case_id = ev.case_id
-    WHERE ev.escalated_on >= :start AND ev.escalated_on <= :last
-    GROUP BY c.court_code
-),
-hearing_agg AS (
-    SELECT h.court_code, COUNT(*) AS hearings
-    FROM (
-        SELECT DISTINCT p.case_id, p.hearing_date, c.court_code
-        FROM case_progress p
-        JOIN ledger_case c ON c.case_id = p.case_id
-        WHERE p.hearing_date >= :start AND p.hearing_date <= :last
-    ) h
-    GROUP BY h.court_code
 )
-INSERT INTO kpi_monthly ({cols})
-SELECT :month, ct.court_code,
-    COALESCE(ca.cases_total, 0),
-    COALESCE(ca.cases_new, 0),
-    COALESCE(cl.cases_closed, 0),
-    COALESCE(ca.cases_open_start, 0),
-    COALESCE(ca.cases_open_end, 0),
-    CASE WHEN COALESCE(ca.cases_open_start, 0) + COALESCE(ca.cases_new, 0) > 0
-         THEN 1.0 * COALESCE(cl.cases_closed, 0)
-              / (COALESCE(ca.cases_open_start, 0) + COALESCE(ca.cases_new, 0))
-    END,
-    COALESCE(ra.repeat_items, 0),
-    COALESCE(ra.repeat_cases, 0),
-    COALESCE(ro.reopened_cases, 0),
-    {esc_out},
-    COALESCE(ca.overdue_cases, 0),
-    COALESCE(ca.statutory_overdue_cases, 0),
-    COALESCE(ca.key_open, 0),
-    COALESCE(cl.key_closed, 0),
-    COALESCE(h.hearings, 0),
-    COALESCE(it.items_total, 0),
-    {chan_out},
-    :computed_at
-FROM courts ct
-LEFT JOIN case_agg ca ON ca.court_code = ct.court_code
-LEFT JOIN close_agg cl ON cl.court_code = ct.court_code
-LEFT JOIN item_agg it ON it.court_code = ct.court_code
-LEFT JOIN repeat_agg ra ON ra.court_code = ct.court_code
-LEFT JOIN reopen_agg ro ON ro.court_code = ct.court_code
-LEFT JOIN esc_agg e ON e.court_code = ct.court_code
-LEFT JOIN hearing_agg h ON h.court_code = ct.court_code
+SELECT court_code, closed_month, month_disp, is_key_case, is_new, reopened,
+    COUNT(*) AS cases, SUM(n) AS items, COUNT(n) AS item_cases,
+    SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS multi_cases,
+    SUM(hearings) AS hearings,
+    {sum_chan},
+    {sum_esc}
+FROM (
+    SELECT c.court_code,
+        -- closed in the month: the ledger's close, else the month's latest closing
+        -- row unless it only restates the ledger's current closed stretch
+        CASE WHEN c.status = 'closed' AND c.closed_on >= :start AND c.closed_on <= :last
+             THEN 1
+             WHEN m.pc_date IS NOT NULL
+                  AND (c.status <> 'closed' OR c.closed_on IS NULL OR c.closed_on > m.pc_date)
+             THEN 1
+             ELSE 0 END AS closed_month,
+        CASE WHEN c.status = 'closed' AND c.closed_on >= :start AND c.closed_on <= :last
+                  AND c.disposition IS NOT NULL
+             THEN c.disposition ELSE m.pc_disp END AS month_disp,
+        CASE WHEN c.is_key AND (c.key_since IS NULL OR c.key_since <= :last)
+             THEN 1 ELSE 0 END AS is_key_case,
+        CASE WHEN c.first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
+        -- petitioned in the month on a day after a close (息诉罢访 failed): after the
+        -- ledger's close, or, for a case reopened since, after a closing progress row
+        CASE WHEN m.max_at IS NULL THEN 0
+             WHEN m.max_at >= {nd(conn, "c.closed_on")} THEN 1
+             WHEN c.reopened_count > 0 AND EXISTS (
+                SELECT 1 FROM case_progress p
+                WHERE p.case_id = c.case_id AND p.status = 'closed'
+                  AND m.max_at >= {nd(conn, "p.progress_date")}) THEN 1
+             ELSE 0 END AS reopened,
+        m.n, m.hearings,
+        {", ".join(f"m.n_{c}" for c in CHANNELS)},
+        {", ".join(f"m.t{t}" for t in ESCALATION_TIERS)}
+    FROM m
+    JOIN ledger_case c ON c.case_id = m.case_id
+) z
+GROUP BY court_code, closed_month, month_disp, is_key_case, is_new, reopened
+UNION ALL
+-- items not yet deduplicated into a case count for the court they name (is_new NULL)
+SELECT court_code, 0, {ntx}, 0, {ni}, 0, 0, COUNT(*), 0, 0, 0, {orphan_chan}, {orphan_esc}
+FROM intake_item
+WHERE received_at >= :start AND received_at < :next AND case_id IS NULL
+GROUP BY court_code
 """
 
 
@@ -358,56 +297,112 @@ def _typed(sql: str, params: dict[str, Any]) -> sa.TextClause:
     return stmt.bindparams(*binds)
 
 
+def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]]:
+    """The month's figures, one dict per configured court (KPI columns and ``disp_<code>``).
+
+    Two grouped queries: the cases' states (whole ledger) and the month's activity.
+    """
+    start, last, nxt = month_bounds(month_start(month))
+    params: dict[str, Any] = {"start": start, "last": last, "next": nxt}
+    codes = list(get_config().courts)
+    zero = {k: 0 for k in KPI_COLUMNS if k != "resolution_rate"}
+    out: dict[str, dict[str, Any]] = {
+        c: {"court_code": c, **zero, **{f"disp_{d}": 0 for d in DISPOSITIONS}} for c in codes
+    }
+    sql = _states_sql(conn)
+    for r in conn.execute(_typed(sql, params), params):
+        row = out.get(r.court_code)
+        if row is None:  # a court no longer configured: not in the grid
+            continue
+        n = int(r.n)
+        open_end = int(r.closed_end) == 0
+        row["cases_total"] += n
+        row["cases_new"] += n * int(r.is_new)
+        row["cases_open_start"] += n * int(not r.is_new and int(r.closed_start) == 0)
+        row["cases_open_end"] += n * int(open_end)
+        row["overdue_cases"] += n * int(open_end and r.is_overdue)
+        row["statutory_overdue_cases"] += n * int(open_end and r.past_statutory)
+        row["key_open"] += n * int(open_end and r.is_key_case)
+    sql = _activity_sql(conn)
+    for r in conn.execute(_typed(sql, params), params):
+        row = out.get(r.court_code)
+        if row is None:
+            continue
+        items = int(r.items or 0)
+        row["items_total"] += items
+        for c in CHANNELS:
+            row[f"items_{c}"] += int(getattr(r, f"items_{c}") or 0)
+        if r.is_new is None:  # items not in a case yet: counted, nothing else
+            continue
+        cases, is_new = int(r.cases), int(r.is_new)
+        if int(r.closed_month):
+            row["cases_closed"] += cases
+            row["key_closed"] += cases * int(r.is_key_case)
+            if r.month_disp in DISPOSITIONS:
+                row[f"disp_{r.month_disp}"] += cases
+        row["reopened_cases"] += cases * int(r.reopened)
+        # a new case's first item is no repeat; every item of an older case is one
+        row["repeat_items"] += items - (int(r.item_cases) if is_new else 0)
+        row["repeat_cases"] += int(r.multi_cases or 0) if is_new else int(r.item_cases)
+        row["hearings"] += int(r.hearings or 0)
+        for t in ESCALATION_TIERS:
+            row[f"esc_to_tier{t}"] += int(getattr(r, f"esc_to_tier{t}") or 0)
+    rows = [out[c] for c in codes]
+    for row in rows:
+        workload = row["cases_open_start"] + row["cases_new"]
+        row["resolution_rate"] = row["cases_closed"] / workload if workload else None
+    return rows
+
+
 def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     """Write ``disposition_monthly`` and ``kpi_monthly`` for ``month``, replacing its rows.
 
-    Returns a JSON-friendly summary: the month (``YYYY-MM-DD``, its first day), row
-    counts and the month's totals.
+    The figures come from one grouped query (``month_figures``); the month's 11 +
+    55 rows are replaced in one transaction. Returns a JSON-friendly summary: the
+    month (``YYYY-MM-DD``, its first day), row counts and the month's totals.
     """
-    start, last, nxt = month_bounds(month_start(month))
-    codes = list(get_config().courts)
-    courts_sql, court_params = _courts_cte(codes)
-    disp_sql, disp_params = _dispositions_cte()
-    params: dict[str, Any] = {
-        "month": start,
-        "start": start,
-        "last": last,
-        "next": nxt,
-        "computed_at": dt.datetime.now().replace(microsecond=0),
-        **court_params,
-        **disp_params,
-    }
+    from xinfang.schema import disposition_monthly, kpi_monthly
+
+    start = month_start(month)
+    computed_at = dt.datetime.now().replace(microsecond=0)
     with engine.begin() as conn:
         if is_postgres(conn):
-            # The plans are cheap to run but their cost estimates (correlated
-            # look-ups) trip JIT compilation, which alone costs seconds.
+            # The plan is cheap to run but its cost estimate (correlated look-ups)
+            # trips JIT compilation, which alone costs seconds.
             conn.execute(sa.text("SET LOCAL jit = off"))
-            # per-case states are grouped in memory rather than sorted on disk
             conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-        dm = sa.table("disposition_monthly", sa.column("month", sa.Date()))
-        km = sa.table("kpi_monthly", sa.column("month", sa.Date()))
-        conn.execute(sa.delete(dm).where(dm.c.month == start))
-        conn.execute(sa.delete(km).where(km.c.month == start))
-        disp_sql_text = _disposition_sql(conn, courts_sql, disp_sql)
-        conn.execute(_typed(disp_sql_text, params), params)
-        kpi_sql_text = _kpi_sql(conn, courts_sql)
-        conn.execute(_typed(kpi_sql_text, params), params)
-        # (sqlite3 reports no rowcount for WITH ... INSERT, so count what is there.)
-        m = sa.bindparam("m", type_=sa.Date())
-        n_disp = conn.execute(
-            sa.text("SELECT COUNT(*) FROM disposition_monthly WHERE month = :m").bindparams(m),
-            {"m": start},
-        ).scalar_one()
-        totals = conn.execute(
-            sa.text(
-                "SELECT COUNT(*), SUM(cases_total), SUM(cases_new), SUM(cases_closed),"
-                " SUM(cases_open_end), SUM(items_total) FROM kpi_monthly WHERE month = :m"
-            ).bindparams(m),
-            {"m": start},
-        ).one()
-    keys = ("kpi_rows", "cases_total", "cases_new", "cases_closed", "cases_open_end", "items_total")
+        rows = month_figures(conn, start)
+        conn.execute(sa.delete(disposition_monthly).where(disposition_monthly.c.month == start))
+        conn.execute(sa.delete(kpi_monthly).where(kpi_monthly.c.month == start))
+        conn.execute(
+            kpi_monthly.insert(),
+            [
+                {
+                    "month": start,
+                    "court_code": r["court_code"],
+                    **{k: r[k] for k in KPI_COLUMNS},
+                    "computed_at": computed_at,
+                }
+                for r in rows
+            ],
+        )
+        conn.execute(
+            disposition_monthly.insert(),
+            [
+                {
+                    "month": start,
+                    "court_code": r["court_code"],
+                    "disposition": d,
+                    "case_count": r[f"disp_{d}"],
+                }
+                for r in rows
+                for d in DISPOSITIONS
+            ],
+        )
+    totals = ("cases_total", "cases_new", "cases_closed", "cases_open_end", "items_total")
     return {  # plain values: the DAG hands this on as an XCom
         "month": start.isoformat(),
-        "disposition_rows": int(n_disp),
-        **{k: int(v or 0) for k, v in zip(keys, totals, strict=True)},
+        "disposition_rows": len(rows) * len(DISPOSITIONS),
+        "kpi_rows": len(rows),
+        **{k: sum(r[k] for r in rows) for k in totals},
     }
