@@ -317,7 +317,8 @@ def write_month(engine: Engine, month: dt.date | str) -> list[Path]:
 
     def build(folder: Path) -> list[Path]:
         book_path = folder / f"xinfang_{start:%Y-%m}.xlsx"
-        book = xlsxwriter.Workbook(str(book_path))
+        # constant_memory: rows stream to disk (a big month's escalation list stays cheap)
+        book = xlsxwriter.Workbook(str(book_path), {"constant_memory": True})
         book.set_properties({"title": f"{start.year}年{start.month}月 信访工作月报"})
         for sheet, rows in tables.items():
             write_sheet(book, sheet, headers[sheet], rows, percent=["化解率"])
