@@ -74,19 +74,45 @@ class Config:
         return max(self.tiers)
 
     def court_by_name(self, name: str) -> Court | None:
-        """Find a court from a name as people write it (全称, 简称, with or without 人民法院)."""
-        name = (name or "").strip()
+        """Find a court from a name as people write it (全称, 简称, with or without 人民法院,
+        with or without the province and city in front: 廊坊市广阳区人民法院)."""
+        name = "".join((name or "").split())
         if not name:
             return None
-        for court in self.courts.values():
-            short = court.name.removesuffix("人民法院")
-            if name in (court.name, short, court.code) or (
-                len(name) >= 2 and (court.name.startswith(name) or name.startswith(short))
-            ):
+        for candidate in _name_forms(name):
+            court = self._match_court(candidate)
+            if court is not None:
                 return court
         if "中院" in name or "中级" in name:
             return self.courts.get(self.intermediate_court)
         return None
+
+    def _match_court(self, name: str) -> Court | None:
+        for court in self.courts.values():
+            short = court.name.removesuffix("人民法院")
+            place = short.rstrip("市县区") if court.level == "basic" else short
+            if name in (court.name, short, court.code) or (
+                len(name) >= 2
+                and (
+                    court.name.startswith(name)
+                    or name.startswith(short)
+                    or (len(place) >= 2 and name.startswith(place + "法院"))
+                )
+            ):
+                return court
+        return None
+
+
+def _name_forms(name: str) -> list[str]:
+    """The name, then without the province, then without the city (longest first)."""
+    forms = [name]
+    rest = name.removeprefix("河北省")
+    if rest != name:
+        forms.append(rest)
+    city = rest.find("市")
+    if 0 < city < len(rest) - 1 and not rest[city + 1 :].startswith(("中级", "中院")):
+        forms.append(rest[city + 1 :])
+    return forms
 
 
 def build(raw: dict[str, Any]) -> Config:
