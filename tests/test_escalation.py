@@ -344,3 +344,18 @@ def test_a_threat_found_by_risk_screening_makes_the_case_key(engine):
     ]
     row = case_row(engine, cid)
     assert (row.is_key, row.key_since) == (True, D("2023-07-05"))
+
+
+@BOTH
+def test_backfilling_an_earlier_date_then_catching_up(engine):
+    cid = new_case(engine, D("2023-07-03"))
+    other = new_case(engine, D("2023-07-10"))
+    escalation.sweep(engine, D("2023-08-14"))
+    full = (events(engine), notices(engine))
+    escalation.sweep(engine, D("2023-07-20"))  # the ledger as it stood on 20 July
+    assert events(engine, cid) == [(1, 2, D("2023-07-11"), "sla"), (2, 3, D("2023-07-19"), "sla")]
+    assert case_row(engine, cid).tier == 3
+    escalation.sweep(engine, D("2023-07-25"), case_ids=[other])
+    escalation.sweep(engine, D("2023-08-14"))
+    assert (events(engine), notices(engine)) == full
+    assert case_row(engine, cid).tier == 5 and case_row(engine, other).tier == 5

@@ -34,7 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -79,6 +81,8 @@ TEMP_TABLES = (
     "sw_out",
     "sw_nt",
     "sw_riskkey",
+    "sw_new",
+    "sw_old",
 )
 
 
@@ -223,6 +227,9 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     if d.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
     _drop_temps(conn)
+    if d.pg and os.environ.get("XINFANG_SWEEP_EXPLAIN"):
+        conn.exec_driver_sql("LOAD 'auto_explain'")
+        conn.exec_driver_sql("SET auto_explain.log_min_duration = '2s'")
 
     scope = ""
     if case_ids is not None:
@@ -250,7 +257,10 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         if binds:
             stmt = stmt.bindparams(*binds)
         p = {**params, **extra}
-        return conn.execute(stmt, {k: v for k, v in p.items() if k in names})
+        t0 = time.perf_counter()
+        result = conn.execute(stmt, {k: v for k, v in p.items() if k in names})
+        log.debug("%.3f s  %s", time.perf_counter() - t0, " ".join(sql.split())[:120])
+        return result
 
     def analyze(*tables: str) -> None:
         if d.pg:
@@ -327,7 +337,11 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     run(
         """CREATE TEMP TABLE sw_srow AS
         SELECT p.case_id AS case_id, p.pd AS pd, p.pid AS pid, p.status AS status,
-          LAG(p.status) OVER (PARTITION BY p.case_id ORDER BY p.pd, p.pid) AS prev
+          LAG(p.status) OVER (PARTITION BY p.case_id ORDER BY p.pd, p.pid) AS prev,
+          MIN(CASE WHEN p.status <> 'paused' THEN p.pd END) OVER (
+            PARTITION BY p.case_id ORDER BY p.pd, p.pid
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_open,
+          k.c AS c
         FROM sw_prog p LEFT JOIN sw_close k ON k.case_id = p.case_id
         WHERE p.status IS NOT NULL
           AND (k.case_id IS NULL OR p.pd < k.c OR (p.pd = k.c AND p.pid < k.cid))
@@ -335,12 +349,8 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     )
     run(
         """CREATE TEMP TABLE sw_pause0 AS
-        SELECT s.case_id AS case_id, s.pd AS p,
-          COALESCE((SELECT MIN(e.pd) FROM sw_srow e
-                    WHERE e.case_id = s.case_id AND e.status <> 'paused'
-                      AND (e.pd > s.pd OR (e.pd = s.pd AND e.pid > s.pid))), k.c) AS r
-        FROM sw_srow s LEFT JOIN sw_close k ON k.case_id = s.case_id
-        WHERE s.status = 'paused' AND (s.prev IS NULL OR s.prev <> 'paused')"""
+        SELECT case_id, pd AS p, COALESCE(next_open, c) AS r FROM sw_srow
+        WHERE status = 'paused' AND (prev IS NULL OR prev <> 'paused')"""
     )
     wb = "(w.workday_index - CASE WHEN w.is_workday THEN 1 ELSE 0 END)"
     wbr = "(wr.workday_index - CASE WHEN wr.is_workday THEN 1 ELSE 0 END)"
@@ -382,14 +392,16 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           {_least(d.add_days("c.f", config.statutory_days), "c.ref_due")} AS due,
           {stat_notice} AS stat_on,
           {sig} AS sig,
-          CASE WHEN cs.sweep_sig = {sig} AND cs.swept_as_of <= :as_of
-               THEN cs.swept_as_of END AS lb
+          CASE WHEN cs.sweep_sig = {sig}
+                AND COALESCE(cs.swept_as_of, wm.as_of) <= :as_of
+               THEN COALESCE(cs.swept_as_of, wm.as_of) END AS lb
         FROM sw_case c
         LEFT JOIN sw_pagg g ON g.case_id = c.case_id
         LEFT JOIN sw_close k ON k.case_id = c.case_id
         LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
         LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
         LEFT JOIN case_sweep cs ON cs.case_id = c.case_id
+        LEFT JOIN sweep_watermark wm ON wm.name = 'escalation'
         LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id
         WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)"""
     )
@@ -520,7 +532,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
-    summary = _write(conn, d, run, config, as_of)
+    summary = _write(conn, d, run, config, as_of, scope)
     summary["cases_reopened_path"] = n_complex
     summary["as_of"] = as_of.isoformat()
     _drop_temps(conn)
@@ -682,7 +694,7 @@ def _out_row(case_id: int, tl: Timeline, sig: str) -> dict[str, Any]:
     }
 
 
-def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date) -> dict[str, Any]:
+def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -> dict[str, Any]:
     """Write the derived state, events and notices; returns counts."""
     cols = {
         "tier": "tier",
@@ -714,21 +726,39 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date) -> dict[str, 
     ).rowcount
 
     # escalation_event: drop what no longer follows from the facts, add what is missing
-    full = "SELECT case_id FROM sw_out WHERE full_mode"
     match_ev = """e.case_id = escalation_event.case_id AND e.to_tier = escalation_event.to_tier
         AND e.on_date = escalation_event.escalated_on AND e.from_tier = escalation_event.from_tier
         AND e.reason = escalation_event.reason"""
-    ev_deleted = run(
-        f"""DELETE FROM escalation_event WHERE case_id IN ({full}) AND escalated_on <= :as_of
-        AND NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
-    ).rowcount
-    ev_inserted = run(
-        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+    n_full = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out WHERE full_mode").scalar_one()
+    if d.pg and n_full:  # fresh statistics, or the anti-joins below may nest loops
+        conn.exec_driver_sql("ANALYZE escalation_event")
+        conn.exec_driver_sql("ANALYZE notification")
+    ev_deleted = nt_deleted = 0
+    if n_full:
+        run(
+            f"""CREATE TEMP TABLE sw_old AS
+        SELECT escalation_event.event_id AS id FROM escalation_event
+        JOIN sw_out o ON o.case_id = escalation_event.case_id AND o.full_mode
+        WHERE NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
+        )
+        ev_deleted = run(
+            "DELETE FROM escalation_event WHERE event_id IN (SELECT id FROM sw_old)"
+        ).rowcount
+        conn.exec_driver_sql("DROP TABLE sw_old")
+    # (the missing rows are staged first: an INSERT that anti-joins its own target
+    # would rescan the pages it is adding)
+    run(
+        """CREATE TEMP TABLE sw_new AS
         SELECT e.case_id, e.from_tier, e.to_tier, e.on_date, e.reason FROM sw_ev e
         WHERE e.kind = 'escalation' AND NOT EXISTS (
           SELECT 1 FROM escalation_event x WHERE x.case_id = e.case_id
             AND x.to_tier = e.to_tier AND x.escalated_on = e.on_date)"""
+    )
+    ev_inserted = run(
+        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+        SELECT case_id, from_tier, to_tier, on_date, reason FROM sw_new"""
     ).rowcount
+    conn.exec_driver_sql("DROP TABLE sw_new")
 
     # notifications: one per escalation (to the new tier), warning, overdue, statutory
     roles = {f"role{n}": t.role for n, t in config.tiers.items()}
@@ -744,6 +774,9 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date) -> dict[str, 
         FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev) e""",
         **roles,
     )
+    conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
+    if d.pg:
+        conn.exec_driver_sql("ANALYZE sw_nt")
     # the named person as of the notice's date (judge, tribunal, leader), where the ledger has one
     for tier, col in ((2, "judge"), (3, "department"), (4, "leader")):
         run(
@@ -758,31 +791,64 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date) -> dict[str, 
     same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
         AND COALESCE(n.tier, 0) = COALESCE(notification.tier, 0)
         AND n.created_on = notification.created_on"""
-    nt_deleted = run(
-        f"""DELETE FROM notification WHERE sent_at IS NULL AND case_id IN ({full})
-        AND created_on <= :as_of AND kind IN ('escalation', 'warning', 'overdue', 'statutory')
-        AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
-                        AND n.recipient = notification.recipient)"""
-    ).rowcount
-    nt_inserted = run(
-        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+    if n_full:
+        run(
+            f"""CREATE TEMP TABLE sw_old AS
+        SELECT notification.notification_id AS id FROM notification
+        JOIN sw_out o ON o.case_id = notification.case_id AND o.full_mode
+        WHERE notification.sent_at IS NULL
+          AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
+          AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
+                          AND n.recipient = notification.recipient)"""
+        )
+        nt_deleted = run(
+            "DELETE FROM notification WHERE notification_id IN (SELECT id FROM sw_old)"
+        ).rowcount
+        conn.exec_driver_sql("DROP TABLE sw_old")
+    run(
+        """CREATE TEMP TABLE sw_new AS
         SELECT n.case_id, n.kind, n.tier, n.recipient, n.created_on FROM sw_nt n
         WHERE NOT EXISTS (SELECT 1 FROM notification x WHERE x.case_id = n.case_id
           AND x.kind = n.kind AND COALESCE(x.tier, 0) = COALESCE(n.tier, 0)
           AND x.created_on = n.created_on)"""
+    )
+    nt_inserted = run(
+        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+        SELECT case_id, kind, tier, recipient, created_on FROM sw_new"""
     ).rowcount
+    conn.exec_driver_sql("DROP TABLE sw_new")
 
-    # remember what each case's derivation saw
-    stale = d.distinct("case_sweep.sweep_sig", "o.sig") + " OR case_sweep.swept_as_of <> :as_of"
+    # remember what each case's derivation saw: a whole-ledger sweep moves the
+    # watermark and writes only the cases whose facts changed (their row then follows
+    # the watermark); a sweep of some cases records its own date on their rows
+    whole = scope == ""
+    own = "NULL" if whole else ":as_of"
+    stale = (
+        d.distinct("case_sweep.sweep_sig", "o.sig")
+        + " OR "
+        + d.distinct("case_sweep.swept_as_of", own)
+    )
     run(
-        f"""UPDATE case_sweep SET swept_as_of = :as_of, sweep_sig = o.sig FROM sw_out o
+        f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig FROM sw_out o
         WHERE o.case_id = case_sweep.case_id AND ({stale})"""
     )
     run(
-        """INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig)
-        SELECT o.case_id, :as_of, o.sig FROM sw_out o
+        """CREATE TEMP TABLE sw_new AS SELECT o.case_id, o.sig FROM sw_out o
         WHERE NOT EXISTS (SELECT 1 FROM case_sweep s WHERE s.case_id = o.case_id)"""
     )
+    run(
+        f"INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig)"
+        f" SELECT case_id, {own}, sig FROM sw_new"
+    )
+    conn.exec_driver_sql("DROP TABLE sw_new")
+    if whole:
+        run("DELETE FROM sweep_watermark WHERE name = 'escalation'")
+        run("INSERT INTO sweep_watermark (name, as_of) VALUES ('escalation', :as_of)")
+    if d.pg and (ev_inserted + nt_inserted) > 10_000:
+        # keep the planner's picture of these tables current for the next sweep
+        conn.exec_driver_sql("ANALYZE escalation_event")
+        conn.exec_driver_sql("ANALYZE notification")
+        conn.exec_driver_sql("ANALYZE case_sweep")
     counts = {
         r[0]: r[1]
         for r in conn.exec_driver_sql("SELECT status, COUNT(*) FROM sw_out GROUP BY status")

@@ -276,10 +276,18 @@ case_sweep = Table(
     "case_sweep",
     metadata,
     Column("case_id", BigInteger, primary_key=True),
-    Column("swept_as_of", Date, nullable=False, comment="as-of date of the last sweep"),
     Column("sweep_sig", String(96), nullable=False, comment="facts signature it saw"),
+    Column("swept_as_of", Date, comment="as-of date of its last sweep; null: the watermark's"),
     comment="Escalation sweep bookkeeping: a case whose facts did not change since its last"
     " sweep only needs the events after that date.",
+)
+
+sweep_watermark = Table(
+    "sweep_watermark",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("as_of", Date, nullable=False, comment="as-of date of the last whole-ledger sweep"),
+    comment="The date up to which the escalation sweep last synced every case.",
 )
 
 work_calendar = Table(

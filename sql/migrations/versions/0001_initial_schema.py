@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:39:59.956873
+Create Date: 2026-11-26 06:02:56.941301
 """
 
 from alembic import op
@@ -26,8 +26,8 @@ def upgrade() -> None:
     )
     op.create_table('case_sweep',
     sa.Column('case_id', sa.BigInteger(), nullable=False),
-    sa.Column('swept_as_of', sa.Date(), nullable=False, comment='as-of date of the last sweep'),
     sa.Column('sweep_sig', sa.String(length=96), nullable=False, comment='facts signature it saw'),
+    sa.Column('swept_as_of', sa.Date(), nullable=True, comment="as-of date of its last sweep; null: the watermark's"),
     sa.PrimaryKeyConstraint('case_id', name=op.f('pk_case_sweep')),
     comment='Escalation sweep bookkeeping: a case whose facts did not change since its last sweep only needs the events after that date.'
     )
@@ -186,6 +186,12 @@ def upgrade() -> None:
     sa.Column('threat', sa.Boolean(), nullable=False, comment="the threat rule matched the item's text"),
     sa.PrimaryKeyConstraint('item_id', name=op.f('pk_risk_screened')),
     comment='Items whose text the threat rule has read, so a rerun reads only new ones.'
+    )
+    op.create_table('sweep_watermark',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False, comment='as-of date of the last whole-ledger sweep'),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_sweep_watermark')),
+    comment='The date up to which the escalation sweep last synced every case.'
     )
     op.create_table('work_calendar',
     sa.Column('day', sa.Date(), nullable=False),
@@ -361,6 +367,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_work_calendar_index')
 
     op.drop_table('work_calendar')
+    op.drop_table('sweep_watermark')
     op.drop_table('risk_screened')
     with op.batch_alter_table('match_decision', schema=None) as batch_op:
         batch_op.drop_index('ix_match_decision_item')

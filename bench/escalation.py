@@ -1,0 +1,144 @@
+"""Benchmark: the escalation sweep over 1,000,000 open cases on PostgreSQL.
+
+Builds a throw-away PostgreSQL database and fills it with INSERT ... SELECT
+generate_series: N open cases whose first item arrived between 1 and 31 July
+2023 (one item each; 2% of them referrals, i.e. key cases with a 办结时限;
+5% with a 中止/办理中 pause of a few days; 3% with a judge named), then times:
+
+1. the first sweep as of 31 July (no earlier sweep: every event of the month
+   is derived and written: the cold start, or a rebuild after a config change);
+2. the next day's sweep as of 1 August (the daily run: only that day's events);
+3. a rerun of 1 August (nothing to do).
+
+Target: one sweep in at most 10 s. Prints the figures and the machine.
+
+    .venv/bin/python bench/escalation.py [--cases 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine, peak_rss_mib
+
+from xinfang import db, escalation
+
+ADMIN_URL = os.environ.get(
+    "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+COURTS = ["冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"]  # fmt: skip
+
+
+def populate(engine: sa.Engine, n: int) -> None:
+    courts = "ARRAY[" + ",".join(f"'{c}'" for c in COURTS) + "]"
+    steps = [
+        f"""INSERT INTO ledger_case (case_id, ledger_no, court_code, is_key, tier, tier_entered_on,
+              status, first_received_at, last_received_at, item_count, reopened_count,
+              overdue, statutory_overdue, priority)
+            SELECT g, 'XF' || lpad(g::text, 8, '0'), ({courts})[1 + (g % 11)], false, 1,
+              DATE '2023-07-01' + (g % 31),
+              'open', TIMESTAMP '2023-07-01 09:00' + (g % 31) * INTERVAL '1 day',
+              TIMESTAMP '2023-07-01 09:00' + (g % 31) * INTERVAL '1 day', 1, 0, false, false, 0
+            FROM generate_series(1, {n}) g""",
+        f"""INSERT INTO intake_item (item_id, channel, source_file, source_row, received_at,
+              petitioner_name, due_on, raw, case_id, loaded_at, id_invalid, group_size)
+            SELECT g, CASE WHEN g % 50 = 7 THEN 'referral' ELSE 'letter' END, 'bench.csv', g,
+              TIMESTAMP '2023-07-01 09:00' + (g % 31) * INTERVAL '1 day', '张三',
+              CASE WHEN g % 50 = 7 THEN DATE '2023-07-01' + (g % 31) + 20 END, '{{}}', g,
+              TIMESTAMP '2023-08-01 00:00', false, 1
+            FROM generate_series(1, {n}) g""",
+        f"""INSERT INTO case_progress (case_id, progress_date, status, loaded_at)
+            SELECT g, DATE '2023-07-01' + (g % 31) + 1 + (g % 3), 'paused', TIMESTAMP '2023-08-01'
+            FROM generate_series(1, {n}) g WHERE g % 20 = 3
+            UNION ALL
+            SELECT g, DATE '2023-07-01' + (g % 31) + 6 + (g % 5), 'open', TIMESTAMP '2023-08-01'
+            FROM generate_series(1, {n}) g WHERE g % 20 = 3""",
+        f"""INSERT INTO case_progress (case_id, progress_date, judge, loaded_at)
+            SELECT g, DATE '2023-07-01' + (g % 31), '法官' || (g % 97), TIMESTAMP '2023-08-01'
+            FROM generate_series(1, {n}) g WHERE g % 33 = 5""",
+        "SELECT setval(pg_get_serial_sequence('ledger_case', 'case_id'), (SELECT max(case_id) FROM ledger_case))",
+        "SELECT setval(pg_get_serial_sequence('intake_item', 'item_id'), (SELECT max(item_id) FROM intake_item))",
+        "ANALYZE",
+    ]
+    with engine.begin() as conn:
+        for sql in steps:
+            conn.exec_driver_sql(sql.replace("%", "%%"))
+
+
+def counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+            for t in (
+                "ledger_case",
+                "intake_item",
+                "case_progress",
+                "escalation_event",
+                "notification",
+            )
+        }
+
+
+def timed(engine: sa.Engine, as_of: dt.date) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    out = escalation.sweep(engine, as_of)
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = ap.parse_args()
+
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"xinfang_bench_esc_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = url.replace("postgresql+psycopg2", "postgresql")
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        t0 = time.perf_counter()
+        populate(engine, args.cases)
+        print(f"machine: {machine()}")
+        print(
+            f"populated {args.cases:,} open cases in {time.perf_counter() - t0:.1f} s: {counts(engine)}"
+        )
+        runs = [
+            ("first sweep as of 2023-07-31 (cold, all of July)", dt.date(2023, 7, 31)),
+            ("daily sweep as of 2023-08-01", dt.date(2023, 8, 1)),
+            ("rerun of 2023-08-01", dt.date(2023, 8, 1)),
+        ]
+        for label, as_of in runs:
+            seconds, out = timed(engine, as_of)
+            keys = (
+                "cases",
+                "cases_changed",
+                "events_inserted",
+                "notifications_inserted",
+                "cases_reopened_path",
+            )
+            print(f"{label}: {seconds:.2f} s  " + ", ".join(f"{k}={out[k]:,}" for k in keys))
+        print(f"after: {counts(engine)}")
+        print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
