@@ -134,6 +134,21 @@ def populate(engine: sa.Engine, items: int, cases: int) -> None:
         conn.execute(sa.text("VACUUM ANALYZE"))
 
 
+def reset(engine: sa.Engine) -> None:
+    """A kept database back to the state populate() left (before any screening)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM intake_item WHERE source_file = 'bench2.csv'"))
+        conn.execute(sa.text("TRUNCATE risk_flag, risk_screened, notification, key_person"))
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_case SET priority = 0, is_key = false, key_since = NULL"
+                " WHERE priority <> 0 OR is_key"
+            )
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+
+
 def add_new_items(engine: sa.Engine, n: int, cases: int) -> None:
     with engine.begin() as conn:
         conn.execute(
@@ -181,12 +196,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=400_000)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument(
+        "--database", help="reuse this populated database of an earlier --keep run (kept)"
+    )
     args = parser.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_version()}")
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"xinfang_bench_risk_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    name = args.database or f"xinfang_bench_risk_{uuid.uuid4().hex[:8]}"
+    if args.database:
+        args.keep = True
+    else:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     # one pooled connection, so its backend's CPU time is the database's share of the work
     engine = sa.create_engine(
         admin.url.set(database=name).render_as_string(hide_password=False),
@@ -195,11 +216,18 @@ def main() -> None:
     )
     try:
         db.upgrade(engine)
-        t0 = time.perf_counter()
-        populate(engine, args.items, args.cases)
-        print(
-            f"populated {args.items:,} items / {args.cases:,} cases in {time.perf_counter() - t0:.1f} s"
-        )
+        if args.database:
+            reset(engine)
+            with engine.connect() as conn:
+                args.items = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar()
+                args.cases = conn.execute(sa.text("SELECT count(*) FROM ledger_case")).scalar()
+        else:
+            t0 = time.perf_counter()
+            populate(engine, args.items, args.cases)
+            print(
+                f"populated {args.items:,} items / {args.cases:,} cases"
+                f" in {time.perf_counter() - t0:.1f} s"
+            )
         first = timed(
             f"screen {args.items:,} items (first run)",
             engine,

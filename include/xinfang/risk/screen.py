@@ -5,7 +5,7 @@ before ``as_of`` (and on or after ``since``) and has not been screened yet
 (``risk_screened``). Per-item rules (threat, group, referral) look at the batch; per-case
 rules (repeat, multi_channel) look at every item up to ``as_of`` of the batch's cases.
 Flags carry the date of the fact that triggered them, never the run date, and the
-unique key (case_id, kind, item_id) plus NOT EXISTS guards make a rerun add nothing:
+unique key (case_id, kind, item_id) with ON CONFLICT DO NOTHING makes a rerun add nothing:
 running daily or once over the same facts gives the same flags.
 
 What the escalation sweep can rely on: a ``threat`` or ``group`` flag sets
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
 KEY_KINDS = ("threat", "group")
 BATCH = "tmp_risk_batch"
-"""The run's items: (item_id, case_id, person_key, received_at, day, channel, group_size, ref)."""
+"""The run's items: (item_id, case_id, received_at, day, dn, channel, group_size, ref)."""
 BATCH_CASES = "tmp_risk_cases"
 """The batch's cases: (case_id, person_key)."""
 CASE_ITEMS = "tmp_risk_items"
@@ -73,66 +73,83 @@ def _analyze(conn: Connection, *tables: str) -> None:
 
 def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None) -> int:
     """The run's unscreened items, their cases and those cases' items, in narrow temporary
-    tables: the wide ``intake_item`` is read twice per run (here and for the texts)."""
+    tables. The wide ``intake_item`` is scanned once here (and once for the texts); the
+    cases' earlier items come through ``risk_screened`` and the case_id index."""
     for name in TEMP_TABLES:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     since_sql = "AND i.received_at >= :since" if since is not None else ""
-    params = [sa.bindparam("upper", upper, type_=sa.DateTime)]
-    if since is not None:
-        params.append(sa.bindparam("since", since, type_=sa.DateTime))
+    upper_p = sa.bindparam("upper", upper, type_=sa.DateTime)
+    since_p = sa.bindparam("since", since, type_=sa.DateTime)
     conn.execute(
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {BATCH} AS
-            SELECT i.item_id, i.case_id, c.person_key, i.received_at,
-                   {_day(conn, "i.received_at")} AS day, i.channel, i.group_size,
+            SELECT i.item_id, i.case_id, i.received_at,
+                   {_day(conn, "i.received_at")} AS day, {_dayno(conn, "i.received_at")} AS dn,
+                   i.channel, i.group_size,
                    CASE WHEN i.channel = 'referral' THEN
                        '上级交办：' || COALESCE(i.referral_unit, '') || ' '
                        || COALESCE(i.external_id, '') END AS ref
             FROM intake_item i
-            JOIN ledger_case c ON c.case_id = i.case_id
-            WHERE i.received_at < :upper {since_sql}
+            WHERE i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}
               AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)
             """
-        ).bindparams(*params)
+        ).bindparams(upper_p, *([since_p] if since is not None else []))
     )
     n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
     if not n:
         return 0
-    conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH}_item ON {BATCH} (item_id)"))
     conn.execute(
         sa.text(
             f"""CREATE TEMPORARY TABLE {BATCH_CASES} AS
-            SELECT case_id, MAX(person_key) AS person_key FROM {BATCH} GROUP BY case_id"""
+            SELECT b.case_id, c.person_key
+            FROM (SELECT DISTINCT case_id FROM {BATCH}) b
+            JOIN ledger_case c ON c.case_id = b.case_id"""
         )
     )
     conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
+    _analyze(conn, BATCH, BATCH_CASES)
+    # every item up to as_of of the batch's cases: the batch, the ones screened before,
+    # and (with ``since``) the unscreened ones received before it
+    earlier = ""
+    if since is not None:
+        earlier = f"""
+            UNION ALL
+            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")}, i.channel
+            FROM intake_item i JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
+            WHERE i.received_at < :since
+              AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)"""
     conn.execute(
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {CASE_ITEMS} AS
-            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
+            SELECT item_id, case_id, received_at, dn, channel FROM {BATCH}
+            UNION ALL
+            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")},
                    i.channel
-            FROM intake_item i
-            WHERE i.received_at < :upper
-              AND i.case_id IN (SELECT case_id FROM {BATCH_CASES})
+            FROM risk_screened s
+            JOIN intake_item i ON i.item_id = s.item_id
+            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
+            WHERE i.received_at < :upper{earlier}
             """
-        ).bindparams(params[0])
+        ).bindparams(upper_p, *([since_p] if since is not None else []))
     )
-    _analyze(conn, BATCH, BATCH_CASES, CASE_ITEMS)
+    _analyze(conn, CASE_ITEMS)
     return n
 
 
 def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -> int:
     """INSERT the (case_id, person_key, detected_on, item_id, evidence) rows of ``select_sql``
-    as flags of ``kind`` unless already there."""
+    as flags of ``kind``; the unique key (case_id, kind, item_id) drops those already there.
+
+    ON CONFLICT rather than NOT EXISTS: a NOT EXISTS over the table being filled can be
+    planned as a nested loop over its growing heap (quadratic on a first, empty run)."""
     sql = f"""
         INSERT INTO risk_flag (case_id, person_key, kind, detected_on, item_id, evidence)
         SELECT q.case_id, q.person_key, '{kind}', q.detected_on, q.item_id, q.evidence
         FROM ({select_sql}) q
-        WHERE NOT EXISTS (
-            SELECT 1 FROM risk_flag f
-            WHERE f.case_id = q.case_id AND f.kind = '{kind}' AND f.item_id = q.item_id)
+        WHERE 1 = 1
+        ON CONFLICT (case_id, kind, item_id) DO NOTHING
     """
     return conn.execute(sa.text(sql).bindparams(**params)).rowcount or 0
 
@@ -200,8 +217,9 @@ def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
     return _insert_flags(
         conn,
         "threat",
-        f"""SELECT b.case_id, b.person_key, b.day AS detected_on, b.item_id, h.evidence
-        FROM {HITS} h JOIN {BATCH} b ON b.item_id = h.item_id""",
+        f"""SELECT b.case_id, bc.person_key, b.day AS detected_on, b.item_id, h.evidence
+        FROM {HITS} h JOIN {BATCH} b ON b.item_id = h.item_id
+        JOIN {BATCH_CASES} bc ON bc.case_id = b.case_id""",
     )
 
 
@@ -209,9 +227,10 @@ def _group(conn: Connection, min_people: int) -> int:
     return _insert_flags(
         conn,
         "group",
-        f"""SELECT case_id, person_key, day AS detected_on, item_id,
-               '集体访：来访人数 ' || group_size || ' 人' AS evidence
-        FROM {BATCH} WHERE group_size >= :min_people""",
+        f"""SELECT b.case_id, bc.person_key, b.day AS detected_on, b.item_id,
+               '集体访：来访人数 ' || b.group_size || ' 人' AS evidence
+        FROM {BATCH} b JOIN {BATCH_CASES} bc ON bc.case_id = b.case_id
+        WHERE b.group_size >= :min_people""",
         min_people=min_people,
     )
 
@@ -220,8 +239,9 @@ def _referral(conn: Connection) -> int:
     return _insert_flags(
         conn,
         "referral",
-        f"""SELECT case_id, person_key, day AS detected_on, item_id, ref AS evidence
-        FROM {BATCH} WHERE channel = 'referral'""",
+        f"""SELECT b.case_id, bc.person_key, b.day AS detected_on, b.item_id, b.ref AS evidence
+        FROM {BATCH} b JOIN {BATCH_CASES} bc ON bc.case_id = b.case_id
+        WHERE b.channel = 'referral'""",
     )
 
 
@@ -250,22 +270,21 @@ def _repeat(conn: Connection, min_items: int, window_days: int) -> int:
     """Flag the item that brings a case to ``min_items`` items within ``window_days``
     calendar days (its own day included); a new flag only after the count fell below.
 
-    Window functions only: the RANGE count includes the item's later same-day peers,
-    which the day's own row numbers take back out.
+    n = the item's rank in its case minus the case's items ``window_days`` or more days
+    before it: window functions over one ordering (case, day, time, id), so one sort.
     """
     sql = f"""
         WITH counted AS (
-            SELECT item_id, case_id, received_at,
-                   COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
-                                  RANGE BETWEEN {int(window_days) - 1} PRECEDING AND CURRENT ROW)
-                   - COUNT(*) OVER (PARTITION BY case_id, dn)
-                   + ROW_NUMBER() OVER (PARTITION BY case_id, dn ORDER BY received_at, item_id)
-                     AS n
+            SELECT item_id, case_id, received_at, dn,
+                   ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY dn, received_at, item_id)
+                   - COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
+                                    RANGE BETWEEN UNBOUNDED PRECEDING
+                                              AND {int(window_days)} PRECEDING) AS n
             FROM {CASE_ITEMS}
         ),
         marked AS (
             SELECT item_id, case_id, received_at, n,
-                   LAG(n) OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS prev_n
+                   LAG(n) OVER (PARTITION BY case_id ORDER BY dn, received_at, item_id) AS prev_n
             FROM counted
         )
         SELECT m.case_id, bc.person_key, {_day(conn, "m.received_at")} AS detected_on,
@@ -310,43 +329,42 @@ def _update_cases(conn: Connection, weights: dict[str, int]) -> tuple[int, int]:
         for kind in KINDS
     )
     key_kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
+    needs_key = f"""(u.key_day IS NOT NULL AND (c.is_key = {_bool(conn, False)}
+        OR c.key_since IS NULL OR c.key_since > u.key_day))"""
     conn.execute(
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {CASE_UPDATE} AS
-            SELECT f.case_id, {terms} AS priority,
-                   MIN(CASE WHEN f.kind IN ({key_kinds}) THEN f.detected_on END) AS key_day
-            FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
-            GROUP BY f.case_id
+            SELECT u.case_id, u.priority, u.key_day,
+                   CASE WHEN {needs_key} THEN 1 ELSE 0 END AS new_key,
+                   CASE WHEN c.priority <> u.priority THEN 1 ELSE 0 END AS new_priority
+            FROM (SELECT f.case_id, {terms} AS priority,
+                         MIN(CASE WHEN f.kind IN ({key_kinds}) THEN f.detected_on END) AS key_day
+                  FROM risk_flag f JOIN {BATCH_CASES} bc ON bc.case_id = f.case_id
+                  GROUP BY f.case_id) u
+            JOIN ledger_case c ON c.case_id = u.case_id
+            WHERE c.priority <> u.priority OR {needs_key}
             """
         )
     )
-    _analyze(conn, CASE_UPDATE)
-    needs_key = f"""(u.key_day IS NOT NULL AND (ledger_case.is_key = {_bool(conn, False)}
-        OR ledger_case.key_since IS NULL OR ledger_case.key_since > u.key_day))"""
-    counts = conn.execute(
-        sa.text(
-            f"""SELECT
-                SUM(CASE WHEN {needs_key} THEN 1 ELSE 0 END),
-                SUM(CASE WHEN ledger_case.priority <> u.priority THEN 1 ELSE 0 END)
-            FROM {CASE_UPDATE} u JOIN ledger_case ON ledger_case.case_id = u.case_id"""
-        )
+    made_key, prioritized = conn.execute(
+        sa.text(f"SELECT SUM(new_key), SUM(new_priority) FROM {CASE_UPDATE}")
     ).one()
     conn.execute(
         sa.text(
             f"""
             UPDATE ledger_case SET
                 priority = u.priority,
-                is_key = CASE WHEN u.key_day IS NOT NULL THEN {_bool(conn, True)}
+                is_key = CASE WHEN u.new_key = 1 THEN {_bool(conn, True)}
                               ELSE ledger_case.is_key END,
-                key_since = CASE WHEN {needs_key} THEN u.key_day ELSE ledger_case.key_since END
+                key_since = CASE WHEN u.new_key = 1 THEN u.key_day
+                                 ELSE ledger_case.key_since END
             FROM {CASE_UPDATE} u
             WHERE u.case_id = ledger_case.case_id
-              AND (ledger_case.priority <> u.priority OR {needs_key})
             """
         )
     )
-    return int(counts[0] or 0), int(counts[1] or 0)
+    return int(made_key or 0), int(prioritized or 0)
 
 
 def _notify(conn: Connection, key_tier: int, role: str) -> int:
@@ -373,10 +391,8 @@ def _notify(conn: Connection, key_tier: int, role: str) -> int:
             GROUP BY f.case_id, f.detected_on
         ) q
         JOIN ledger_case c ON c.case_id = q.case_id
-        WHERE NOT EXISTS (
-            SELECT 1 FROM notification n
-            WHERE n.case_id = q.case_id AND n.kind = 'risk' AND n.tier = :tier
-              AND n.created_on = q.day)
+        WHERE 1 = 1
+        ON CONFLICT (case_id, kind, tier, created_on) DO NOTHING
     """
     return conn.execute(sa.text(sql), {"tier": key_tier, "role": role}).rowcount or 0
 
