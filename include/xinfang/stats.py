@@ -297,20 +297,16 @@ def _typed(sql: str, params: dict[str, Any]) -> sa.TextClause:
     return stmt.bindparams(*binds)
 
 
-def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]]:
-    """The month's figures, one dict per configured court (KPI columns and ``disp_<code>``).
-
-    Two grouped queries: the cases' states (whole ledger) and the month's activity.
-    """
-    start, last, nxt = month_bounds(month_start(month))
-    params: dict[str, Any] = {"start": start, "last": last, "next": nxt}
-    codes = list(get_config().courts)
+def _empty_figures() -> dict[str, dict[str, Any]]:
     zero = {k: 0 for k in KPI_COLUMNS if k != "resolution_rate"}
-    out: dict[str, dict[str, Any]] = {
-        c: {"court_code": c, **zero, **{f"disp_{d}": 0 for d in DISPOSITIONS}} for c in codes
+    return {
+        c: {"court_code": c, **zero, **{f"disp_{d}": 0 for d in DISPOSITIONS}}
+        for c in get_config().courts
     }
-    sql = _states_sql(conn)
-    for r in conn.execute(_typed(sql, params), params):
+
+
+def _fold_states(out: dict[str, dict[str, Any]], rows) -> None:
+    for r in rows:
         row = out.get(r.court_code)
         if row is None:  # a court no longer configured: not in the grid
             continue
@@ -323,8 +319,10 @@ def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]
         row["overdue_cases"] += n * int(open_end and r.is_overdue)
         row["statutory_overdue_cases"] += n * int(open_end and r.past_statutory)
         row["key_open"] += n * int(open_end and r.is_key_case)
-    sql = _activity_sql(conn)
-    for r in conn.execute(_typed(sql, params), params):
+
+
+def _fold_activity(out: dict[str, dict[str, Any]], rows) -> None:
+    for r in rows:
         row = out.get(r.court_code)
         if row is None:
             continue
@@ -347,31 +345,84 @@ def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]
         row["hearings"] += int(r.hearings or 0)
         for t in ESCALATION_TIERS:
             row[f"esc_to_tier{t}"] += int(getattr(r, f"esc_to_tier{t}") or 0)
-    rows = [out[c] for c in codes]
+
+
+def _finish(out: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = list(out.values())
     for row in rows:
         workload = row["cases_open_start"] + row["cases_new"]
         row["resolution_rate"] = row["cases_closed"] / workload if workload else None
     return rows
 
 
+def _params(month: dt.date | str) -> dict[str, Any]:
+    start, last, nxt = month_bounds(month_start(month))
+    return {"start": start, "last": last, "next": nxt}
+
+
+def _tune(conn: Connection) -> None:
+    if is_postgres(conn):
+        # The plans are cheap to run but their cost estimates (correlated look-ups)
+        # trip JIT compilation, which alone costs seconds.
+        conn.execute(sa.text("SET LOCAL jit = off"))
+        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+
+
+def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]]:
+    """The month's figures, one dict per configured court (KPI columns and ``disp_<code>``).
+
+    Two grouped queries on one connection: the cases' states (the whole ledger)
+    and the month's activity.
+    """
+    params = _params(month)
+    out = _empty_figures()
+    _fold_states(out, conn.execute(_typed(_states_sql(conn), params), params).all())
+    _fold_activity(out, conn.execute(_typed(_activity_sql(conn), params), params).all())
+    return _finish(out)
+
+
+def _month_figures_parallel(engine: Engine, month: dt.date) -> list[dict[str, Any]]:
+    """``month_figures`` with its two queries on two PostgreSQL connections at once.
+
+    On a 2-core server this halves the wall time. Each read sees the ledger as it
+    is when it starts; the month is over when it is computed, so both see the
+    same facts unless a late file for that month lands in between (a rerun then
+    settles it).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    params = _params(month)
+
+    def run(make_sql):
+        with engine.begin() as conn:
+            _tune(conn)
+            return conn.execute(_typed(make_sql(conn), params), params).all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        states = pool.submit(run, _states_sql)
+        activity = pool.submit(run, _activity_sql)
+        out = _empty_figures()
+        _fold_states(out, states.result())
+        _fold_activity(out, activity.result())
+    return _finish(out)
+
+
 def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     """Write ``disposition_monthly`` and ``kpi_monthly`` for ``month``, replacing its rows.
 
-    The figures come from one grouped query (``month_figures``); the month's 11 +
-    55 rows are replaced in one transaction. Returns a JSON-friendly summary: the
+    The figures come from two grouped queries (``month_figures``; on PostgreSQL
+    run side by side); the month's 11 + 55 rows are replaced in one transaction. Returns a JSON-friendly summary: the
     month (``YYYY-MM-DD``, its first day), row counts and the month's totals.
     """
     from xinfang.schema import disposition_monthly, kpi_monthly
 
     start = month_start(month)
     computed_at = dt.datetime.now().replace(microsecond=0)
+    rows = _month_figures_parallel(engine, start) if is_postgres(engine) else None
     with engine.begin() as conn:
-        if is_postgres(conn):
-            # The plan is cheap to run but its cost estimate (correlated look-ups)
-            # trips JIT compilation, which alone costs seconds.
-            conn.execute(sa.text("SET LOCAL jit = off"))
-            conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-        rows = month_figures(conn, start)
+        if rows is None:
+            _tune(conn)
+            rows = month_figures(conn, start)
         conn.execute(sa.delete(disposition_monthly).where(disposition_monthly.c.month == start))
         conn.execute(sa.delete(kpi_monthly).where(kpi_monthly.c.month == start))
         conn.execute(
