@@ -40,7 +40,11 @@ BATCH = "tmp_risk_batch"
 BATCH_CASES = "tmp_risk_cases"
 """The batch's cases: (case_id, person_key)."""
 CASE_ITEMS = "tmp_risk_items"
-"""Every item up to as_of of the batch's cases: (item_id, case_id, received_at, dn, channel)."""
+"""The batch's cases' items up to as_of not in the batch: (item_id, case_id, received_at, dn,
+channel)."""
+ALL_ITEMS = f"""(SELECT item_id, case_id, received_at, dn, channel FROM {BATCH}
+    UNION ALL SELECT item_id, case_id, received_at, dn, channel FROM {CASE_ITEMS})"""
+"""Every item up to as_of of the batch's cases."""
 HITS = "tmp_risk_hits"
 CASE_UPDATE = "tmp_risk_case_update"
 TEMP_TABLES = (BATCH, BATCH_CASES, CASE_ITEMS, HITS, CASE_UPDATE)
@@ -109,8 +113,8 @@ def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None)
     )
     conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
     _analyze(conn, BATCH, BATCH_CASES)
-    # every item up to as_of of the batch's cases: the batch, the ones screened before,
-    # and (with ``since``) the unscreened ones received before it
+    # the batch's cases' other items up to as_of: the ones screened before, and (with
+    # ``since``) the unscreened ones received before it; ALL_ITEMS adds the batch itself
     earlier = ""
     if since is not None:
         earlier = f"""
@@ -123,9 +127,7 @@ def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None)
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {CASE_ITEMS} AS
-            SELECT item_id, case_id, received_at, dn, channel FROM {BATCH}
-            UNION ALL
-            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")},
+            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
                    i.channel
             FROM risk_screened s
             JOIN intake_item i ON i.item_id = s.item_id
@@ -280,7 +282,7 @@ def _repeat(conn: Connection, min_items: int, window_days: int) -> int:
                    - COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
                                     RANGE BETWEEN UNBOUNDED PRECEDING
                                               AND {int(window_days)} PRECEDING) AS n
-            FROM {CASE_ITEMS}
+            FROM {ALL_ITEMS} x
         ),
         marked AS (
             SELECT item_id, case_id, received_at, n,
@@ -303,7 +305,7 @@ def _multi_channel(conn: Connection, min_channels: int) -> int:
             SELECT item_id, case_id, channel, received_at,
                    ROW_NUMBER() OVER (PARTITION BY case_id, channel
                                       ORDER BY received_at, item_id) AS rn
-            FROM {CASE_ITEMS}
+            FROM {ALL_ITEMS} x
         ),
         ranked AS (
             SELECT item_id, case_id, channel, received_at,
