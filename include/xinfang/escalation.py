@@ -83,6 +83,8 @@ TEMP_TABLES = (
     "sw_riskkey",
     "sw_new",
     "sw_old",
+    "sw_cur",
+    "sw_raw",
 )
 
 
@@ -460,17 +462,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
             for kind, f, t, off in ladder.milestones(st)
         ],
     )
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE sw_ev (case_id BIGINT, kind VARCHAR(16), reason VARCHAR(16),"
-        " from_tier INTEGER, to_tier INTEGER, t INTEGER, on_date DATE)"
-    )
-    run(
-        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, t)
-        SELECT e.case_id, m.kind, 'sla', m.from_tier, m.to_tier, e.ca + m.off
-        FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
-        WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c"""
-    )
-    # the current tier's entry: anchor, or the day of its last escalation (kind 'entry')
+    # the current epoch of each case: its tier, and the clock offset of its entry
     cur_delta = "(e.upper_c - e.ca)"
     n_cur = {st: _offset_case(ladder, st, "escalation", cur_delta) for st in sorted({1, K})}
     n_expr = "CASE " + " ".join(f"WHEN e.st = {st} THEN {n}" for st, n in n_cur.items()) + " END"
@@ -484,23 +476,39 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         + " END"
     )
     run(
-        f"""CREATE TEMP TABLE sw_out AS
-        SELECT x.case_id, x.st + x.n AS tier, x.anchor AS entered, x.n AS n, x.ca + {entry_expr} AS t_entry,
-          x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
-          x.k IS NOT NULL AS is_key, x.k AS key_since,
-          (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
-          x.due AS statutory_due_on,
-          (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
-          x.lb IS NULL AS full_mode, x.sig AS sig
+        f"""CREATE TEMP TABLE sw_cur AS
+        SELECT x.*, x.st + x.n AS tier, x.ca + {entry_expr} AS t_entry
         FROM (SELECT e.case_id, e.st, e.anchor, e.ca, {n_expr} AS n, {cur_delta} AS delta,
                 {over_expr} AS over_off,
                 s.status, s.disposition, s.c, s.k, s.due, s.lb, s.sig
               FROM sw_epoch e JOIN sw_state s ON s.case_id = e.case_id
               WHERE e.is_current = 1) x"""
     )
+    # milestones within each epoch's bounds, and the entry of the current tier ('entry'),
+    # as clock offsets; then placed on the calendar in one join, adding back the paused
+    # working days before them for the cases that have pauses
     run(
-        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, t)
-        SELECT case_id, 'entry', 'sla', tier, tier, t_entry FROM sw_out WHERE n > 0"""
+        """CREATE TEMP TABLE sw_raw AS
+        SELECT e.case_id AS case_id, m.kind AS kind, m.from_tier AS from_tier,
+          m.to_tier AS to_tier, e.ca + m.off AS t
+        FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
+        WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c
+        UNION ALL
+        SELECT case_id, 'entry', tier, tier, t_entry FROM sw_cur WHERE n > 0"""
+    )
+    run(
+        """CREATE TEMP TABLE sw_ev AS
+        SELECT r.case_id AS case_id, r.kind AS kind,
+          CASE WHEN r.kind = 'escalation' THEN 'sla' ELSE r.kind END AS reason,
+          r.from_tier AS from_tier, r.to_tier AS to_tier, w.day AS on_date
+        FROM (SELECT case_id, kind, from_tier, to_tier, t FROM sw_raw
+              WHERE case_id NOT IN (SELECT case_id FROM sw_pause)
+              UNION ALL
+              SELECT r.case_id, r.kind, r.from_tier, r.to_tier,
+                r.t + (SELECT COALESCE(SUM(p.len), 0) FROM sw_pause p
+                       WHERE p.case_id = r.case_id AND p.s < r.t)
+              FROM sw_raw r WHERE r.case_id IN (SELECT case_id FROM sw_pause)) r
+        JOIN work_calendar w ON w.workday_index = r.t AND w.is_workday"""
     )
     # key promotions and statutory notices, dated directly
     run(
@@ -513,21 +521,17 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         SELECT case_id, 'statutory', 'statutory', NULL, NULL, stat_on FROM sw_state
         WHERE stat_on <= :as_of AND (c IS NULL OR c > stat_on) AND (lb IS NULL OR stat_on > lb)"""
     )
-    # place clock offsets on the calendar: add back the paused working days before them
     run(
-        """UPDATE sw_ev SET t = t + (SELECT COALESCE(SUM(p.len), 0) FROM sw_pause p
-                                     WHERE p.case_id = sw_ev.case_id AND p.s < sw_ev.t)
-        WHERE t IS NOT NULL AND case_id IN (SELECT case_id FROM sw_pause)"""
+        """CREATE TEMP TABLE sw_out AS
+        SELECT x.case_id, x.tier, COALESCE(en.on_date, x.anchor) AS entered,
+          x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
+          x.k IS NOT NULL AS is_key, x.k AS key_since,
+          (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
+          x.due AS statutory_due_on,
+          (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
+          x.lb IS NULL AS full_mode, x.sig AS sig
+        FROM sw_cur x LEFT JOIN sw_ev en ON en.case_id = x.case_id AND en.kind = 'entry'"""
     )
-    run(
-        """UPDATE sw_ev SET on_date = w.day FROM work_calendar w
-        WHERE sw_ev.t IS NOT NULL AND w.workday_index = sw_ev.t AND w.is_workday"""
-    )
-    run(
-        """UPDATE sw_out SET entered = e.on_date FROM sw_ev e
-        WHERE e.case_id = sw_out.case_id AND e.kind = 'entry'"""
-    )
-    run("DELETE FROM sw_ev WHERE kind = 'entry'")
 
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
@@ -678,8 +682,6 @@ def _out_row(case_id: int, tl: Timeline, sig: str) -> dict[str, Any]:
         "case_id": case_id,
         "tier": tl.tier,
         "entered": tl.tier_entered_on,
-        "n": 0,
-        "t_entry": None,
         "status": tl.status,
         "disposition": tl.disposition,
         "closed_on": tl.closed_on,
@@ -771,7 +773,8 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
         f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
         SELECT e.case_id, e.kind, e.tier, e.on_date,
           CASE WHEN e.tier IS NULL THEN :role{config.max_tier} ELSE {role_case} END
-        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev) e""",
+        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev
+              WHERE kind <> 'entry') e""",
         **roles,
     )
     conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
