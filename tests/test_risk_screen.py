@@ -40,6 +40,8 @@ def test_threat_item_makes_case_key_and_notifies_leader_on_its_day(engine):
     row = case_row(engine, case)
     assert row.is_key is True
     assert row.key_since == dt.date(2023, 7, 5)
+    assert row.priority == 5
+    assert row.updated_at is not None
     with engine.connect() as conn:
         notes = conn.execute(
             sa.select(notification.c.kind, notification.c.recipient, notification.c.created_on)

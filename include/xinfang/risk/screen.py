@@ -321,7 +321,7 @@ def _multi_channel(conn: Connection, min_channels: int) -> int:
     return _insert_flags(conn, "multi_channel", sql, min_channels=min_channels)
 
 
-def _update_cases(conn: Connection, weights: dict[str, int]) -> tuple[int, int]:
+def _update_cases(conn: Connection, weights: dict[str, int], now: dt.datetime) -> tuple[int, int]:
     """One UPDATE of the batch's cases: priority from their flag kinds, and key status from
     their earliest threat/group flag (an earlier key date of the case is kept).
 
@@ -360,11 +360,12 @@ def _update_cases(conn: Connection, weights: dict[str, int]) -> tuple[int, int]:
                 is_key = CASE WHEN u.new_key = 1 THEN {_bool(conn, True)}
                               ELSE ledger_case.is_key END,
                 key_since = CASE WHEN u.new_key = 1 THEN u.key_day
-                                 ELSE ledger_case.key_since END
+                                 ELSE ledger_case.key_since END,
+                updated_at = :now
             FROM {CASE_UPDATE} u
             WHERE u.case_id = ledger_case.case_id
             """
-        )
+        ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
     )
     return int(made_key or 0), int(prioritized or 0)
 
@@ -445,7 +446,7 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
                 "multi_channel", lambda: _multi_channel(conn, int(risk["multi_channel_min"]))
             )
             out["made_key"], out["prioritized"] = timed(
-                "cases", lambda: _update_cases(conn, weights)
+                "cases", lambda: _update_cases(conn, weights, now)
             )
             out["notified"] = timed("notified", lambda: _notify(conn, key_tier, role))
         for name in TEMP_TABLES:
