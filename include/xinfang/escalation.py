@@ -23,10 +23,15 @@ How it is made set-based (one pass of SQL over the whole ledger):
 * Cases reopened after 销号 (their tier on reopening depends on the whole
   history) are few; the pure reference :func:`xinfang.escalation_rules.timeline`
   computes them, with their facts loaded in bulk.
-* A case whose facts did not change since its last sweep (``case_sweep``)
-  only derives the events after that sweep's date; any change of its facts or
-  of the configuration recomputes it in full, deleting events that no longer
-  follow (sent notifications are kept: they were sent).
+* A case whose facts did not change since its last sweep (``case_sweep``: a
+  signature of its facts and the configuration; the date is the whole-ledger
+  ``sweep_watermark`` unless a sweep of some cases recorded its own) only
+  derives the events after that date, so a quiet day writes nothing per case.
+  Any change of its facts or of the configuration, or a sweep of an earlier
+  date, recomputes it in full and deletes the events that no longer follow
+  (notifications already e-mailed are kept: they were sent).
+* The staged anti-joins (``sw_new`` / ``sw_old``) matter on PostgreSQL: an
+  INSERT that anti-joins its own target rescans the pages it is adding.
 """
 
 from __future__ import annotations
