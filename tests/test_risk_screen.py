@@ -240,3 +240,23 @@ def test_since_narrows_the_batch_and_key_dates_for_the_sweep(engine):
         assert risk.key_dates(conn, dt.date(2023, 7, 31)) == {case: dt.date(2023, 7, 2)}
         assert risk.key_dates(conn, dt.date(2023, 7, 1)) == {}
     assert case_row(engine, case).key_since == dt.date(2023, 7, 2)
+
+
+@BOTH
+def test_threat_case_reaches_the_key_tier_in_the_escalation_sweep(engine):
+    """The pipeline's order: screening, then the sweep, which takes risk.key_dates_sql."""
+    from xinfang import escalation
+
+    with engine.begin() as conn:
+        case = add_case(conn, leader="王副院长")
+        add_item(conn, case, d(3), "判决不公")
+        add_item(conn, case, d(5), "再不解决我就去北京上访")
+    risk.screen(engine, as_of=dt.date(2023, 7, 10))
+    escalation.sweep(engine, as_of=dt.date(2023, 7, 10))
+    row = case_row(engine, case)
+    assert (row.is_key, row.key_since, row.tier, row.tier_entered_on) == (
+        True,
+        dt.date(2023, 7, 5),
+        4,
+        dt.date(2023, 7, 5),
+    )
