@@ -17,15 +17,17 @@ log = logging.getLogger(__name__)
 
 
 def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
-    """After intake: progress rows, risk screening, then the tier refresh as of ``as_of``."""
-    from xinfang import escalation, persons, progress, risk
+    """After intake: progress rows, risk screening, then the tier refresh as of ``as_of``.
+
+    Key persons are recomputed by the daily sweep only (a whole-ledger pass).
+    """
+    from xinfang import escalation, progress, risk
 
     engine = engine or db.get_engine()
     with engine.begin() as conn:
         progress.apply_progress(conn)
     summary = {"risk": risk.screen(engine, as_of=as_of)}
     summary["escalation"] = escalation.sweep(engine, as_of=as_of)
-    persons.refresh(engine)
     return summary
 
 
@@ -38,7 +40,7 @@ def daily_sweep(as_of: dt.date, engine: Engine | None = None) -> dict:
         progress.apply_progress(conn)
     summary = {"risk": risk.screen(engine, as_of=as_of)}
     summary["escalation"] = escalation.sweep(engine, as_of=as_of)
-    persons.refresh(engine)
+    summary["persons"] = persons.refresh(engine)
     log.info("sweep as of %s: %s", as_of, summary)
     return summary
 
