@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from xinfang.config import Config, get_config
 from xinfang.intake.base import Row, RowError
-from xinfang.normalize.case_number import find_case_numbers, parse_case_number
+from xinfang.normalize.case_number import CaseNumber, find_case_numbers, parse_case_number
 from xinfang.normalize.dates import DateParseError, parse_date, parse_datetime
 from xinfang.normalize.idcard import parse_id_number
 from xinfang.normalize.names import name_key, split_group
@@ -29,6 +31,8 @@ def text(value: Any) -> str | None:
     """A cell as stripped text, None when blank."""
     if value is None:
         return None
+    if type(value) is str:  # nearly every cell: skip the float test and str()
+        return value.strip() or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     s = str(value).strip()
@@ -66,6 +70,39 @@ def group_count(value: Any) -> int | None:
     return int(match.group()) if match else None
 
 
+_CONFIG: Config | None = None
+
+
+@contextmanager
+def config_in_force() -> Iterator[Config]:
+    """Read the configuration once for a whole file instead of once per row.
+
+    ``get_config`` reads the environment and stats the config file on every call
+    (several µs); inside this block ``build_item`` uses the configuration read at its
+    start, so every row of one file is built with the same settings.
+    """
+    global _CONFIG
+    previous, _CONFIG = _CONFIG, get_config()
+    try:
+        yield _CONFIG
+    finally:
+        _CONFIG = previous
+
+
+@lru_cache(maxsize=65536)
+def _normalized(content: str) -> str | None:
+    """Cached ``normalize_text``: the same text recurs (a petitioner sends one letter to
+    several channels, repeats it for months, a hotline summary follows a template)."""
+    return normalize_text(content)
+
+
+@lru_cache(maxsize=65536)
+def _case_in_text(normalized: str) -> CaseNumber | None:
+    """The first case number mentioned in a (normalized) text, cached like the text."""
+    found = find_case_numbers(normalized)
+    return found[0] if found else None
+
+
 @lru_cache(maxsize=4096)
 def _court_code(config: Config, case_court: str | None, court_name: str | None) -> str | None:
     if case_court is not None and case_court in config.courts:
@@ -91,10 +128,10 @@ def build_item(
     referral_unit: Any = None,
     due_on: dt.date | None = None,
 ) -> dict[str, Any]:
-    config = get_config()
+    config = _CONFIG or get_config()
     name_text = text(name)
     lead, others, count = split_group(name_text) if name_text else (None, [], 1)
-    size = max(count or 1, group_count(group_size) or 1)
+    size = max(count or 1, group_count(group_size) or 1) if group_size is not None else count or 1
     ident = parse_id_number(text(id_number))
     canonical_phone_ = canonical_phone(text(phone), config.default_area_code)
     content_text = text(content)
@@ -102,12 +139,13 @@ def build_item(
         raise RowError(
             "no petitioner (name, ID number or phone) and no content: nothing to register"
         )
-    case = parse_case_number(text(case_number)) if text(case_number) else None
-    normalized = normalize_text(content_text)
+    case_text = text(case_number)
+    case = parse_case_number(case_text) if case_text else None
+    normalized = _normalized(content_text) if content_text is not None else None
     if case is None and normalized:
-        found = find_case_numbers(normalized)
-        case = found[0] if found else None
-    court_code = _court_code(config, case.court_code if case else None, text(court_name))
+        case = _case_in_text(normalized)
+    court_text = text(court_name)
+    court_code = _court_code(config, case.court_code if case else None, court_text)
     return {
         "channel": channel,
         "external_id": text(external_id),
@@ -122,7 +160,7 @@ def build_item(
         "case_year": case.year if case else None,
         "case_type": case.type_code if case else None,
         "court_code": court_code,
-        "court_name": text(court_name),
+        "court_name": court_text,
         "group_size": size,
         "co_petitioners": "、".join(others) if others else None,
         "handler": text(handler),

@@ -25,6 +25,7 @@ from xinfang.bulk import insert_rows
 from xinfang.intake import landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
 from xinfang.intake.channels import spec as channel_spec
+from xinfang.intake.items import config_in_force
 from xinfang.schema import case_progress, intake_file, intake_item, intake_reject, ledger_case
 from xinfang.timeutil import now_local
 
@@ -160,12 +161,16 @@ def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str
     ).scalar_one()
     result = FileResult(spec.name, path.name, "loaded")
     base = {"file_id": file_id, "source_file": path.name}
+    item_base = {**base, "loaded_at": loaded_at} if spec.target == "item" else base
     for chunk in _chunks(_parse_rows(spec, mapping, rows), CHUNK):
         good: list[dict[str, Any]] = []
         bad: list[dict[str, Any]] = []
         for row_no, raw_json, values, reason in chunk:
             if values is not None:
-                good.append({**values, **base, "source_row": row_no, "raw": raw_json})
+                values.update(item_base)
+                values["source_row"] = row_no
+                values["raw"] = raw_json
+                good.append(values)
             else:
                 bad.append({"source_row": row_no, "reason": reason, "raw": raw_json})
         if spec.target == "progress" and good:
@@ -187,8 +192,6 @@ def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str
             insert_rows(conn, case_progress, kept)
             result.items += len(kept)
         elif good:
-            for v in good:
-                v["loaded_at"] = loaded_at
             insert_rows(conn, intake_item, good)
             result.items += len(good)
         if bad:
@@ -265,7 +268,7 @@ def load_file(
         moved = landing.quarantine(path, landing_root, channel, reason)
         return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
     try:
-        with engine.begin() as conn:
+        with engine.begin() as conn, config_in_force():
             result = _load(conn, spec, path, data, sha)
     except FileError as exc:
         reason = f"{path.name}: {exc}"

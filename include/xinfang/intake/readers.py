@@ -44,6 +44,8 @@ def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
     except csv.Error as exc:
         raise FileError(f"the header row cannot be read as CSV: {exc}") from exc
     header = [fold_header(h) for h in header_row]
+    # Every header cell named: a row no longer than the header zips straight into a dict.
+    width = len(header) if all(header) else -1
 
     def rows() -> Iterator[tuple[int, RawRow]]:
         row_no = 0
@@ -55,7 +57,10 @@ def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
             except csv.Error as exc:
                 raise FileError(f"data row {row_no + 1} cannot be read as CSV: {exc}") from exc
             row_no += 1
-            yield row_no, _zip(header, values)
+            if len(values) <= width:
+                yield row_no, dict(zip(header, [v.strip() for v in values], strict=False))
+            else:
+                yield row_no, _zip(header, values)
 
     return header, rows()
 
@@ -146,15 +151,23 @@ def _zip(header: list[str], values: list[Any] | tuple[Any, ...]) -> RawRow:
 
 
 def is_blank(row: RawRow) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row.values())
+    for v in row.values():
+        # ``isspace`` is true exactly when ``strip`` would leave nothing of a non-empty string.
+        if v is not None and not (isinstance(v, str) and (not v or v.isspace())):
+            return False
+    return True
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+# ``json.dumps`` with options builds a new encoder for every call; one encoder serves all.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
 def to_json(row: RawRow) -> str:
     """The record as received, for the ``raw`` column."""
-
-    def default(value: Any) -> str:
-        if isinstance(value, dt.datetime | dt.date | dt.time):
-            return value.isoformat()
-        return str(value)
-
-    return json.dumps(row, ensure_ascii=False, default=default)
+    return _ENCODE(row)
