@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import io
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -256,6 +257,9 @@ def _cannot_link(ov: pd.DataFrame) -> dict[int, set[int]]:
 
 def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
     """Items of the ledger cases that share a blocking key with the new items (two hops)."""
+    empty = pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
+    if conn.execute(sa.select(ledger_case.c.case_id).limit(1)).first() is None:
+        return empty  # the first load: nothing to match against
     ids = set(new["id_number"].dropna())
     phones = set(new["phone"].dropna())
     nc = new.dropna(subset=["name_key", "case_number"])
@@ -329,7 +333,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
         ids = set(keys["id_number"].dropna()) if not keys.empty else set()
         phones = set(keys["phone"].dropna()) if not keys.empty else set()
     if not cases:
-        return pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
+        return empty
     conn.execute(tcase.delete())
     _copy(conn, tcase, pd.DataFrame({"case_id": sorted(cases)}))
     return _read(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
@@ -755,15 +759,20 @@ def _lock(conn: Connection) -> None:
 
 
 def assign_cases(
-    engine: Engine, batch_size: int = 250_000, params: MatchParams | None = None
+    engine: Engine,
+    batch_size: int = 1_000_000,
+    params: MatchParams | None = None,
+    workers: int | None = None,
 ) -> dict[str, int]:
     """Put every item without a case into the ledger; returns counts of what was done.
 
     Incremental: only new items and the ledger cases sharing a blocking key with
     them are read. Items are taken in received order, ``batch_size`` per
-    transaction. Idempotent: a second run finds nothing to do.
+    transaction. ``workers``: processes for the matching of a big batch (default: up
+    to two, the cores of the target machine). Idempotent: a second run finds nothing.
     """
     params = params or _params()
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     total = {"items": 0, "new_cases": 0, "joined_items": 0, "joined_cases": 0, "links": 0}
     total["batches"] = 0
     order = [
@@ -788,7 +797,7 @@ def assign_cases(
             with _timed("candidates"):
                 cand = _candidates(conn, new)
             ov = _overrides(conn)
-            summary = _run(conn, new, cand, params, _cannot_link(ov))
+            summary = _run(conn, new, cand, params, _cannot_link(ov), workers)
         for k, v in summary.items():
             total[k] = total.get(k, 0) + v
         total["batches"] += 1
@@ -804,6 +813,7 @@ def _run(
     cand: pd.DataFrame,
     params: MatchParams,
     cannot: dict[int, set[int]],
+    workers: int = 1,
 ) -> dict[str, int]:
     new = _sort_items(new)
     new["case_id"] = -1
@@ -815,7 +825,7 @@ def _run(
     else:
         frame = new
     with _timed("plan"):
-        plan = plan_matters(frame, params, cannot)
+        plan = plan_matters(frame, params, cannot, workers=workers)
     new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
     return _write_plan(conn, new_rows, plan, dt.datetime.now().replace(microsecond=0))
 

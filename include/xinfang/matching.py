@@ -337,16 +337,39 @@ def _persons(
         rare = df[~df["common"].to_numpy()].dropna(subset=["name_key"])
         sizes = rare.groupby("name_key", sort=False)["pos"].transform("size").to_numpy()
         rare = rare[(sizes > 1) & (sizes <= _MAX_NAME_BLOCK)]
-        for _, grp in rare.groupby("name_key", sort=False):
-            pos = grp["pos"].tolist()
-            for i, a in enumerate(pos):
-                if not texts.tokens(a):
-                    continue
-                for b in pos[i + 1 :]:
-                    if uf.find(a) != uf.find(b) and (
-                        texts.score(a, b, amount_weight) >= name_text_threshold
+        codes = pd.factorize(rare["name_key"])[0]
+        order = np.argsort(codes, kind="stable")
+        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        rpos = rare["pos"].to_numpy()[order]
+        for pos in (chunk.tolist() for chunk in np.split(rpos, cuts)):
+            by_root: dict[int, list[int]] = {}
+            for a in pos:
+                if texts.tokens(a):
+                    by_root.setdefault(uf.find(a), []).append(a)
+            if len(by_root) < 2:
+                continue
+            # compare people, not items: a few texts of each, skipping pairs whose
+            # ID numbers already tell them apart
+            people = [
+                (r, [rows[0], rows[-1]] if len(rows) > 1 else rows) for r, rows in by_root.items()
+            ]
+            tok = texts.tokens
+            floor = name_text_threshold - amount_weight  # Dice below it cannot reach the bar
+            for i, (ra, rows_a) in enumerate(people):
+                for rb, rows_b in people[i + 1 :]:
+                    fa, fb = uf.find(ra), uf.find(rb)
+                    if fa == fb:
+                        continue
+                    ia, ib = uf.idn[fa], uf.idn[fb]
+                    if ia and ib and ia != ib:
+                        continue
+                    if any(
+                        text_similarity(tok(a), tok(b)) >= floor
+                        and texts.score(a, b, amount_weight) >= name_text_threshold
+                        for a in rows_a
+                        for b in rows_b
                     ):
-                        uf.union(a, b)
+                        uf.union(fa, fb)
     return np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
 
 
