@@ -283,6 +283,16 @@ def _edges_by_key(df: pd.DataFrame, cols: list[str]) -> Iterable[tuple[int, int]
     return zip(first.to_numpy()[mask].tolist(), sub["pos"].to_numpy()[mask].tolist(), strict=True)
 
 
+def _roots(uf: _UnionFind) -> np.ndarray:
+    """Every element's root, by pointer jumping over the whole parent array at once."""
+    parent = np.asarray(uf.parent, dtype=np.int64)
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return parent
+        parent = grand
+
+
 _MAX_NAME_BLOCK = 60
 PARALLEL_MIN = 50_000
 """Fewest new items for which ``plan_matters(workers=N)`` forks."""
@@ -295,7 +305,6 @@ def _persons(
     amount_weight: float = 0.0,
 ) -> np.ndarray:
     """Person label (root position) of every row; see the module doc for the rules."""
-    n = len(df)
     ids = df["id_number"].tolist()
     uf = _UnionFind([i if isinstance(i, str) and i else None for i in ids])
     # 0. items already in one case are one person (or one group) by the ledger's word.
@@ -337,6 +346,7 @@ def _persons(
         rare = df[~df["common"].to_numpy()].dropna(subset=["name_key"])
         sizes = rare.groupby("name_key", sort=False)["pos"].transform("size").to_numpy()
         rare = rare[(sizes > 1) & (sizes <= _MAX_NAME_BLOCK)]
+        snapshot = _roots(uf)  # roots before this rule; unions below go through find()
         codes = pd.factorize(rare["name_key"])[0]
         order = np.argsort(codes, kind="stable")
         cuts = np.flatnonzero(np.diff(codes[order])) + 1
@@ -345,7 +355,7 @@ def _persons(
             by_root: dict[int, list[int]] = {}
             for a in pos:
                 if texts.tokens(a):
-                    by_root.setdefault(uf.find(a), []).append(a)
+                    by_root.setdefault(int(snapshot[a]), []).append(a)
             if len(by_root) < 2:
                 continue
             # compare people, not items: a few texts of each, skipping pairs whose
@@ -370,7 +380,7 @@ def _persons(
                         for b in rows_b
                     ):
                         uf.union(fa, fb)
-    return np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
+    return _roots(uf)
 
 
 @dataclass
