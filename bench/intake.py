@@ -23,9 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine, peak_rss_mib  # noqa: E402
+from _machine import machine, peak_rss_mib
 
-from xinfang import db  # noqa: E402
+from xinfang import db
 
 FILE_ROWS = 50_000
 FORMAT = {"letter": "csv", "visit": "csv", "hotline": "csv", "online": "jsonl", "referral": "xlsx"}
@@ -60,16 +60,43 @@ def generate(landing: Path, n: int, seed: int) -> int:
 
 
 def _fresh_pool() -> None:
-    """Forked workers must not share the parent's database connections."""
+    """Forked workers must not share the parent's database connections.
+
+    A worker then uses one connection at a time, so its pool holds a single
+    connection: the backend whose CPU is read before and after a file loaded it.
+    """
     db.get_engine().dispose(close=False)
 
 
-def _load(args: tuple[str, str, str]) -> tuple[int, int, float]:
+def _backend_cpu(conn: sa.Connection) -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend, from /proc.
+
+    COPY's parsing, index and WAL work runs there, on the same two cores; 0 when the
+    server is not local.
+    """
+    pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(args: tuple[str, str, str]) -> tuple[int, int, float, float, float]:
+    """(items, rejects, peak RSS MiB, worker CPU s, backend CPU s) of one file."""
     channel, path, landing = args
     from xinfang.intake.loader import load_file
 
-    result = load_file(db.get_engine(), channel, Path(path), Path(landing), dt.date(2023, 7, 31))
-    return result.items, result.rejects, peak_rss_mib()
+    engine = db.get_engine()
+    with engine.connect() as conn:  # the pool's one connection: the loader reuses it
+        backend_before = _backend_cpu(conn)
+    cpu_before = time.process_time()
+    result = load_file(engine, channel, Path(path), Path(landing), dt.date(2023, 7, 31))
+    cpu = time.process_time() - cpu_before
+    with engine.connect() as conn:
+        backend = _backend_cpu(conn) - backend_before
+    return result.items, result.rejects, peak_rss_mib(), cpu, backend
 
 
 def main() -> None:
@@ -102,10 +129,12 @@ def main() -> None:
         print(f"generated {n:,} items in {len(files)} files in {gen_s:.1f} s (not timed)")
 
         work = [(p.parent.parent.name, str(p), str(landing)) for p in files]
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.workers, initializer=_fresh_pool) as pool:
             results = list(pool.map(_load, work))
         elapsed = time.perf_counter() - t0
+        load_after = os.getloadavg()[0]
 
     items = sum(r[0] for r in results)
     rejects = sum(r[1] for r in results)
@@ -121,6 +150,20 @@ def main() -> None:
         f"in {elapsed:.1f} s with {args.workers} workers = {items / elapsed:,.0f} items/s"
     )
     print(f"peak RSS: worker {worker_rss:,.0f} MiB, parent {peak_rss_mib():,.0f} MiB")
+    worker_cpu = sum(r[3] for r in results)
+    backend_cpu = sum(r[4] for r in results)
+    per_item = 1e6 / max(items + rejects, 1)
+    print(
+        f"CPU per item: workers {worker_cpu * per_item:.1f} µs (parse, normalize, COPY text), "
+        f"PostgreSQL backends {backend_cpu * per_item:.1f} µs (COPY, indexes, WAL); "
+        f"{(worker_cpu + backend_cpu) * per_item:.1f} µs in all = "
+        f"{(os.cpu_count() or 1) * 1e6 / max((worker_cpu + backend_cpu) * per_item, 1e-9):,.0f} "
+        f"items/s on {os.cpu_count()} idle cores"
+    )
+    print(
+        f"load average (1 min): {load_before:.1f} at the start, {load_after:.1f} at the end "
+        f"(the machine is shared; wall-clock items/s fall with the other load)"
+    )
 
 
 if __name__ == "__main__":

@@ -105,6 +105,13 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
 
 
 def read_jsonl(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
+    # Every line repeats the same keys: fold each distinct key once.
+    folded: dict[str, str] = {}
+
+    def fold(key: str) -> str:
+        folded[key] = fold_header(key)
+        return folded[key]
+
     def rows() -> Iterator[tuple[int, RawRow]]:
         for line_no, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -124,7 +131,7 @@ def read_jsonl(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
                     {"__error__": f"line {line_no} is not a JSON object", "__line__": line},
                 )
                 continue
-            yield line_no, {fold_header(k): v for k, v in obj.items()}
+            yield line_no, {folded.get(k) or fold(k): v for k, v in obj.items()}
 
     header: set[str] = set()
     # JSON Lines has no header: the keys of the first object stand in for it.
