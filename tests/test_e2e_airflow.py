@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import REPO
 
-pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
+pytestmark = pytest.mark.airflow
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import REPO
 
-pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
+pytestmark = pytest.mark.airflow
 
 DAY = dt.date(2023, 7, 3)
 TABLES = {
