@@ -31,15 +31,11 @@ import sys
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
-
-
-def _run_date():
-    return local_date(get_current_context()["logical_date"])
+from xinfang_dags import DEFAULT_ARGS, TIMEZONE, migrate_task, run_date
 
 
 @dag(
@@ -54,26 +50,19 @@ def _run_date():
 )
 def escalation_sweep():
     @task
-    def migrate() -> str:
-        from xinfang import db
-
-        db.upgrade()
-        return "ok"
-
-    @task
     def sweep() -> dict:
         from xinfang.pipeline import daily_sweep
 
-        return daily_sweep(as_of=_run_date())
+        return daily_sweep(as_of=run_date())
 
     @task
     def daily_reports() -> list[str]:
         from xinfang.pipeline import daily_reports as write
 
-        return write(day=_run_date())
+        return write(day=run_date())
 
     swept = sweep()
-    migrate() >> swept >> daily_reports()
+    migrate_task() >> swept >> daily_reports()
 
 
 escalation_sweep()

@@ -31,17 +31,13 @@ import sys
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
+from xinfang_dags import DEFAULT_ARGS, TIMEZONE, migrate_task, run_date
 
 PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
-
-
-def _run_date():
-    return local_date(get_current_context()["logical_date"])
 
 
 @dag(
@@ -55,18 +51,11 @@ def _run_date():
     doc_md=__doc__,
 )
 def intake_sweep():
-    @task
-    def migrate() -> str:
-        from xinfang import db
-
-        db.upgrade()
-        return "ok"
-
     @task(max_active_tis_per_dagrun=5)
     def load_channel(channel: str) -> dict:
         from xinfang.intake.sweep import summarize, sweep_channel
 
-        return {"channel": channel, **summarize(sweep_channel(channel, day=_run_date()))}
+        return {"channel": channel, **summarize(sweep_channel(channel, day=run_date()))}
 
     @task
     def deduplicate(loaded: list[dict]) -> dict:
@@ -79,16 +68,16 @@ def intake_sweep():
     def load_progress() -> dict:
         from xinfang.intake.sweep import summarize, sweep_channel
 
-        return summarize(sweep_channel("progress", day=_run_date()))
+        return summarize(sweep_channel("progress", day=run_date()))
 
     @task
     def apply_updates() -> dict:
         from xinfang.pipeline import apply_updates as apply
 
-        return apply(as_of=_run_date())
+        return apply(as_of=run_date())
 
     loaded = load_channel.expand(channel=PETITION_CHANNELS)
-    migrate() >> loaded
+    migrate_task() >> loaded
     deduplicate(loaded) >> load_progress() >> apply_updates()
 
 

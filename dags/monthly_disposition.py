@@ -25,7 +25,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date
+from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date, migrate_task
 
 
 def _month():
@@ -55,13 +55,6 @@ def _month():
 )
 def monthly_disposition():
     @task
-    def migrate() -> str:
-        from xinfang import db
-
-        db.upgrade()
-        return "ok"
-
-    @task
     def compute() -> dict:
         from xinfang import db
         from xinfang.stats import compute_month
@@ -75,7 +68,7 @@ def monthly_disposition():
 
         return [str(p) for p in write_month(db.get_engine(), _month())]
 
-    migrate() >> compute() >> write_reports()
+    migrate_task() >> compute() >> write_reports()
 
 
 monthly_disposition()

@@ -69,3 +69,24 @@ def local_date(logical_date) -> dt.date:
     from xinfang.timeutil import to_local_date
 
     return to_local_date(logical_date)
+
+
+def run_date() -> dt.date:
+    """Inside a task: the Asia/Shanghai date of the running DAG run's logical date."""
+    from airflow.sdk import get_current_context
+
+    return local_date(get_current_context()["logical_date"])
+
+
+def migrate_task():
+    """The first task of every DAG: create or upgrade the ledger schema (a no-op when current)."""
+    from airflow.sdk import task
+
+    @task(task_id="migrate")
+    def migrate() -> str:
+        from xinfang import db
+
+        db.upgrade()
+        return "ok"
+
+    return migrate()
