@@ -323,6 +323,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
     tcase = _temp_table(conn, "tmp_dedup_case", [sa.Column("case_id", sa.BigInteger)])
     for _hop in range(2):
         found: set[int] = set()
+        weak: set[int] = set()
         for col, keys in (("id_number", ids - seen_ids), ("phone", phones - seen_phones)):
             if not keys:
                 continue
@@ -346,7 +347,8 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
                 .join(tk, intake_item.c.name_key == tk.c.k)
                 .where(intake_item.c.case_id.is_not(None))
             )
-            found.update(r[0] for r in rows)
+            # weak evidence: these cases are read, but their keys are not followed
+            weak = {r[0] for r in rows} - cases
             rare_names = set()
         if namecn:
             conn.execute(tnc.delete())
@@ -365,6 +367,8 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
             found.update(r[0] for r in rows)
             namecn = set()
         found -= cases
+        weak -= found
+        cases |= weak
         if not found:
             break
         cases |= found
