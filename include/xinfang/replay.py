@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -215,17 +216,22 @@ def disposition_table(month: dt.date) -> str:
     grid: dict[str, dict[str, int]] = {}
     for court, disposition, count in rows:
         grid.setdefault(court, {})[disposition] = count
-    width = max(len(c) for c in grid) if grid else 10
-    lines = [f"{'法院':<{width}}  " + "  ".join(names) + "   合计"]
-    for court, cells in grid.items():
-        counts = [cells.get(code, 0) for code in order]
+
+    def pad(text: str, width: int) -> str:
+        # CJK characters take two terminal columns.
+        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        return text + " " * max(width - used, 0)
+
+    width = 2 + max((len(c) * 2 for c in grid), default=10)
+    lines = [pad("法院", width) + "".join(pad(n, 10) for n in names) + "合计"]
+    for court, cells in [*grid.items(), ("合计", {})]:
+        if court == "合计":
+            counts = [sum(c.get(code, 0) for c in grid.values()) for code in order]
+        else:
+            counts = [cells.get(code, 0) for code in order]
         lines.append(
-            f"{court:<{width}}  " + "  ".join(f"{c:>8d}" for c in counts) + f"  {sum(counts):>5d}"
+            pad(court, width) + "".join(f"{c:>8d}  " for c in counts) + f"{sum(counts):>4d}"
         )
-    totals = [sum(cells.get(code, 0) for cells in grid.values()) for code in order]
-    lines.append(
-        f"{'合计':<{width}}  " + "  ".join(f"{c:>8d}" for c in totals) + f"  {sum(totals):>5d}"
-    )
     return "\n".join(lines)
 
 
