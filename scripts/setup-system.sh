@@ -4,7 +4,8 @@
 # compose-file test. Installs only what is missing.
 set -euo pipefail
 need=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|WenQuanYi" || need+=(fonts-noto-cjk fontconfig)
+# (grep without -q: an early exit would SIGPIPE fc-list and fail the pipeline under pipefail)
+fc-list 2>/dev/null | grep -i "Noto Sans CJK\|WenQuanYi" >/dev/null || need+=(fonts-noto-cjk fontconfig)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if ((${#need[@]})); then
