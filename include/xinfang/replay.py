@@ -253,6 +253,11 @@ def serve_ui(port: int) -> None:
     os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin"
     os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(passwords)
     port = _free_port(port)
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop also ends the children
     exe = str(Path(sys.executable).with_name("airflow"))
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
