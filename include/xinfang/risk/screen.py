@@ -49,6 +49,8 @@ HITS = "tmp_risk_hits"
 CASE_UPDATE = "tmp_risk_case_update"
 TEMP_TABLES = (BATCH, BATCH_CASES, CASE_ITEMS, HITS, CASE_UPDATE)
 FETCH = 20_000
+SEEN_MAX = 200_000
+"""Distinct texts whose verdict a run remembers."""
 
 
 def _day(conn: Connection, col: str) -> str:
@@ -199,12 +201,22 @@ def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
 
 
 def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
-    """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL."""
+    """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL.
+
+    The rule is a pure function of the text, and texts repeat (a letter sent again, template
+    hotline summaries), so each distinct text is judged once per run."""
     hits: list[tuple[int, str]] = []
+    seen: dict[str | None, str | None] = {}
     for item_id, text in _texts(conn):
-        hit = detect_threat(text, lexicon)
-        if hit is not None:
-            hits.append((item_id, hit.evidence()))
+        try:
+            evidence = seen[text]
+        except KeyError:
+            if len(seen) >= SEEN_MAX:  # bounded memory on a ledger of all-distinct texts
+                seen.clear()
+            hit = detect_threat(text, lexicon)
+            evidence = seen[text] = hit.evidence() if hit is not None else None
+        if evidence is not None:
+            hits.append((item_id, evidence))
     _load_hits(conn, hits)
     conn.execute(
         sa.text(
