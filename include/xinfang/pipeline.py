@@ -32,14 +32,11 @@ def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
 
 
 def daily_sweep(as_of: dt.date, engine: Engine | None = None) -> dict:
-    """The escalation sweep of one day over the whole ledger."""
-    from xinfang import escalation, persons, progress, risk
+    """The escalation sweep of one day over the whole ledger, then the key persons."""
+    from xinfang import persons
 
     engine = engine or db.get_engine()
-    with engine.begin() as conn:
-        progress.apply_progress(conn)
-    summary = {"risk": risk.screen(engine, as_of=as_of)}
-    summary["escalation"] = escalation.sweep(engine, as_of=as_of)
+    summary = apply_updates(as_of, engine)
     summary["persons"] = persons.refresh(engine)
     log.info("sweep as of %s: %s", as_of, summary)
     return summary

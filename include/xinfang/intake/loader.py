@@ -140,25 +140,39 @@ def _resolve_ledger_nos(conn: Connection, values: list[dict]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str) -> FileResult:
-    fmt = file_format(path, spec)
-    header, rows, encoding = open_rows(path, data, fmt)
-    mapping = map_header(header, spec)
-    loaded_at = now_local()
-    file_id = conn.execute(
+def _record_file(
+    conn: Connection,
+    spec: ChannelSpec,
+    path: Path,
+    data: bytes,
+    sha: str,
+    status: str,
+    at: dt.datetime,
+    encoding: str | None = None,
+) -> int:
+    """The file's ``intake_file`` row (what makes an identical re-drop recognisable)."""
+    return conn.execute(
         intake_file.insert().returning(intake_file.c.file_id),
         {
             "channel": spec.name,
             "source_file": path.name,
             "sha256": sha,
             "size_bytes": len(data),
-            "encoding": encoding or fmt,
-            "status": "loaded",
+            "encoding": encoding,
+            "status": status,
             "item_count": 0,
             "reject_count": 0,
-            "loaded_at": loaded_at,
+            "loaded_at": at,
         },
     ).scalar_one()
+
+
+def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str) -> FileResult:
+    fmt = file_format(path, spec)
+    header, rows, encoding = open_rows(path, data, fmt)
+    mapping = map_header(header, spec)
+    loaded_at = now_local()
+    file_id = _record_file(conn, spec, path, data, sha, "loaded", loaded_at, encoding or fmt)
     result = FileResult(spec.name, path.name, "loaded")
     base = {"file_id": file_id, "source_file": path.name}
     item_base = {**base, "loaded_at": loaded_at} if spec.target == "item" else base
@@ -215,19 +229,7 @@ def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str
 def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, data: bytes, sha: str, reason: str):
     now = now_local()
     with engine.begin() as conn:
-        file_id = conn.execute(
-            intake_file.insert().returning(intake_file.c.file_id),
-            {
-                "channel": spec.name,
-                "source_file": path.name,
-                "sha256": sha,
-                "size_bytes": len(data),
-                "status": "quarantined",
-                "item_count": 0,
-                "reject_count": 0,
-                "loaded_at": now,
-            },
-        ).scalar_one()
+        file_id = _record_file(conn, spec, path, data, sha, "quarantined", now)
         conn.execute(
             intake_reject.insert(),
             {
