@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -169,3 +169,19 @@ def build_item(
         "content": content_text,
         "content_normalized": normalized,
     }
+
+
+def plain_parser(channel: str, date_header: str) -> Callable[[Row], dict[str, Any]]:
+    """The row parser of a channel whose fields are named as ``build_item``'s arguments.
+
+    ``date_header`` is the column whose value is the received date, named in the
+    reason when it is missing or unreadable.
+    """
+
+    def parse_row(row: Row) -> dict[str, Any]:
+        fields = {k: v for k, v in row.items() if k != "received_at"}
+        return build_item(
+            channel=channel, received_at=received(row, "received_at", date_header), **fields
+        )
+
+    return parse_row

@@ -1,22 +1,7 @@
 """来信登记: letters registered by the petition office (CSV, XLSX)."""
 
-from xinfang.intake.base import ChannelSpec, Row
-from xinfang.intake.items import build_item, received
-
-
-def parse_row(row: Row) -> dict:
-    return build_item(
-        channel="letter",
-        received_at=received(row, "received_at", "登记日期"),
-        name=row.get("name"),
-        id_number=row.get("id_number"),
-        phone=row.get("phone"),
-        address=row.get("address"),
-        case_number=row.get("case_number"),
-        court_name=row.get("court_name"),
-        content=row.get("content"),
-    )
-
+from xinfang.intake.base import ChannelSpec
+from xinfang.intake.items import plain_parser
 
 SPEC = ChannelSpec(
     name="letter",
@@ -32,5 +17,5 @@ SPEC = ChannelSpec(
         "信访内容": "content",
     },
     required=("received_at", "name", "content"),
-    parse_row=parse_row,
+    parse_row=plain_parser("letter", "登记日期"),
 )
