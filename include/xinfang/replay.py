@@ -158,6 +158,8 @@ def replay(
     report: Callable[[str], None] = print,
 ) -> dict:
     """Drop each day's files and run the DAGs; returns the month's summary."""
+    import sqlalchemy as sa
+
     from xinfang import db
     from xinfang.synth.campaign import generate_campaign, progress_rows
     from xinfang.synth.files import write_campaign_day
@@ -179,8 +181,6 @@ def replay(
             truth[(row.channel, row.source_file, row.source_row)] = row.truth_case
         run_dag("intake_sweep", _local(day, 20))
         with engine.connect() as conn:
-            import sqlalchemy as sa
-
             cases, key, escalated = conn.execute(
                 sa.text(
                     "SELECT count(*), sum(CASE WHEN is_key THEN 1 ELSE 0 END),"
