@@ -174,3 +174,35 @@ def test_crash_after_commit_before_move_rerun_only_archives(engine, dirs, monkey
     assert [r.outcome for r in results] == ["duplicate"]
     assert count(engine, "intake_item") == 4
     assert (landing / "letter/archive/2023-07-03/a.csv").exists()
+
+
+def test_xlsx_rows_date_cells_and_trailing_blank_rows(engine, dirs):
+    """Excel date cells and digits typed as numbers read as values; a blank row between
+    records is an empty record, blank (formatted) rows after the last record are not."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    ws.append([dt.datetime(2023, 7, 3, 9, 30), "张伟", 110101199003071234, 13800138000, None, None, None, "执行款未到位"])  # fmt: skip
+    ws.append([None] * 8)
+    ws.append([dt.date(2023, 7, 4), "李强", None, "138 0013 8001", None, None, None, "拖延审理"])
+    for row in range(5, 9):  # formatting without values, as Excel leaves it
+        ws.cell(row=row, column=1).number_format = "yyyy-mm-dd"
+        ws.cell(row=row, column=2).value = ""
+    path = dirs["landing"] / "letter" / "incoming" / "sheet.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    summary = run_sweep(engine, day=DAY)
+    assert summary["items"] == 2
+    with engine.connect() as conn:
+        items = conn.execute(
+            sa.text("SELECT source_row, received_at, phone, raw FROM intake_item ORDER BY 1")
+        ).all()
+        rejects = conn.execute(sa.text("SELECT source_row, reason FROM intake_reject")).all()
+    assert [r.source_row for r in items] == [1, 3]
+    assert str(items[0].received_at)[:16] == "2023-07-03 09:30"
+    assert str(items[1].received_at)[:10] == "2023-07-04"
+    assert [r.phone for r in items] == ["13800138000", "13800138001"]
+    assert json.loads(items[0].raw)["信访人"] == "张伟"
+    assert [(r.source_row, r.reason.split(":")[0]) for r in rejects] == [(2, "empty row")]

@@ -12,10 +12,11 @@ import datetime as dt
 import io
 import json
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from xinfang.intake.base import FileError
 
@@ -75,31 +76,31 @@ def _cell(value: Any) -> Any:
 
 
 def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
-    from openpyxl import load_workbook
+    """The first sheet of a workbook, date cells as dates.
+
+    Read with calamine (Rust): openpyxl's read-only mode costs ~290 µs a row, calamine ~12.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0) if workbook.sheet_names else None
+    except (CalamineError, OSError, ValueError) as exc:
         raise FileError(
             f"the XLSX workbook cannot be opened ({type(exc).__name__}: {exc})"
         ) from exc
-    if not workbook.worksheets:
+    if sheet is None:
         raise FileError("the XLSX workbook has no sheet")
-    sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
+    values = sheet.iter_rows()
     try:
         header_row = next(values)
     except StopIteration:
-        workbook.close()
         raise FileError("the first sheet is empty: no header row") from None
     header = [fold_header(h) for h in header_row]
 
     def rows() -> Iterator[tuple[int, RawRow]]:
-        try:
-            for row_no, row in enumerate(values, start=1):
-                yield row_no, _zip(header, [_cell(v) for v in row])
-        finally:
-            workbook.close()
+        for row_no, row in enumerate(values, start=1):
+            yield row_no, _zip(header, [_cell(v) for v in row])
 
     return header, rows()
 
@@ -118,7 +119,7 @@ def read_jsonl(text: str) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
                 yield line_no, {}
                 continue
             try:
-                obj = json.loads(line)
+                obj = _loads(line)
             except json.JSONDecodeError as exc:
                 yield (
                     line_no,
@@ -175,6 +176,18 @@ def _json_default(value: Any) -> str:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
+def _loads(line: str) -> Any:
+    """``json.loads`` at orjson's speed (~3x); what orjson refuses (NaN, integers beyond
+    64 bits, malformed lines) goes to the standard library, whose verdict and message stand."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def to_json(row: RawRow) -> str:
-    """The record as received, for the ``raw`` column."""
-    return _ENCODE(row)
+    """The record as received, for the ``raw`` column (orjson: ~3x the standard encoder)."""
+    try:
+        return orjson.dumps(row, default=_json_default).decode()
+    except TypeError:  # an integer beyond 64 bits, a non-text key
+        return _ENCODE(row)
