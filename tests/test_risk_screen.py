@@ -260,3 +260,45 @@ def test_threat_case_reaches_the_key_tier_in_the_escalation_sweep(engine):
         4,
         dt.date(2023, 7, 5),
     )
+
+
+def screened_ranges(engine) -> list[tuple[int, int]]:
+    q = sa.select(risk_screened.c.first_item_id, risk_screened.c.last_item_id).order_by(
+        risk_screened.c.first_item_id
+    )
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(q)]
+
+
+@BOTH
+def test_screened_items_are_kept_as_id_ranges_and_gaps_are_read_later(engine):
+    """An item left out (no case yet, or received after as_of) is a gap between ranges;
+    screened later, its range merges with its neighbours."""
+    with engine.begin() as conn:
+        case = add_case(conn)
+        first = add_item(conn, case, d(1))
+        orphan = add_item(conn, None, d(2), "我要去北京上访")
+        third = add_item(conn, case, d(3))
+        late = add_item(conn, case, d(20), channel="visit")
+    out = risk.screen(engine, as_of=dt.date(2023, 7, 10))
+    assert out["items"] == 2
+    assert screened_ranges(engine) == [(first, first), (third, third)]
+    assert risk.screen(engine, as_of=dt.date(2023, 7, 10))["items"] == 0
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(intake_item).where(intake_item.c.item_id == orphan).values(case_id=case)
+        )
+        newer = add_item(conn, case, d(4), channel="hotline")
+    out = risk.screen(engine, as_of=dt.date(2023, 7, 10))
+    # the orphan (in the gap) and the newer item (above the last range), not the late one
+    assert out["items"] == 2
+    assert out["threat"] == 1 and out["repeat"] == 1
+    assert screened_ranges(engine) == [(first, third), (newer, newer)]
+    assert [f[3] for f in flags(engine, "threat")] == [orphan]
+    # the repeat counted the items screened before: the third of 3 items in 30 days
+    assert [f[2:] for f in flags(engine, "repeat")] == [(dt.date(2023, 7, 3), third)]
+    out = risk.screen(engine, as_of=dt.date(2023, 7, 31))
+    assert out["items"] == 1
+    assert out["multi_channel"] == 1
+    assert screened_ranges(engine) == [(first, newer)]
+    assert [f[3] for f in flags(engine, "multi_channel")] == [late]

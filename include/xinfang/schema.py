@@ -347,10 +347,11 @@ ledger_counter = Table(
 risk_screened = Table(
     "risk_screened",
     metadata,
-    Column("item_id", BigInteger, primary_key=True),
-    Column("screened_at", DateTime, nullable=False),
-    Column("threat", Boolean, nullable=False, comment="the threat rule matched the item's text"),
-    comment="Items whose text the threat rule has read, so a rerun reads only new ones.",
+    Column("first_item_id", BigInteger, primary_key=True),
+    Column("last_item_id", BigInteger, nullable=False),
+    Column("screened_at", DateTime, nullable=False, comment="the run that last extended the range"),
+    comment="Screened items as ranges of item ids (every id first..last was screened; adjacent "
+    "ranges merged), so a rerun reads only the others. The threat verdicts are the risk_flag rows.",
 )
 
 key_person = Table(

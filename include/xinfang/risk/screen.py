@@ -2,7 +2,8 @@
 
 One transaction per run. The batch is every item that has a case, was received on or
 before ``as_of`` (and on or after ``since``) and has not been screened yet
-(``risk_screened``). Per-item rules (threat, group, referral) look at the batch; per-case
+(``risk_screened`` keeps the screened item ids as ranges: a run reads the ids above the
+last range and those in the gaps between ranges, nothing else). Per-item rules (threat, group, referral) look at the batch; per-case
 rules (repeat, multi_channel) look at every item up to ``as_of`` of the batch's cases.
 Flags carry the date of the fact that triggered them, never the run date, and the
 unique key (case_id, kind, item_id) with ON CONFLICT DO NOTHING makes a rerun add nothing:
@@ -45,9 +46,17 @@ channel)."""
 ALL_ITEMS = f"""(SELECT item_id, case_id, received_at, dn, channel FROM {BATCH}
     UNION ALL SELECT item_id, case_id, received_at, dn, channel FROM {CASE_ITEMS})"""
 """Every item up to as_of of the batch's cases."""
+GAPS = "tmp_risk_gaps"
+"""Unscreened item-id intervals (lo, hi) between the screened ranges."""
+RUNS = "tmp_risk_runs"
+"""The item-id ranges (lo, hi) this run screened."""
 HITS = "tmp_risk_hits"
+WINDOWED = "tmp_risk_windowed"
+"""The items the per-case windows flag: (item_id, case_id, received_at, channel, n, k,
+is_repeat, is_multi)."""
 CASE_UPDATE = "tmp_risk_case_update"
-TEMP_TABLES = (BATCH, BATCH_CASES, CASE_ITEMS, HITS, CASE_UPDATE)
+TEMP_TABLES = (GAPS, BATCH, BATCH_CASES, CASE_ITEMS, RUNS, HITS, WINDOWED, CASE_UPDATE)
+LAST_ID = 2**63 - 1
 FETCH = 20_000
 SEEN_MAX = 200_000
 """Distinct texts whose verdict a run remembers."""
@@ -72,6 +81,7 @@ def _bool(conn: Connection, value: bool) -> str:
 
 
 def _analyze(conn: Connection, *tables: str) -> None:
+    """ANALYZE temporary tables (``name (col, ...)`` samples only the columns the plans use)."""
     if db.is_postgres(conn):
         for table in tables:
             conn.execute(sa.text(f"ANALYZE {table}"))
@@ -79,32 +89,55 @@ def _analyze(conn: Connection, *tables: str) -> None:
 
 def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None) -> int:
     """The run's unscreened items, their cases and those cases' items, in narrow temporary
-    tables. The wide ``intake_item`` is scanned once here (and once for the texts); the
-    cases' earlier items come through ``risk_screened`` and the case_id index."""
+    tables. The unscreened ids are the ones above the last screened range (a range scan of
+    the primary key, the whole table on a first screening) and those in the gaps between
+    ranges (one primary-key range scan per gap); the wide ``intake_item`` is scanned once
+    here (and once for the texts)."""
     for name in TEMP_TABLES:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    tail, ranges = conn.execute(
+        sa.text("SELECT COALESCE(MAX(last_item_id), 0), COUNT(*) FROM risk_screened")
+    ).one()
+    conn.execute(
+        sa.text(
+            f"""CREATE TEMPORARY TABLE {GAPS} AS
+            SELECT lo, hi FROM (
+                SELECT COALESCE(LAG(last_item_id) OVER (ORDER BY first_item_id), 0) + 1 AS lo,
+                       first_item_id - 1 AS hi
+                FROM risk_screened) g
+            WHERE lo <= hi"""
+        )
+    )
+    gaps = conn.execute(sa.text(f"SELECT COUNT(*) FROM {GAPS}")).scalar_one()
+    _analyze(conn, GAPS)
     since_sql = "AND i.received_at >= :since" if since is not None else ""
     upper_p = sa.bindparam("upper", upper, type_=sa.DateTime)
     since_p = sa.bindparam("since", since, type_=sa.DateTime)
+    params = [upper_p, *([since_p] if since is not None else [])]
+    columns = f"""i.item_id, i.case_id, i.received_at,
+        {_day(conn, "i.received_at")} AS day, {_dayno(conn, "i.received_at")} AS dn,
+        i.channel, i.group_size,
+        CASE WHEN i.channel = 'referral' THEN
+            '上级交办：' || COALESCE(i.referral_unit, '') || ' '
+            || COALESCE(i.external_id, '') END AS ref"""
+    wanted = f"i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}"
+    in_gaps = f"""
+        UNION ALL
+        SELECT {columns} FROM {GAPS} g JOIN intake_item i ON i.item_id BETWEEN g.lo AND g.hi
+        WHERE {wanted}"""
     conn.execute(
         sa.text(
             f"""
             CREATE TEMPORARY TABLE {BATCH} AS
-            SELECT i.item_id, i.case_id, i.received_at,
-                   {_day(conn, "i.received_at")} AS day, {_dayno(conn, "i.received_at")} AS dn,
-                   i.channel, i.group_size,
-                   CASE WHEN i.channel = 'referral' THEN
-                       '上级交办：' || COALESCE(i.referral_unit, '') || ' '
-                       || COALESCE(i.external_id, '') END AS ref
-            FROM intake_item i
-            WHERE i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}
-              AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)
+            SELECT {columns} FROM intake_item i WHERE i.item_id > {int(tail)} AND {wanted}
+            {in_gaps if gaps else ""}
             """
-        ).bindparams(upper_p, *([since_p] if since is not None else []))
+        ).bindparams(*params)
     )
     n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
     if not n:
         return 0
+    _analyze(conn, f"{BATCH} (item_id, case_id, group_size, channel)")
     conn.execute(
         sa.text(
             f"""CREATE TEMPORARY TABLE {BATCH_CASES} AS
@@ -114,31 +147,23 @@ def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None)
         )
     )
     conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
-    _analyze(conn, BATCH, BATCH_CASES)
-    # the batch's cases' other items up to as_of: the ones screened before, and (with
-    # ``since``) the unscreened ones received before it; ALL_ITEMS adds the batch itself
-    earlier = ""
-    if since is not None:
-        earlier = f"""
-            UNION ALL
-            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")}, i.channel
-            FROM intake_item i JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
-            WHERE i.received_at < :since
-              AND NOT EXISTS (SELECT 1 FROM risk_screened s WHERE s.item_id = i.item_id)"""
+    _analyze(conn, f"{BATCH_CASES} (case_id)")
+    # The batch's cases' other items up to as_of: the ones screened before and (with
+    # ``since``) the unscreened ones received before it. Every unscreened item of those
+    # cases received in [since, as_of] is in the batch, so these are simply the cases'
+    # items up to as_of outside the batch; on a first screening without ``since`` none.
+    case_items = f"""
+        SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
+               i.channel
+        FROM intake_item i JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
+        WHERE i.received_at < :upper
+          AND NOT EXISTS (SELECT 1 FROM {BATCH} b WHERE b.item_id = i.item_id)"""
+    if not ranges and since is None:
+        case_items += " AND 1 = 0"
     conn.execute(
-        sa.text(
-            f"""
-            CREATE TEMPORARY TABLE {CASE_ITEMS} AS
-            SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
-                   i.channel
-            FROM risk_screened s
-            JOIN intake_item i ON i.item_id = s.item_id
-            JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
-            WHERE i.received_at < :upper{earlier}
-            """
-        ).bindparams(upper_p, *([since_p] if since is not None else []))
+        sa.text(f"CREATE TEMPORARY TABLE {CASE_ITEMS} AS {case_items}").bindparams(upper_p)
     )
-    _analyze(conn, CASE_ITEMS)
+    _analyze(conn, f"{CASE_ITEMS} (case_id)")
     return n
 
 
@@ -200,14 +225,82 @@ def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
     _analyze(conn, HITS)
 
 
+def _runs(ids: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, merged (lo, hi) ranges of consecutive ids from ranges in any order."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ids):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _mark_screened(conn: Connection, runs: list[tuple[int, int]], now: dt.datetime) -> None:
+    """Add the run's id ranges to ``risk_screened``, merged with the ranges they touch."""
+    conn.execute(sa.text(f"CREATE TEMPORARY TABLE {RUNS} (lo BIGINT, hi BIGINT)"))
+    if not runs:
+        return
+    conn.execute(
+        sa.text(f"INSERT INTO {RUNS} (lo, hi) VALUES (:lo, :hi)"),
+        [{"lo": lo, "hi": hi} for lo, hi in runs],
+    )
+    merged = "tmp_risk_merged"
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {merged}"))
+    conn.execute(
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {merged} AS
+            WITH u AS (
+                SELECT first_item_id AS lo, last_item_id AS hi, 0 AS fresh FROM risk_screened
+                UNION ALL SELECT lo, hi, 1 FROM {RUNS}
+            ),
+            s AS (
+                SELECT lo, hi, fresh,
+                       CASE WHEN lo = LAG(hi) OVER (ORDER BY lo) + 1 THEN 0 ELSE 1 END AS starts
+                FROM u
+            ),
+            g AS (
+                SELECT lo, hi, fresh,
+                       SUM(starts) OVER (ORDER BY lo ROWS UNBOUNDED PRECEDING) AS grp
+                FROM s
+            )
+            SELECT MIN(lo) AS lo, MAX(hi) AS hi FROM g GROUP BY grp HAVING MAX(fresh) = 1
+            """
+        )
+    )
+    conn.execute(
+        sa.text(
+            f"""DELETE FROM risk_screened WHERE EXISTS (SELECT 1 FROM {merged} m
+                WHERE risk_screened.first_item_id BETWEEN m.lo AND m.hi)"""
+        )
+    )
+    conn.execute(
+        sa.text(
+            f"""INSERT INTO risk_screened (first_item_id, last_item_id, screened_at)
+            SELECT lo, hi, :now FROM {merged}"""
+        ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
+    )
+    conn.execute(sa.text(f"DROP TABLE {merged}"))
+
+
 def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
     """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL.
 
     The rule is a pure function of the text, and texts repeat (a letter sent again, template
-    hotline summaries), so each distinct text is judged once per run."""
+    hotline summaries), so each distinct text is judged once per run. The ids read become
+    ``risk_screened`` ranges (runs of consecutive ids, as the scan meets them)."""
     hits: list[tuple[int, str]] = []
     seen: dict[str | None, str | None] = {}
+    runs: list[tuple[int, int]] = []
+    lo = hi = None
     for item_id, text in _texts(conn):
+        if hi is not None and item_id == hi + 1:
+            hi = item_id
+        else:
+            if lo is not None and hi is not None:
+                runs.append((lo, hi))
+            lo = hi = item_id
         try:
             evidence = seen[text]
         except KeyError:
@@ -217,17 +310,10 @@ def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
             evidence = seen[text] = hit.evidence() if hit is not None else None
         if evidence is not None:
             hits.append((item_id, evidence))
+    if lo is not None and hi is not None:
+        runs.append((lo, hi))
+    _mark_screened(conn, _runs(runs), now)
     _load_hits(conn, hits)
-    conn.execute(
-        sa.text(
-            f"""
-            INSERT INTO risk_screened (item_id, screened_at, threat)
-            SELECT b.item_id, :now, CASE WHEN h.item_id IS NULL THEN {_bool(conn, False)}
-                                         ELSE {_bool(conn, True)} END
-            FROM {BATCH} b LEFT JOIN {HITS} h ON h.item_id = b.item_id
-            """
-        ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
-    )
     return _insert_flags(
         conn,
         "threat",
@@ -280,57 +366,82 @@ def key_dates(conn: Connection, as_of: dt.date) -> dict[int, dt.date]:
     return {case_id: key_on for case_id, key_on in conn.execute(stmt)}
 
 
-def _repeat(conn: Connection, min_items: int, window_days: int) -> int:
-    """Flag the item that brings a case to ``min_items`` items within ``window_days``
-    calendar days (its own day included); a new flag only after the count fell below.
+def _windows(conn: Connection, min_items: int, window_days: int, min_channels: int) -> None:
+    """The per-case rules over every item of the batch's cases, into ``WINDOWED``:
 
-    n = the item's rank in its case minus the case's items ``window_days`` or more days
-    before it: window functions over one ordering (case, day, time, id), so one sort.
+    - repeat: the item that brings a case to ``min_items`` items within ``window_days``
+      calendar days (its own day included); a new flag only after the count fell below.
+      n = the item's rank in its case (rn) minus the case's items ``window_days`` or more
+      days before it (old); the previous item's n is rn - 1 minus its own old count.
+    - multi_channel: the item through which a case's ``min_channels``-th channel first
+      arrived: the first item of its channel in the case (first) where k, the count of
+      such firsts up to it, reaches ``min_channels``.
+
+    Three window passes: the firsts (sorted by case and channel), the old counts (by case
+    and day, the database re-sorting only within each case) and the ranks in the order
+    (case, day, time, id), which the second pass already delivers.
     """
-    sql = f"""
-        WITH counted AS (
-            SELECT item_id, case_id, received_at, dn,
-                   ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY dn, received_at, item_id)
-                   - COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
-                                    RANGE BETWEEN UNBOUNDED PRECEDING
-                                              AND {int(window_days)} PRECEDING) AS n
-            FROM {ALL_ITEMS} x
+    order = "PARTITION BY case_id ORDER BY dn, received_at, item_id"
+    conn.execute(
+        sa.text(
+            f"""
+            CREATE TEMPORARY TABLE {WINDOWED} AS
+            WITH firsts AS (
+                SELECT item_id, case_id, received_at, dn, channel,
+                       CASE WHEN ROW_NUMBER() OVER (PARTITION BY case_id, channel
+                                                    ORDER BY dn, received_at, item_id) = 1
+                            THEN 1 ELSE 0 END AS first
+                FROM {ALL_ITEMS} x
+            ),
+            counted AS (
+                SELECT item_id, case_id, received_at, dn, channel, first,
+                       COUNT(*) OVER (PARTITION BY case_id ORDER BY dn
+                                      RANGE BETWEEN UNBOUNDED PRECEDING
+                                                AND {int(window_days)} PRECEDING) AS old
+                FROM firsts
+            ),
+            ranked AS (
+                SELECT item_id, case_id, received_at, channel, first, old,
+                       ROW_NUMBER() OVER ({order}) AS rn,
+                       SUM(first) OVER ({order}) AS k,
+                       LAG(old) OVER ({order}) AS prev_old
+                FROM counted
+            ),
+            judged AS (
+                SELECT item_id, case_id, received_at, channel, rn - old AS n, k,
+                       CASE WHEN rn - old >= :min_items
+                                 AND (rn = 1 OR rn - 1 - prev_old < :min_items)
+                            THEN 1 ELSE 0 END AS is_repeat,
+                       CASE WHEN first = 1 AND k = :min_channels THEN 1 ELSE 0 END AS is_multi
+                FROM ranked
+            )
+            SELECT * FROM judged WHERE is_repeat = 1 OR is_multi = 1
+            """
         ),
-        marked AS (
-            SELECT item_id, case_id, received_at, n,
-                   LAG(n) OVER (PARTITION BY case_id ORDER BY dn, received_at, item_id) AS prev_n
-            FROM counted
-        )
-        SELECT m.case_id, bc.person_key, {_day(conn, "m.received_at")} AS detected_on,
-               m.item_id, '{int(window_days)} 日内第 ' || m.n || ' 次信访' AS evidence
-        FROM marked m
-        JOIN {BATCH_CASES} bc ON bc.case_id = m.case_id
-        WHERE m.n >= :min_items AND (m.prev_n IS NULL OR m.prev_n < :min_items)
-    """
-    return _insert_flags(conn, "repeat", sql, min_items=min_items)
+        {"min_items": min_items, "min_channels": min_channels},
+    )
 
 
-def _multi_channel(conn: Connection, min_channels: int) -> int:
-    """Flag the item through which a case's ``min_channels``-th channel first arrived."""
-    sql = f"""
-        WITH firsts AS (
-            SELECT item_id, case_id, channel, received_at,
-                   ROW_NUMBER() OVER (PARTITION BY case_id, channel
-                                      ORDER BY received_at, item_id) AS rn
-            FROM {ALL_ITEMS} x
-        ),
-        ranked AS (
-            SELECT item_id, case_id, channel, received_at,
-                   ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY received_at, item_id) AS k
-            FROM firsts WHERE rn = 1
-        )
-        SELECT r.case_id, bc.person_key, {_day(conn, "r.received_at")} AS detected_on,
-               r.item_id, '多渠道信访：第 ' || r.k || ' 个渠道 ' || r.channel AS evidence
-        FROM ranked r
-        JOIN {BATCH_CASES} bc ON bc.case_id = r.case_id
-        WHERE r.k = :min_channels
-    """
-    return _insert_flags(conn, "multi_channel", sql, min_channels=min_channels)
+def _repeat(conn: Connection, window_days: int) -> int:
+    return _insert_flags(
+        conn,
+        "repeat",
+        f"""SELECT w.case_id, bc.person_key, {_day(conn, "w.received_at")} AS detected_on,
+               w.item_id, '{int(window_days)} 日内第 ' || w.n || ' 次信访' AS evidence
+        FROM {WINDOWED} w JOIN {BATCH_CASES} bc ON bc.case_id = w.case_id
+        WHERE w.is_repeat = 1""",
+    )
+
+
+def _multi_channel(conn: Connection) -> int:
+    return _insert_flags(
+        conn,
+        "multi_channel",
+        f"""SELECT w.case_id, bc.person_key, {_day(conn, "w.received_at")} AS detected_on,
+               w.item_id, '多渠道信访：第 ' || w.k || ' 个渠道 ' || w.channel AS evidence
+        FROM {WINDOWED} w JOIN {BATCH_CASES} bc ON bc.case_id = w.case_id
+        WHERE w.is_multi = 1""",
+    )
 
 
 def _update_cases(conn: Connection, weights: dict[str, int], now: dt.datetime) -> tuple[int, int]:
@@ -448,15 +559,18 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
             out["threat"] = timed("threat", lambda: _threat(conn, lexicon, now))
             out["group"] = timed("group", lambda: _group(conn, int(risk["group_min_people"])))
             out["referral"] = timed("referral", lambda: _referral(conn))
-            out["repeat"] = timed(
-                "repeat",
-                lambda: _repeat(
-                    conn, int(risk["repeat_min_items"]), int(risk["repeat_window_days"])
+            window_days = int(risk["repeat_window_days"])
+            timed(
+                "windows",
+                lambda: _windows(
+                    conn,
+                    int(risk["repeat_min_items"]),
+                    window_days,
+                    int(risk["multi_channel_min"]),
                 ),
             )
-            out["multi_channel"] = timed(
-                "multi_channel", lambda: _multi_channel(conn, int(risk["multi_channel_min"]))
-            )
+            out["repeat"] = timed("repeat", lambda: _repeat(conn, window_days))
+            out["multi_channel"] = timed("multi_channel", lambda: _multi_channel(conn))
             out["made_key"], out["prioritized"] = timed(
                 "cases", lambda: _update_cases(conn, weights, now)
             )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:02:56.941301
+Create Date: 2026-11-26 08:27:00.586300
 """
 
 import sqlalchemy as sa
@@ -304,16 +304,16 @@ def upgrade() -> None:
 
     op.create_table(
         "risk_screened",
-        sa.Column("item_id", sa.BigInteger(), nullable=False),
-        sa.Column("screened_at", sa.DateTime(), nullable=False),
+        sa.Column("first_item_id", sa.BigInteger(), nullable=False),
+        sa.Column("last_item_id", sa.BigInteger(), nullable=False),
         sa.Column(
-            "threat",
-            sa.Boolean(),
+            "screened_at",
+            sa.DateTime(),
             nullable=False,
-            comment="the threat rule matched the item's text",
+            comment="the run that last extended the range",
         ),
-        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_risk_screened")),
-        comment="Items whose text the threat rule has read, so a rerun reads only new ones.",
+        sa.PrimaryKeyConstraint("first_item_id", name=op.f("pk_risk_screened")),
+        comment="Screened items as ranges of item ids (every id first..last was screened; adjacent ranges merged), so a rerun reads only the others. The threat verdicts are the risk_flag rows.",
     )
     op.create_table(
         "sweep_watermark",
