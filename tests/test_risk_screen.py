@@ -302,3 +302,20 @@ def test_screened_items_are_kept_as_id_ranges_and_gaps_are_read_later(engine):
     assert out["multi_channel"] == 1
     assert screened_ranges(engine) == [(first, newer)]
     assert [f[3] for f in flags(engine, "multi_channel")] == [late]
+
+
+@BOTH
+def test_texts_with_control_characters_backslashes_or_none_are_read_as_stored(engine):
+    """PostgreSQL streams the texts out with COPY: its escapes must come back as stored."""
+    from xinfang.risk.threat import detect_threat
+
+    text = "判决不公\\t\t已经三年\r\n我要去北京上访，路径C:\\new\\N"
+    with engine.begin() as conn:
+        case = add_case(conn)
+        item = add_item(conn, case, d(3), text)
+        add_item(conn, case, d(4), None)
+    out = risk.screen(engine, as_of=dt.date(2023, 7, 31))
+    assert out["items"] == 2
+    with engine.connect() as conn:
+        evidence = conn.execute(sa.select(risk_flag.c.evidence, risk_flag.c.item_id)).one()
+    assert evidence == (detect_threat(text).evidence(), item)

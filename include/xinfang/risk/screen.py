@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,11 +68,15 @@ def _day(conn: Connection, col: str) -> str:
     return f"CAST({col} AS DATE)" if db.is_postgres(conn) else f"date({col})"
 
 
+DAY_ZERO = dt.date(2000, 1, 1)
+
+
 def _dayno(conn: Connection, col: str) -> str:
-    """SQL for a timestamp's date as a day number (RANGE windows need a number)."""
+    """SQL for a timestamp's date as a day number since ``DAY_ZERO`` (RANGE windows need a
+    number)."""
     if db.is_postgres(conn):
         return f"(CAST({col} AS DATE) - DATE '2000-01-01')"
-    return f"CAST(julianday(date({col})) AS INTEGER)"
+    return f"CAST(julianday(date({col})) - julianday('2000-01-01') AS INTEGER)"
 
 
 def _bool(conn: Connection, value: bool) -> str:
@@ -87,12 +92,19 @@ def _analyze(conn: Connection, *tables: str) -> None:
             conn.execute(sa.text(f"ANALYZE {table}"))
 
 
-def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None) -> int:
+def _make_batch(
+    conn: Connection, upper: dt.datetime, since: dt.datetime | None, judge: _Judge
+) -> int:
     """The run's unscreened items, their cases and those cases' items, in narrow temporary
-    tables. The unscreened ids are the ones above the last screened range (a range scan of
-    the primary key, the whole table on a first screening) and those in the gaps between
-    ranges (one primary-key range scan per gap); the wide ``intake_item`` is scanned once
-    here (and once for the texts)."""
+    tables, and the batch's texts handed to ``judge``.
+
+    The unscreened ids are the ones above the last screened range (a range scan of the
+    primary key, the whole table on a first screening) and those in the gaps between ranges
+    (one primary-key range scan per gap). On PostgreSQL one statement fills the batch and
+    streams the same rows' texts out (COPY): its two scans of the wide ``intake_item`` see
+    one snapshot, so the texts read are exactly the batch's, with no join, and the database
+    produces rows while Python judges them. The cases' earlier items come through the
+    case_id index."""
     for name in TEMP_TABLES:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     tail, ranges = conn.execute(
@@ -120,20 +132,41 @@ def _make_batch(conn: Connection, upper: dt.datetime, since: dt.datetime | None)
         CASE WHEN i.channel = 'referral' THEN
             '上级交办：' || COALESCE(i.referral_unit, '') || ' '
             || COALESCE(i.external_id, '') END AS ref"""
-    wanted = f"i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}"
-    in_gaps = f"""
-        UNION ALL
-        SELECT {columns} FROM {GAPS} g JOIN intake_item i ON i.item_id BETWEEN g.lo AND g.hi
-        WHERE {wanted}"""
-    conn.execute(
-        sa.text(
-            f"""
-            CREATE TEMPORARY TABLE {BATCH} AS
-            SELECT {columns} FROM intake_item i WHERE i.item_id > {int(tail)} AND {wanted}
-            {in_gaps if gaps else ""}
-            """
+    text_columns = f"""i.item_id, i.case_id, {_dayno(conn, "i.received_at")},
+        COALESCE(i.content_normalized, i.content)"""
+
+    def unscreened(cols: str) -> str:
+        wanted = f"i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}"
+        sql = f"SELECT {cols} FROM intake_item i WHERE i.item_id > {int(tail)} AND {wanted}"
+        if gaps:
+            sql += f"""
+                UNION ALL
+                SELECT {cols} FROM {GAPS} g
+                JOIN intake_item i ON i.item_id BETWEEN g.lo AND g.hi
+                WHERE {wanted}"""
+        return sql
+
+    if db.is_postgres(conn):
+        conn.execute(
+            sa.text(
+                f"""CREATE TEMPORARY TABLE {BATCH} AS
+                SELECT {columns} FROM intake_item i WITH NO DATA"""
+            )
+        )
+        stmt = sa.text(
+            f"""COPY (WITH filled AS (INSERT INTO {BATCH} {unscreened(columns)})
+                      {unscreened(text_columns)}) TO STDOUT"""
         ).bindparams(*params)
-    )
+        compiled = stmt.compile(dialect=conn.dialect)
+        with conn.connection.dbapi_connection.cursor() as cur:
+            # COPY takes no parameters: the driver inlines them as literals
+            cur.copy_expert(cur.mogrify(compiled.string, compiled.params), _CopyRows(judge))
+    else:
+        conn.execute(
+            sa.text(f"CREATE TEMPORARY TABLE {BATCH} AS {unscreened(columns)}").bindparams(*params)
+        )
+        for row in _texts(conn):
+            judge.add(*row)
     n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
     if not n:
         return 0
@@ -184,15 +217,10 @@ def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -
 
 
 def _texts(conn: Connection):
-    """(item_id, text) of the batch, streamed straight from the driver (no Row objects)."""
-    sql = f"""SELECT i.item_id, COALESCE(i.content_normalized, i.content)
+    """(item_id, case_id, day number, text) of the batch, streamed from the driver."""
+    sql = f"""SELECT b.item_id, b.case_id, b.dn, COALESCE(i.content_normalized, i.content)
         FROM {BATCH} b JOIN intake_item i ON i.item_id = b.item_id"""
-    raw = conn.connection.dbapi_connection
-    if db.is_postgres(conn):
-        cur = raw.cursor(name="xinfang_risk_texts")  # server-side: bounded memory
-        cur.itersize = FETCH
-    else:
-        cur = raw.cursor()
+    cur = conn.connection.dbapi_connection.cursor()
     try:
         cur.execute(sql)
         while rows := cur.fetchmany(FETCH):
@@ -201,28 +229,71 @@ def _texts(conn: Connection):
         cur.close()
 
 
-def _load_hits(conn: Connection, hits: list[tuple[int, str]]) -> None:
-    """The threat hits (item_id, evidence) into a temporary table (COPY on PostgreSQL)."""
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_COPY_ESCAPE = re.compile(r"\\(.)")
+
+
+class _CopyRows(io.TextIOBase):
+    """The file ``COPY (item_id, case_id, dn, text) TO STDOUT`` writes to: each row to the
+    judge as it arrives (text format: tab-separated, backslash escapes, \\N for null)."""
+
+    def __init__(self, judge: _Judge) -> None:
+        self._judge = judge
+        self._rest = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: str) -> int:  # type: ignore[override]
+        size = len(data)
+        if self._rest:
+            data = self._rest + data
+        lines = data.split("\n")
+        self._rest = lines.pop()
+        add = self._judge.add
+        for line in lines:
+            item_id, case_id, dn, text = line.split("\t", 3)
+            if "\\" in text:
+                text = (
+                    None
+                    if text == "\\N"
+                    else _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m[1], m[1]), text)
+                )
+            add(int(item_id), case_id, dn, text)
+        return size
+
+
+def _load_hits(conn: Connection, hits: list[tuple[int, int, dt.date, str]]) -> None:
+    """The threat hits (item_id, case_id, detected_on, evidence) into a temporary table
+    (COPY on PostgreSQL)."""
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {HITS}"))
     conn.execute(
-        sa.text(f"CREATE TEMPORARY TABLE {HITS} (item_id BIGINT PRIMARY KEY, evidence TEXT)")
+        sa.text(
+            f"""CREATE TEMPORARY TABLE {HITS}
+            (item_id BIGINT, case_id BIGINT, detected_on DATE, evidence TEXT)"""
+        )
     )
     if not hits:
         return
     if db.is_postgres(conn):
         buf = io.StringIO()
-        for item_id, evidence in hits:
+        for item_id, case_id, day, evidence in hits:
             clean = evidence.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
-            buf.write(f"{item_id}\t{clean.replace(chr(13), ' ')}\n")
+            buf.write(f"{item_id}\t{case_id}\t{day.isoformat()}\t{clean.replace(chr(13), ' ')}\n")
         buf.seek(0)
         with conn.connection.dbapi_connection.cursor() as cur:
-            cur.copy_expert(f"COPY {HITS} (item_id, evidence) FROM STDIN", buf)
+            cur.copy_expert(
+                f"COPY {HITS} (item_id, case_id, detected_on, evidence) FROM STDIN", buf
+            )
     else:
         conn.execute(
-            sa.text(f"INSERT INTO {HITS} (item_id, evidence) VALUES (:i, :e)"),
-            [{"i": i, "e": e} for i, e in hits],
+            sa.text(
+                f"""INSERT INTO {HITS} (item_id, case_id, detected_on, evidence)
+                VALUES (:i, :c, :d, :e)"""
+            ).bindparams(sa.bindparam("d", type_=sa.Date)),
+            [{"i": i, "c": c, "d": d, "e": e} for i, c, d, e in hits],
         )
-    _analyze(conn, HITS)
+    _analyze(conn, f"{HITS} (case_id)")
 
 
 def _runs(ids: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -284,42 +355,54 @@ def _mark_screened(conn: Connection, runs: list[tuple[int, int]], now: dt.dateti
     conn.execute(sa.text(f"DROP TABLE {merged}"))
 
 
-def _threat(conn: Connection, lexicon: Lexicon, now: dt.datetime) -> int:
-    """Read the batch's texts in Python (the one rule SQL cannot run); the rest is SQL.
+class _Judge:
+    """The threat rule over the batch's texts (the one rule SQL cannot run), and the runs of
+    consecutive item ids read, which become ``risk_screened`` ranges.
 
     The rule is a pure function of the text, and texts repeat (a letter sent again, template
-    hotline summaries), so each distinct text is judged once per run. The ids read become
-    ``risk_screened`` ranges (runs of consecutive ids, as the scan meets them)."""
-    hits: list[tuple[int, str]] = []
-    seen: dict[str | None, str | None] = {}
-    runs: list[tuple[int, int]] = []
-    lo = hi = None
-    for item_id, text in _texts(conn):
-        if hi is not None and item_id == hi + 1:
-            hi = item_id
+    hotline summaries), so each distinct text is judged once per run."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.hits: list[tuple[int, int, dt.date, str]] = []
+        self.runs: list[tuple[int, int]] = []
+        self._seen: dict[str | None, str | None] = {}
+        self._lo = self._hi = -2
+
+    def add(self, item_id: int, case_id: Any, dn: Any, text: str | None) -> None:
+        """One item; ``case_id`` and ``dn`` (its day number) are read only on a hit."""
+        if item_id == self._hi + 1:
+            self._hi = item_id
         else:
-            if lo is not None and hi is not None:
-                runs.append((lo, hi))
-            lo = hi = item_id
+            if self._hi >= 0:
+                self.runs.append((self._lo, self._hi))
+            self._lo = self._hi = item_id
         try:
-            evidence = seen[text]
+            evidence = self._seen[text]
         except KeyError:
-            if len(seen) >= SEEN_MAX:  # bounded memory on a ledger of all-distinct texts
-                seen.clear()
-            hit = detect_threat(text, lexicon)
-            evidence = seen[text] = hit.evidence() if hit is not None else None
+            if len(self._seen) >= SEEN_MAX:  # bounded memory on a ledger of all-distinct texts
+                self._seen.clear()
+            hit = detect_threat(text, self.lexicon)
+            evidence = self._seen[text] = hit.evidence() if hit is not None else None
         if evidence is not None:
-            hits.append((item_id, evidence))
-    if lo is not None and hi is not None:
-        runs.append((lo, hi))
-    _mark_screened(conn, _runs(runs), now)
-    _load_hits(conn, hits)
+            day = DAY_ZERO + dt.timedelta(days=int(dn))
+            self.hits.append((item_id, int(case_id), day, evidence))
+
+    def screened(self) -> list[tuple[int, int]]:
+        """The (lo, hi) id ranges read, sorted and merged."""
+        runs = self.runs + ([(self._lo, self._hi)] if self._hi >= 0 else [])
+        return _runs(runs)
+
+
+def _threat(conn: Connection, judge: _Judge, now: dt.datetime) -> int:
+    """Mark the items read as screened, and flag the threat hits."""
+    _mark_screened(conn, judge.screened(), now)
+    _load_hits(conn, judge.hits)
     return _insert_flags(
         conn,
         "threat",
-        f"""SELECT b.case_id, bc.person_key, b.day AS detected_on, b.item_id, h.evidence
-        FROM {HITS} h JOIN {BATCH} b ON b.item_id = h.item_id
-        JOIN {BATCH_CASES} bc ON bc.case_id = b.case_id""",
+        f"""SELECT h.case_id, bc.person_key, h.detected_on, h.item_id, h.evidence
+        FROM {HITS} h JOIN {BATCH_CASES} bc ON bc.case_id = h.case_id""",
     )
 
 
@@ -554,9 +637,10 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
             # the statements are simple scans and joins that JIT compilation only slows.
             conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
             conn.execute(sa.text("SET LOCAL jit = off"))
-        out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt))
+        judge = _Judge(lexicon)
+        out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt, judge))
         if out["items"]:
-            out["threat"] = timed("threat", lambda: _threat(conn, lexicon, now))
+            out["threat"] = timed("threat", lambda: _threat(conn, judge, now))
             out["group"] = timed("group", lambda: _group(conn, int(risk["group_min_people"])))
             out["referral"] = timed("referral", lambda: _referral(conn))
             window_days = int(risk["repeat_window_days"])
