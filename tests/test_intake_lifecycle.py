@@ -206,3 +206,22 @@ def test_xlsx_rows_date_cells_and_trailing_blank_rows(engine, dirs):
     assert [r.phone for r in items] == ["13800138000", "13800138001"]
     assert json.loads(items[0].raw)["信访人"] == "张伟"
     assert [(r.source_row, r.reason.split(":")[0]) for r in rejects] == [(2, "empty row")]
+
+
+def test_collector_resumes_after_a_load_and_a_failed_one(engine, dirs, monkeypatch):
+    """The loader pauses the garbage collector per file; it must always come back on."""
+    import gc
+
+    landing = dirs["landing"]
+    drop(landing, "letter", "ok.csv", letter_csv(3))
+    run_sweep(engine, day=DAY)
+    assert gc.isenabled()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(loader, "insert_rows", boom)
+    drop(landing, "letter", "again.csv", letter_csv(3, start=10))
+    with pytest.raises(RuntimeError):
+        sweep_channel("letter", engine, day=DAY)
+    assert gc.isenabled()

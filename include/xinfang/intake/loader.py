@@ -10,9 +10,11 @@ moves the file to the archive. A byte-identical re-drop is found by hash.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -244,6 +246,23 @@ def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, data: bytes, sha:
         )
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file loads.
+
+    Parsing allocates millions of short-lived dicts and tuples, none in reference
+    cycles; the collector's passes over them (and over the normalizers' caches) cost
+    ~5% of the parse. Reference counting still frees them as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_file(
     engine: Engine, channel: str, path: Path, landing_root: Path, day: dt.date
 ) -> FileResult:
@@ -270,7 +289,7 @@ def load_file(
         moved = landing.quarantine(path, landing_root, channel, reason)
         return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
     try:
-        with engine.begin() as conn, config_in_force():
+        with engine.begin() as conn, config_in_force(), _collector_paused():
             result = _load(conn, spec, path, data, sha)
     except FileError as exc:
         reason = f"{path.name}: {exc}"
