@@ -72,8 +72,12 @@ def _column_text(values: Sequence[Any]) -> list[str]:
         if has_null:
             return ["\\N" if v is None else t for v, t in zip(values, texts, strict=True)]
         return list(texts)
-    if types <= {int, float} or types <= {dt.datetime} or types <= {dt.date}:
+    if types <= {int, float}:
         return ["\\N" if v is None else str(v) for v in values]
+    if types <= {dt.datetime} or types <= {dt.date}:
+        # str() of a datetime is ~0.5 µs; a column repeats its values (loaded_at, days)
+        memo: dict[Any, str] = {None: "\\N"}
+        return [memo[v] if v in memo else memo.setdefault(v, str(v)) for v in values]
     return [_copy_value(v) for v in values]
 
 
