@@ -3,8 +3,9 @@
 One transaction per run. The batch is every item that has a case, was received on or
 before ``as_of`` (and on or after ``since``) and has not been screened yet
 (``risk_screened`` keeps the screened item ids as ranges: a run reads the ids above the
-last range and those in the gaps between ranges, nothing else). Per-item rules (threat, group, referral) look at the batch; per-case
-rules (repeat, multi_channel) look at every item up to ``as_of`` of the batch's cases.
+last range and those in the gaps between ranges, nothing else). Per-item rules (threat,
+group, referral) look at the batch; per-case rules (repeat, multi_channel) look at every
+item up to ``as_of`` of the batch's cases.
 Flags carry the date of the fact that triggered them, never the run date, and the
 unique key (case_id, kind, item_id) with ON CONFLICT DO NOTHING makes a rerun add nothing:
 running daily or once over the same facts gives the same flags.
@@ -51,13 +52,15 @@ GAPS = "tmp_risk_gaps"
 """Unscreened item-id intervals (lo, hi) between the screened ranges."""
 RUNS = "tmp_risk_runs"
 """The item-id ranges (lo, hi) this run screened."""
+MERGED = "tmp_risk_merged"
+"""The screened ranges the run's ranges extend or join, merged: (lo, hi)."""
 HITS = "tmp_risk_hits"
+"""The threat hits: (item_id, case_id, detected_on, evidence)."""
 WINDOWED = "tmp_risk_windowed"
 """The items the per-case windows flag: (item_id, case_id, received_at, channel, n, k,
 is_repeat, is_multi)."""
 CASE_UPDATE = "tmp_risk_case_update"
-TEMP_TABLES = (GAPS, BATCH, BATCH_CASES, CASE_ITEMS, RUNS, HITS, WINDOWED, CASE_UPDATE)
-LAST_ID = 2**63 - 1
+TEMP_TABLES = (GAPS, BATCH, BATCH_CASES, CASE_ITEMS, RUNS, MERGED, HITS, WINDOWED, CASE_UPDATE)
 FETCH = 20_000
 SEEN_MAX = 200_000
 """Distinct texts whose verdict a run remembers."""
@@ -316,12 +319,10 @@ def _mark_screened(conn: Connection, runs: list[tuple[int, int]], now: dt.dateti
         sa.text(f"INSERT INTO {RUNS} (lo, hi) VALUES (:lo, :hi)"),
         [{"lo": lo, "hi": hi} for lo, hi in runs],
     )
-    merged = "tmp_risk_merged"
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {merged}"))
     conn.execute(
         sa.text(
             f"""
-            CREATE TEMPORARY TABLE {merged} AS
+            CREATE TEMPORARY TABLE {MERGED} AS
             WITH u AS (
                 SELECT first_item_id AS lo, last_item_id AS hi, 0 AS fresh FROM risk_screened
                 UNION ALL SELECT lo, hi, 1 FROM {RUNS}
@@ -342,17 +343,16 @@ def _mark_screened(conn: Connection, runs: list[tuple[int, int]], now: dt.dateti
     )
     conn.execute(
         sa.text(
-            f"""DELETE FROM risk_screened WHERE EXISTS (SELECT 1 FROM {merged} m
+            f"""DELETE FROM risk_screened WHERE EXISTS (SELECT 1 FROM {MERGED} m
                 WHERE risk_screened.first_item_id BETWEEN m.lo AND m.hi)"""
         )
     )
     conn.execute(
         sa.text(
             f"""INSERT INTO risk_screened (first_item_id, last_item_id, screened_at)
-            SELECT lo, hi, :now FROM {merged}"""
+            SELECT lo, hi, :now FROM {MERGED}"""
         ).bindparams(sa.bindparam("now", now, type_=sa.DateTime))
     )
-    conn.execute(sa.text(f"DROP TABLE {merged}"))
 
 
 class _Judge:
