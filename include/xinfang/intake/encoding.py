@@ -33,21 +33,26 @@ def _text_score(data: bytes, name: str) -> int:
 
 def detect_encoding(data: bytes) -> str:
     """Name of the codec that reads ``data``; raises FileError when none does."""
+    return _detect(data)[0]
+
+
+def _detect(data: bytes) -> tuple[str, str | None]:
+    """(codec name, the whole text when detection already decoded and checked it)."""
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return name
+            return name, None
     if 0 in data[:4096] and len(data) % 2 == 0:
         # UTF-16 without BOM: pick the byte order that reads as text with line breaks.
         best = max(("utf-16-le", "utf-16-be"), key=lambda name: _text_score(data, name))
         if _text_score(data, best) > 0:
-            return best
+            return best, None
     for name in ("utf-8", "gb18030"):
         try:
             text = data.decode(name)
         except UnicodeDecodeError:
             continue
         if not _CONTROL.search(text):
-            return name
+            return name, text
     raise FileError(
         "the file is not text in UTF-8, UTF-16 or GB18030/GBK "
         "(binary content or a damaged file); save it again as CSV or XLSX and re-drop it"
@@ -56,13 +61,14 @@ def detect_encoding(data: bytes) -> str:
 
 def decode(data: bytes) -> tuple[str, str]:
     """(text, encoding name). Strips a BOM; raises FileError for unreadable bytes."""
-    name = detect_encoding(data)
-    try:
-        text = data.decode(name)
-    except UnicodeDecodeError as exc:
-        raise FileError(f"the file looks like {name} but cannot be decoded: {exc}") from exc
-    if _CONTROL.search(text):
-        raise FileError(
-            f"the file decodes as {name} but holds control characters: it is not a text file"
-        )
+    name, text = _detect(data)
+    if text is None:
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError as exc:
+            raise FileError(f"the file looks like {name} but cannot be decoded: {exc}") from exc
+        if _CONTROL.search(text):
+            raise FileError(
+                f"the file decodes as {name} but holds control characters: it is not a text file"
+            )
     return text.removeprefix("\ufeff"), name
