@@ -65,9 +65,15 @@ log = logging.getLogger(__name__)
 __all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
 
 _SWEEP_LOCK = 7_365_424_115
+_FACTS_VERSION = "f1"
+NEVER = dt.date(9999, 12, 31)
+"""``case_sweep.next_due_on`` of a case with no milestone ahead until its facts change."""
 
 TEMP_TABLES = (
     "sw_scope",
+    "sw_w",
+    "sw_psig",
+    "sw_rk0",
     "sw_case",
     "sw_prog",
     "sw_close",
@@ -78,7 +84,6 @@ TEMP_TABLES = (
     "sw_srow",
     "sw_pause0",
     "sw_pause",
-    "sw_s0",
     "sw_state",
     "sw_epoch",
     "sw_ms",
@@ -174,8 +179,41 @@ def _entry_offset(ladder: Ladder, start: int, n: str) -> str:
     return f"(CASE {whens} ELSE 0 END)" if offs else "0"
 
 
+def _next_offset(ladder: Ladder, start: int, delta: str) -> str:
+    """SQL: the clock offset of the first milestone from ``start`` after ``delta`` (else NULL)."""
+    offs = sorted({m[3] for m in ladder.milestones(start)})
+    whens = " ".join(f"WHEN {delta} < {off} THEN {off}" for off in offs)
+    return f"(CASE {whens} END)" if offs else "NULL"
+
+
 def _overdue_offset(ladder: Ladder, start: int) -> int:
     return next(m[3] for m in ladder.milestones(start) if m[0] == "overdue")
+
+
+def _session_settings(conn: sa.Connection) -> dict[str, str]:
+    """PostgreSQL settings for this transaction's big set-based statements.
+
+    No JIT (compiling each statement costs more than it saves here), hash tables and
+    sorts in memory, and temp tables in local buffers rather than the OS cache (only
+    possible before the session first touches a temp table). Returns what to restore.
+    """
+    saved = dict(
+        zip(
+            ("jit", "work_mem"),
+            conn.exec_driver_sql(
+                "SELECT current_setting('jit'), current_setting('work_mem')"
+            ).one(),
+            strict=True,
+        )
+    )
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("SET LOCAL temp_buffers = '256MB'")
+    except sa.exc.DBAPIError:
+        pass  # this session already used temp tables: keep its size
+    return saved
 
 
 def _drop_temps(conn: sa.Connection) -> None:
@@ -234,6 +272,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     if d.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
     _drop_temps(conn)
+    restore = _session_settings(conn) if d.pg else {}
     if d.pg and os.environ.get("XINFANG_SWEEP_EXPLAIN"):
         conn.exec_driver_sql("LOAD 'auto_explain'")
         conn.exec_driver_sql("SET auto_explain.log_min_duration = '2s'")
@@ -249,13 +288,32 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         scope = "AND i.case_id IN (SELECT case_id FROM sw_scope)"
 
     w_asof = _ensure_calendar(conn, cal, as_of, scope)
+    cal_end = conn.execute(sa.text("SELECT MAX(day) FROM work_calendar")).scalar_one()
+    watermark, stored_facts = conn.execute(
+        sa.text("SELECT as_of, facts FROM sweep_watermark WHERE name = 'escalation'")
+    ).one_or_none() or (None, None)
+    if watermark is None or _as_date(watermark) > as_of:
+        stored_facts = None  # a first sweep, or of an earlier date: every case
     params = {
         "as_of": as_of,
         "as_of_next": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()),
         "cfg": config_signature(config),
         "w_asof": w_asof,
+        "wm": _as_date(watermark),
+        "wm_next": watermark
+        and dt.datetime.combine(_as_date(watermark) + dt.timedelta(days=1), dt.time()),
+        "cal_next": _as_date(cal_end) + dt.timedelta(days=1),
+        "never": NEVER,
     }
-    typed = {"as_of": sa.Date, "as_of_next": sa.DateTime, "now": sa.DateTime}
+    typed = {
+        "as_of": sa.Date,
+        "as_of_next": sa.DateTime,
+        "now": sa.DateTime,
+        "wm": sa.Date,
+        "wm_next": sa.DateTime,
+        "cal_next": sa.Date,
+        "never": sa.Date,
+    }
 
     def run(sql: str, **extra) -> sa.CursorResult:
         stmt = sa.text(sql)
@@ -275,22 +333,71 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
                 conn.exec_driver_sql(f"ANALYZE {t}")
 
     recv = d.day("i.received_at")
-    # 1. per-case item facts dated up to as_of
+    # 1. the working set: the cases whose facts (or the configuration) changed since
+    # their last sweep, whose next milestone is due by as_of, or that were never swept
+    # or last swept after as_of; every other case's rows already hold as of as_of.
+    # One pass over the items gives both the signature and the item facts.
+    # A whole-ledger sweep first checks the fact tables' totals against the last one's:
+    # when the rows it saw are unchanged, only the cases of rows added since, the cases
+    # with risk keys and the due cases can be in the working set (an index range scan
+    # of case_sweep.next_due_on instead of a signature per case).
+    _risk_keys(conn, run)
+    facts = None
+    work = scope
+    if case_ids is None:
+        facts = _fact_delta(conn, run, params, stored_facts)
+        if facts is not None:
+            work = "AND i.case_id IN (SELECT case_id FROM sw_w)"
+    run(
+        f"""CREATE TEMP TABLE sw_psig AS
+        SELECT p.case_id AS case_id, COUNT(*) AS n_prog, MAX(p.progress_id) AS max_prog
+        FROM case_progress p WHERE p.progress_date <= :as_of {work.replace("i.", "p.")}
+        GROUP BY p.case_id"""
+    )
+    sig = " || ':' || ".join(
+        [
+            d.text("a.n_items"),
+            d.text("a.max_item"),
+            d.text("COALESCE(g.n_prog, 0)"),
+            d.text("COALESCE(g.max_prog, 0)"),
+            f"COALESCE({d.text('rk.key_on')}, '-')",
+            ":cfg",
+        ]
+    )
     run(
         f"""CREATE TEMP TABLE sw_case AS
-        SELECT i.case_id AS case_id, MIN({recv}) AS f, MAX({recv}) AS last_item,
-          MIN(CASE WHEN i.channel = 'referral' THEN {recv} END) AS ref_key,
-          MIN(i.due_on) AS ref_due,
-          MIN(CASE WHEN i.due_on IS NOT NULL THEN
-              (CASE WHEN {d.add_days("i.due_on", 1)} > {recv} THEN {d.add_days("i.due_on", 1)}
-               ELSE {recv} END) END) AS ref_stat,
-          COUNT(*) AS n_items, MAX(i.item_id) AS max_item
-        FROM intake_item i
-        WHERE i.case_id IS NOT NULL AND i.received_at < :as_of_next {scope}
-        GROUP BY i.case_id"""
+        SELECT b.case_id AS case_id, b.f AS f, b.last_item AS last_item, b.ref_key AS ref_key,
+          b.ref_due AS ref_due, b.ref_stat AS ref_stat, b.sig AS sig,
+          CASE WHEN b.old_sig = b.sig AND b.last_on <= :as_of THEN b.last_on END AS lb
+        FROM (
+          SELECT a.*, {sig} AS sig, cs.sweep_sig AS old_sig,
+            COALESCE(cs.swept_as_of, :wm) AS last_on, cs.next_due_on AS next_on
+          FROM (
+            SELECT i.case_id AS case_id, MIN({recv}) AS f, MAX({recv}) AS last_item,
+              MIN(CASE WHEN i.channel = 'referral' THEN {recv} END) AS ref_key,
+              MIN(i.due_on) AS ref_due,
+              MIN(CASE WHEN i.due_on IS NOT NULL THEN
+                  (CASE WHEN {d.add_days("i.due_on", 1)} > {recv} THEN {d.add_days("i.due_on", 1)}
+                   ELSE {recv} END) END) AS ref_stat,
+              COUNT(*) AS n_items, MAX(i.item_id) AS max_item
+            FROM intake_item i
+            WHERE i.case_id IS NOT NULL AND i.received_at < :as_of_next {work}
+            GROUP BY i.case_id) a
+          LEFT JOIN sw_psig g ON g.case_id = a.case_id
+          LEFT JOIN sw_rk0 rk ON rk.case_id = a.case_id
+          LEFT JOIN case_sweep cs ON cs.case_id = a.case_id) b
+        WHERE b.old_sig IS NULL OR b.old_sig <> b.sig OR b.last_on IS NULL
+          OR b.last_on > :as_of OR b.next_on IS NULL OR b.next_on <= :as_of"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
     analyze("sw_case")
+    run(
+        """CREATE TEMP TABLE sw_riskkey AS
+        SELECT r.case_id AS case_id,
+          CASE WHEN r.key_on < c.f THEN c.f ELSE r.key_on END AS key_on
+        FROM sw_rk0 r JOIN sw_case c ON c.case_id = r.case_id"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_riskkey ON sw_riskkey (case_id)")
 
     # 2. progress rows dated up to as_of (a row dated before the first item counts from it)
     run(
@@ -374,54 +481,32 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     conn.exec_driver_sql("CREATE INDEX ix_sw_pause ON sw_pause (case_id)")
     analyze("sw_pause")
 
-    # key days found by risk screening (threats, group visits), where that module is present
-    _risk_keys(conn, run)
-
-    # 4. per-case dates (simple cases)
+    # 4. per-case dates (simple cases) and their working-day indexes:
+    # x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
     key_day = _least(_least("c.ref_key", "g.key_prog"), "rk.key_on")
     stat_notice = _least(d.add_days("c.f", config.statutory_days + 1), "c.ref_stat")
-    sig = " || ':' || ".join(
-        [
-            d.text("c.n_items"),
-            d.text("c.max_item"),
-            d.text("COALESCE(g.n_prog, 0)"),
-            d.text("COALESCE(g.max_prog, 0)"),
-            f"COALESCE({d.text('rk.key_on')}, '-')",
-            ":cfg",
-        ]
-    )
     run(
-        f"""CREATE TEMP TABLE sw_s0 AS
-        SELECT c.case_id AS case_id, c.f AS f, {key_day} AS k, k.c AS c,
-          lc.disposition AS disposition,
-          CASE WHEN k.c IS NOT NULL THEN 'closed'
-               WHEN ls.status = 'paused' THEN 'paused' ELSE 'open' END AS status,
-          {_least(d.add_days("c.f", config.statutory_days), "c.ref_due")} AS due,
-          {stat_notice} AS stat_on,
-          {sig} AS sig,
-          CASE WHEN cs.sweep_sig = {sig}
-                AND COALESCE(cs.swept_as_of, wm.as_of) <= :as_of
-               THEN COALESCE(cs.swept_as_of, wm.as_of) END AS lb
-        FROM sw_case c
-        LEFT JOIN sw_pagg g ON g.case_id = c.case_id
-        LEFT JOIN sw_close k ON k.case_id = c.case_id
-        LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
-        LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
-        LEFT JOIN case_sweep cs ON cs.case_id = c.case_id
-        LEFT JOIN sweep_watermark wm ON wm.name = 'escalation'
-        LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id
-        WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)"""
-    )
-    # working-day indexes: x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
-    run(
-        """CREATE TEMP TABLE sw_state AS
+        f"""CREATE TEMP TABLE sw_state AS
         SELECT s.*, wf.workday_index AS cf,
           wk.workday_index AS ck,
           wk.workday_index - CASE WHEN wk.is_workday THEN 1 ELSE 0 END AS ckb,
           wc.workday_index - CASE WHEN wc.is_workday THEN 1 ELSE 0 END AS ccb,
           wl.workday_index AS clb,
           :w_asof AS cas
-        FROM sw_s0 s
+        FROM (
+          SELECT c.case_id AS case_id, c.f AS f, {key_day} AS k, k.c AS c,
+            lc.disposition AS disposition,
+            CASE WHEN k.c IS NOT NULL THEN 'closed'
+                 WHEN ls.status = 'paused' THEN 'paused' ELSE 'open' END AS status,
+            {_least(d.add_days("c.f", config.statutory_days), "c.ref_due")} AS due,
+            {stat_notice} AS stat_on, c.sig AS sig, c.lb AS lb
+          FROM sw_case c
+          LEFT JOIN sw_pagg g ON g.case_id = c.case_id
+          LEFT JOIN sw_close k ON k.case_id = c.case_id
+          LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
+          LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
+          LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id
+          WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)) s
         JOIN work_calendar wf ON wf.day = s.f
         LEFT JOIN work_calendar wk ON wk.day = s.k
         LEFT JOIN work_calendar wc ON wc.day = s.c
@@ -480,12 +565,20 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         + " ".join(f"WHEN e.st = {st} THEN {_overdue_offset(ladder, st)}" for st in sorted({1, K}))
         + " END"
     )
+    # and the clock offset of its next milestone (none past the last)
+    next_expr = (
+        "CASE "
+        + " ".join(
+            f"WHEN e.st = {st} THEN {_next_offset(ladder, st, cur_delta)}" for st in sorted({1, K})
+        )
+        + " END"
+    )
     run(
         f"""CREATE TEMP TABLE sw_cur AS
         SELECT x.*, x.st + x.n AS tier, x.ca + {entry_expr} AS t_entry
         FROM (SELECT e.case_id, e.st, e.anchor, e.ca, {n_expr} AS n, {cur_delta} AS delta,
-                {over_expr} AS over_off,
-                s.status, s.disposition, s.c, s.k, s.due, s.lb, s.sig
+                {over_expr} AS over_off, {next_expr} AS next_off,
+                s.status, s.disposition, s.c, s.k, s.due, s.stat_on, s.lb, s.sig
               FROM sw_epoch e JOIN sw_state s ON s.case_id = e.case_id
               WHERE e.is_current = 1) x"""
     )
@@ -526,43 +619,131 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         SELECT case_id, 'statutory', 'statutory', NULL, NULL, stat_on FROM sw_state
         WHERE stat_on <= :as_of AND (c IS NULL OR c > stat_on) AND (lb IS NULL OR stat_on > lb)"""
     )
+    # the next day anything derived can change without new facts: the clock's next
+    # milestone while the case is open (beyond the materialized calendar: its end),
+    # else the statutory notice / 超期 flag while it is not closed
+    clock_next = """(CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
+        THEN COALESCE(wn.day, :cal_next) END)"""
+    stat_next = """(CASE WHEN x.status <> 'closed' AND x.stat_on > :as_of THEN x.stat_on END)"""
+    due_next = f"""(CASE WHEN x.status <> 'closed' AND {d.add_days("x.due", 1)} > :as_of
+        THEN {d.add_days("x.due", 1)} END)"""
     run(
-        """CREATE TEMP TABLE sw_out AS
+        f"""CREATE TEMP TABLE sw_out AS
         SELECT x.case_id, x.tier, COALESCE(en.on_date, x.anchor) AS entered,
           x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
           x.k IS NOT NULL AS is_key, x.k AS key_since,
           (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
           x.due AS statutory_due_on,
           (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
-          x.lb IS NULL AS full_mode, x.sig AS sig
-        FROM sw_cur x LEFT JOIN sw_ev en ON en.case_id = x.case_id AND en.kind = 'entry'"""
+          x.lb IS NULL AS full_mode, x.sig AS sig,
+          COALESCE({_least(_least(clock_next, stat_next), due_next)}, :never) AS next_due_on
+        FROM sw_cur x LEFT JOIN sw_ev en ON en.case_id = x.case_id AND en.kind = 'entry'
+        LEFT JOIN (SELECT case_id, SUM(len) AS plen FROM sw_pause GROUP BY case_id) pl
+          ON pl.case_id = x.case_id
+        LEFT JOIN work_calendar wn ON x.status = 'open'
+          AND wn.workday_index = x.ca + x.next_off + COALESCE(pl.plen, 0) AND wn.is_workday"""
     )
 
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
-    summary = _write(conn, d, run, config, as_of, scope)
+    summary = _write(conn, d, run, config, as_of, scope, facts)
     summary["cases_reopened_path"] = n_complex
     summary["as_of"] = as_of.isoformat()
     _drop_temps(conn)
+    for name, value in restore.items():
+        conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     log.info("escalation sweep as of %s: %s", as_of, summary)
     return summary
 
 
+# The fact tables whose rows a case's derivation depends on: (table, id column, which
+# rows, which of them are in view as of a date). Their totals (count, sum of case ids,
+# a sum weighted by row id, highest id) change when a row the last sweep saw is
+# deleted, moved to another case or redated; a row with a higher id, or that came into
+# view since, is "added" and puts its case in the working set.
+def _fact_tables() -> list[tuple[str, str, str, str]]:
+    tables = [
+        ("intake_item", "item_id", "case_id IS NOT NULL", "received_at < :{day}_next"),
+        ("case_progress", "progress_id", "1 = 1", "progress_date <= :{day}"),
+    ]
+    try:
+        from xinfang.risk.screen import KEY_KINDS
+    except ImportError:
+        return tables
+    kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
+    return [*tables, ("risk_flag", "flag_id", f"kind IN ({kinds})", "detected_on <= :{day}")]
+
+
+def _totals(run, table: str, id_col: str, where: str, **extra) -> list[int]:
+    row = run(
+        f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
+          COALESCE(SUM(case_id * ({id_col} % 1009)), 0), COALESCE(MAX({id_col}), 0)
+        FROM {table} WHERE {where}""",
+        **extra,
+    ).one()
+    return [int(v) for v in row]
+
+
+def _fact_totals(run, cfg: str) -> str:
+    """The fact totals of a sweep that looked at every row."""
+    parts = [_FACTS_VERSION, cfg]
+    for table, id_col, rows, in_view in _fact_tables():
+        where = f"{rows} AND {in_view.format(day='as_of')}"
+        parts.append(",".join(str(v) for v in _totals(run, table, id_col, where)))
+    return "|".join(parts)
+
+
+def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None) -> str | None:
+    """When the rows the last whole-ledger sweep saw are unchanged: ``sw_w``, the cases
+    that may need deriving (those of added rows, with risk keys, due), and the new fact
+    totals; else None (every case's signature is checked)."""
+    parts = (stored or "").split("|")
+    tables = _fact_tables()
+    if len(parts) != len(tables) + 3 or parts[:2] != [_FACTS_VERSION, params["cfg"]]:
+        return None
+    n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
+    if str(n_swept) != parts[-1]:
+        return None  # bookkeeping rows added or removed behind the sweep's back
+    old = [[int(v) for v in p.split(",")] for p in parts[2:-1]]
+    new_parts = [_FACTS_VERSION, params["cfg"]]
+    added_sql = []
+    for i, ((table, id_col, rows, in_view), (n, s1, s2, top)) in enumerate(
+        zip(tables, old, strict=True)
+    ):
+        seen = f"{in_view.format(day='wm')} AND {id_col} <= :top{i}"
+        now = f"{rows} AND {in_view.format(day='as_of')}"
+        before = _totals(run, table, id_col, f"{rows} AND {seen}", **{f"top{i}": top})
+        if before[:3] != [n, s1, s2]:
+            return None
+        added = f"{now} AND NOT ({seen})"
+        more = _totals(run, table, id_col, added, **{f"top{i}": top})
+        new_parts.append(
+            ",".join(
+                str(v) for v in (n + more[0], s1 + more[1], s2 + more[2], max(before[3], more[3]))
+            )
+        )
+        added_sql.append(f"SELECT case_id FROM {table} WHERE {added}")
+    run(
+        f"""CREATE TEMP TABLE sw_w AS
+        SELECT case_id FROM ({" UNION ".join(added_sql)}
+          UNION SELECT case_id FROM sw_rk0
+          UNION SELECT case_id FROM case_sweep WHERE next_due_on <= :as_of) x""",
+        **{f"top{i}": o[3] for i, o in enumerate(old)},
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_w ON sw_w (case_id)")
+    return "|".join(new_parts)
+
+
 def _risk_keys(conn: sa.Connection, run) -> None:
-    """``sw_riskkey`` (case_id, key_on): the day risk screening made each case key."""
+    """``sw_rk0`` (case_id, key_on): the day risk screening made each case key."""
     try:
         from xinfang.risk.screen import key_dates_sql
     except ImportError:  # risk screening not installed: no such key facts
-        conn.exec_driver_sql("CREATE TEMP TABLE sw_riskkey (case_id BIGINT, key_on DATE)")
+        conn.exec_driver_sql("CREATE TEMP TABLE sw_rk0 (case_id BIGINT, key_on DATE)")
         return
-    run(
-        f"""CREATE TEMP TABLE sw_riskkey AS
-        SELECT r.case_id AS case_id,
-          CASE WHEN r.key_on < c.f THEN c.f ELSE r.key_on END AS key_on
-        FROM ({key_dates_sql("as_of")}) r JOIN sw_case c ON c.case_id = r.case_id"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_riskkey ON sw_riskkey (case_id)")
+    run(f"CREATE TEMP TABLE sw_rk0 AS {key_dates_sql('as_of')}")
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_rk0 ON sw_rk0 (case_id)")
 
 
 def _as_date(v) -> dt.date | None:
@@ -597,24 +778,8 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
             ProgressFact(r[1], _as_date(r[2]), r[3], r[4], None if r[5] is None else bool(r[5]))
         )
     sigs = dict(
-        conn.execute(
-            sa.text(
-                "SELECT c.case_id, "
-                + " || ':' || ".join(
-                    [
-                        d.text("c.n_items"),
-                        d.text("c.max_item"),
-                        d.text("COALESCE(g.n_prog, 0)"),
-                        d.text("COALESCE(g.max_prog, 0)"),
-                        f"COALESCE({d.text('rk.key_on')}, '-')",
-                        ":cfg",
-                    ]
-                )
-                + " FROM sw_case c LEFT JOIN sw_pagg g ON g.case_id = c.case_id"
-                " LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id"
-                " WHERE c.case_id IN (SELECT case_id FROM sw_complex)"
-            ),
-            {"cfg": config_signature(config)},
+        conn.exec_driver_sql(
+            "SELECT case_id, sig FROM sw_case WHERE case_id IN (SELECT case_id FROM sw_complex)"
         ).all()
     )
     risk_keys = {
@@ -631,7 +796,7 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
         tl = timeline(facts, as_of, cal, ladder)
         if tl is None:
             continue
-        out.append(_out_row(case_id, tl, sigs.get(case_id, "")))
+        out.append(_out_row(case_id, tl, sigs.get(case_id, ""), as_of))
         evs.extend(
             {
                 "case_id": case_id,
@@ -665,6 +830,7 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
             sa.bindparam("closed_on", type_=date_t),
             sa.bindparam("key_since", type_=date_t),
             sa.bindparam("statutory_due_on", type_=date_t),
+            sa.bindparam("next_due_on", type_=date_t),
             sa.bindparam("is_key", type_=sa.Boolean),
             sa.bindparam("overdue", type_=sa.Boolean),
             sa.bindparam("statutory_overdue", type_=sa.Boolean),
@@ -682,7 +848,7 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
     return len(out)
 
 
-def _out_row(case_id: int, tl: Timeline, sig: str) -> dict[str, Any]:
+def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, Any]:
     return {
         "case_id": case_id,
         "tier": tl.tier,
@@ -698,10 +864,14 @@ def _out_row(case_id: int, tl: Timeline, sig: str) -> dict[str, Any]:
         "statutory_overdue": tl.statutory_overdue,
         "full_mode": True,
         "sig": sig,
+        # the rules are walked day by day: such a case is simply swept every day
+        "next_due_on": as_of + dt.timedelta(days=1),
     }
 
 
-def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -> dict[str, Any]:
+def _write(
+    conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str, facts: str | None
+) -> dict[str, Any]:
     """Write the derived state, events and notices; returns counts."""
     cols = {
         "tier": "tier",
@@ -716,14 +886,12 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
         "statutory_due_on": "statutory_due_on",
         "statutory_overdue": "statutory_overdue",
     }
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
     if d.pg:
-        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
         conn.exec_driver_sql("ANALYZE sw_out")
-        conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
         conn.exec_driver_sql("ANALYZE sw_ev")
-    else:
-        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
-        conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
+    n_derived = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out").scalar_one()
     changed = " OR ".join(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items())
     sets = ", ".join(f"{c} = o.{v}" for c, v in cols.items())
     updated = run(
@@ -737,9 +905,6 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
         AND e.on_date = escalation_event.escalated_on AND e.from_tier = escalation_event.from_tier
         AND e.reason = escalation_event.reason"""
     n_full = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out WHERE full_mode").scalar_one()
-    if d.pg and n_full:  # fresh statistics, or the anti-joins below may nest loops
-        conn.exec_driver_sql("ANALYZE escalation_event")
-        conn.exec_driver_sql("ANALYZE notification")
     ev_deleted = nt_deleted = 0
     if n_full:
         run(
@@ -752,20 +917,14 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
             "DELETE FROM escalation_event WHERE event_id IN (SELECT id FROM sw_old)"
         ).rowcount
         conn.exec_driver_sql("DROP TABLE sw_old")
-    # (the missing rows are staged first: an INSERT that anti-joins its own target
-    # would rescan the pages it is adding)
-    run(
-        """CREATE TEMP TABLE sw_new AS
-        SELECT e.case_id, e.from_tier, e.to_tier, e.on_date, e.reason FROM sw_ev e
-        WHERE e.kind = 'escalation' AND NOT EXISTS (
-          SELECT 1 FROM escalation_event x WHERE x.case_id = e.case_id
-            AND x.to_tier = e.to_tier AND x.escalated_on = e.on_date)"""
-    )
+    # the missing ones: the unique index itself tells which are there already (no
+    # anti-join pass); in its order, so each index page is visited once
     ev_inserted = run(
         """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
-        SELECT case_id, from_tier, to_tier, on_date, reason FROM sw_new"""
+        SELECT case_id, from_tier, to_tier, on_date, reason FROM sw_ev
+        WHERE kind = 'escalation' ORDER BY case_id, to_tier, on_date
+        ON CONFLICT DO NOTHING"""
     ).rowcount
-    conn.exec_driver_sql("DROP TABLE sw_new")
 
     # notifications: one per escalation (to the new tier), warning, overdue, statutory
     roles = {f"role{n}": t.role for n, t in config.tiers.items()}
@@ -774,28 +933,29 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
         "CREATE TEMP TABLE sw_nt (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
         " created_on DATE, recipient VARCHAR(128))"
     )
+    # the named person as of the notice's date (judge, tribunal, leader), where the
+    # ledger has one (only cases with progress rows can)
+    named = " ".join(
+        f"""WHEN e.tier = {tier} AND g.case_id IS NOT NULL THEN COALESCE((
+              SELECT p.{col} FROM case_progress p
+              WHERE p.case_id = e.case_id AND p.{col} IS NOT NULL
+                AND p.progress_date <= e.on_date
+              ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), {role_case})"""
+        for tier, col in ((2, "judge"), (3, "department"), (4, "leader"))
+    )
     run(
         f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
         SELECT e.case_id, e.kind, e.tier, e.on_date,
-          CASE WHEN e.tier IS NULL THEN :role{config.max_tier} ELSE {role_case} END
+          CASE WHEN e.tier IS NULL THEN :role{config.max_tier} {named} ELSE {role_case} END
         FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev
-              WHERE kind <> 'entry') e""",
+              WHERE kind <> 'entry') e
+        LEFT JOIN sw_pagg g ON g.case_id = e.case_id""",
         **roles,
     )
-    conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
-    if d.pg:
-        conn.exec_driver_sql("ANALYZE sw_nt")
-    # the named person as of the notice's date (judge, tribunal, leader), where the ledger has one
-    for tier, col in ((2, "judge"), (3, "department"), (4, "leader")):
-        run(
-            f"""UPDATE sw_nt SET recipient = COALESCE((
-              SELECT p.{col} FROM case_progress p
-              WHERE p.case_id = sw_nt.case_id AND p.{col} IS NOT NULL
-                AND p.progress_date <= sw_nt.created_on
-              ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), recipient)
-            WHERE tier = {tier} AND kind <> 'statutory'
-              AND case_id IN (SELECT case_id FROM sw_prog)"""
-        )
+    if n_full:
+        conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
+        if d.pg:
+            conn.exec_driver_sql("ANALYZE sw_nt")
     same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
         AND COALESCE(n.tier, 0) = COALESCE(notification.tier, 0)
         AND n.created_on = notification.created_on"""
@@ -813,59 +973,89 @@ def _write(conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str) -
             "DELETE FROM notification WHERE notification_id IN (SELECT id FROM sw_old)"
         ).rowcount
         conn.exec_driver_sql("DROP TABLE sw_old")
-    run(
-        """CREATE TEMP TABLE sw_new AS
-        SELECT n.case_id, n.kind, n.tier, n.recipient, n.created_on FROM sw_nt n
-        WHERE NOT EXISTS (SELECT 1 FROM notification x WHERE x.case_id = n.case_id
-          AND x.kind = n.kind AND COALESCE(x.tier, 0) = COALESCE(n.tier, 0)
-          AND x.created_on = n.created_on)"""
-    )
+    # the unique index catches the notices already there, but not one without a tier
+    # (the statutory notice: NULLs never conflict), which is looked up
     nt_inserted = run(
         """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
-        SELECT case_id, kind, tier, recipient, created_on FROM sw_new"""
+        SELECT case_id, kind, tier, recipient, created_on FROM sw_nt
+        WHERE tier IS NOT NULL ORDER BY case_id, kind, tier, created_on
+        ON CONFLICT DO NOTHING"""
     ).rowcount
-    conn.exec_driver_sql("DROP TABLE sw_new")
+    nt_inserted += run(
+        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+        SELECT n.case_id, n.kind, n.tier, n.recipient, n.created_on FROM sw_nt n
+        WHERE n.tier IS NULL AND NOT EXISTS (
+          SELECT 1 FROM notification x WHERE x.case_id = n.case_id AND x.kind = n.kind
+            AND x.tier IS NULL AND x.created_on = n.created_on)"""
+    ).rowcount
 
     # remember what each case's derivation saw: a whole-ledger sweep moves the
     # watermark and writes only the cases whose facts changed (their row then follows
     # the watermark); a sweep of some cases records its own date on their rows
     whole = scope == ""
     own = "NULL" if whole else ":as_of"
-    stale = (
-        d.distinct("case_sweep.sweep_sig", "o.sig")
-        + " OR "
-        + d.distinct("case_sweep.swept_as_of", own)
+    stale = " OR ".join(
+        [
+            d.distinct("case_sweep.sweep_sig", "o.sig"),
+            d.distinct("case_sweep.swept_as_of", own),
+            d.distinct("case_sweep.next_due_on", "o.next_due_on"),
+        ]
     )
-    run(
-        f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig FROM sw_out o
-        WHERE o.case_id = case_sweep.case_id AND ({stale})"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_new AS SELECT o.case_id, o.sig FROM sw_out o
-        WHERE NOT EXISTS (SELECT 1 FROM case_sweep s WHERE s.case_id = o.case_id)"""
-    )
-    run(
-        f"INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig)"
-        f" SELECT case_id, {own}, sig FROM sw_new"
-    )
-    conn.exec_driver_sql("DROP TABLE sw_new")
+    # (an UPDATE, then an INSERT of the rest: cheaper than an upsert, which locks
+    # each row before updating it; the rows have room for in-page updates)
+    sweep_written = run(
+        f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig,
+          next_due_on = o.next_due_on
+        FROM sw_out o WHERE o.case_id = case_sweep.case_id AND ({stale})"""
+    ).rowcount
+    sweep_written += run(
+        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, next_due_on)
+        SELECT case_id, {own}, sig, next_due_on FROM sw_out WHERE true ORDER BY case_id
+        ON CONFLICT (case_id) DO NOTHING"""
+    ).rowcount
+    delta = facts is not None
     if whole:
+        # (and the number of case_sweep rows, which only sweeps write)
+        facts = facts or _fact_totals(run, config_signature(config))
+        n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
+        facts = f"{facts}|{n_swept}"
         run("DELETE FROM sweep_watermark WHERE name = 'escalation'")
-        run("INSERT INTO sweep_watermark (name, as_of) VALUES ('escalation', :as_of)")
-    if d.pg and (ev_inserted + nt_inserted) > 10_000:
-        # keep the planner's picture of these tables current for the next sweep
-        conn.exec_driver_sql("ANALYZE escalation_event")
-        conn.exec_driver_sql("ANALYZE notification")
-        conn.exec_driver_sql("ANALYZE case_sweep")
+        run(
+            "INSERT INTO sweep_watermark (name, as_of, facts)"
+            " VALUES ('escalation', :as_of, :facts)",
+            facts=facts,
+        )
+    else:  # the next whole-ledger sweep checks every case's signature
+        run("UPDATE sweep_watermark SET facts = NULL WHERE name = 'escalation'")
+    if d.pg:
+        # keep the planner's picture of a table current when this sweep grew it by a
+        # good part (a first sweep); daily growth is left to autovacuum
+        for table, n in (
+            ("escalation_event", ev_inserted),
+            ("notification", nt_inserted),
+            ("case_sweep", sweep_written),
+        ):
+            before = conn.exec_driver_sql(
+                f"SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass"
+            ).scalar_one()
+            if n > 10_000 and n * 4 > max(before, 0):
+                conn.exec_driver_sql(f"ANALYZE {table}")
+    # the status of every case swept (those outside the working set kept theirs)
+    in_scope = "" if whole else " AND case_id IN (SELECT case_id FROM sw_scope)"
     counts = {
         r[0]: r[1]
-        for r in conn.exec_driver_sql("SELECT status, COUNT(*) FROM sw_out GROUP BY status")
+        for r in run(
+            "SELECT status, COUNT(*) FROM ledger_case"
+            f" WHERE first_received_at < :as_of_next{in_scope} GROUP BY status"
+        )
     }
     return {
         "cases": sum(counts.values()),
         "open": counts.get("open", 0),
         "paused": counts.get("paused", 0),
         "closed": counts.get("closed", 0),
+        "cases_derived": n_derived,
+        "working_set": "delta" if delta else "all",
         "cases_changed": updated,
         "events_inserted": ev_inserted,
         "events_deleted": ev_deleted,

@@ -278,8 +278,17 @@ case_sweep = Table(
     Column("case_id", BigInteger, primary_key=True),
     Column("sweep_sig", String(96), nullable=False, comment="facts signature it saw"),
     Column("swept_as_of", Date, comment="as-of date of its last sweep; null: the watermark's"),
+    Column(
+        "next_due_on",
+        Date,
+        comment="its next milestone after that date (warning, escalation, overdue, statutory);"
+        " 9999-12-31: none until its facts change; null: unknown",
+    ),
     comment="Escalation sweep bookkeeping: a case whose facts did not change since its last"
-    " sweep only needs the events after that date.",
+    " sweep only needs the events after that date, and no sweep at all before its next"
+    " milestone.",
+    # room in each page for the daily in-place (HOT) update of next_due_on
+    postgresql_with={"fillfactor": 70},
 )
 
 sweep_watermark = Table(
@@ -287,6 +296,12 @@ sweep_watermark = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("as_of", Date, nullable=False, comment="as-of date of the last whole-ledger sweep"),
+    Column(
+        "facts",
+        String(256),
+        comment="totals of the facts that sweep saw (items, progress rows, risk keys): when the"
+        " rows it saw are unchanged, the next sweep derives only new rows' and due cases",
+    ),
     comment="The date up to which the escalation sweep last synced every case.",
 )
 

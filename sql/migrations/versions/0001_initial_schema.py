@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:27:00.586300
+Create Date: 2026-11-26 08:49:37.787027
 """
 
 import sqlalchemy as sa
@@ -36,8 +36,15 @@ def upgrade() -> None:
             nullable=True,
             comment="as-of date of its last sweep; null: the watermark's",
         ),
+        sa.Column(
+            "next_due_on",
+            sa.Date(),
+            nullable=True,
+            comment="its next milestone after that date (warning, escalation, overdue, statutory); 9999-12-31: none until its facts change; null: unknown",
+        ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_sweep")),
-        comment="Escalation sweep bookkeeping: a case whose facts did not change since its last sweep only needs the events after that date.",
+        comment="Escalation sweep bookkeeping: a case whose facts did not change since its last sweep only needs the events after that date, and no sweep at all before its next milestone.",
+        postgresql_with={"fillfactor": 70},
     )
     op.create_table(
         "court",
@@ -320,6 +327,12 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column(
             "as_of", sa.Date(), nullable=False, comment="as-of date of the last whole-ledger sweep"
+        ),
+        sa.Column(
+            "facts",
+            sa.String(length=256),
+            nullable=True,
+            comment="totals of the facts that sweep saw (items, progress rows, risk keys): when the rows it saw are unchanged, the next sweep derives only new rows' and due cases",
         ),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sweep_watermark")),
         comment="The date up to which the escalation sweep last synced every case.",
