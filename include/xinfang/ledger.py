@@ -64,6 +64,11 @@ __all__ = [
 # Any constant: serializes ledger assignment runs on PostgreSQL.
 _ASSIGN_LOCK = 7_365_424_115
 _CHUNK = 5_000
+# PostgreSQL client encodings as Python codecs (psycopg2's own table, when installed)
+try:
+    from psycopg2.extensions import encodings as _PY_ENCODINGS
+except ImportError:  # SQLite-only installs never read through COPY
+    _PY_ENCODINGS = {}
 ITEM_COLS = [
     "item_id",
     "channel",
@@ -117,6 +122,10 @@ def _is_pg(conn: Connection) -> bool:
 
 def _dates(values: Any) -> list[dt.date | None]:
     """Dates of a Series/list of datetimes, dates, strings or nulls (None for null)."""
+    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values.dtype):
+        days = values.dt.date.to_numpy(dtype=object, copy=True)
+        days[values.isna().to_numpy()] = None
+        return days.tolist()
     out: list[dt.date | None] = []
     for v in list(values):
         if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
@@ -185,11 +194,17 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
 
 
 @contextlib.contextmanager
-def _bulk_write(conn: Connection, table: sa.Table, n_rows: int) -> Iterator[None]:
+def _bulk_write(
+    conn: Connection, table: sa.Table, n_rows: int, columns: set[str] | None = None
+) -> Iterator[None]:
     """Write many rows of ``table``; on PostgreSQL, when they are a large share of it,
     drop its secondary indexes first and build them again after (inside the same
     transaction, so a failure restores them): one sort per index instead of a
-    random insertion per row and index. The indexes are the schema's own."""
+    random insertion per row and index. The indexes are the schema's own.
+
+    ``columns``: an UPDATE of only these columns; only the indexes on them are
+    dropped, so that the rows are rewritten in place (HOT, see intake_item's
+    fillfactor) and the other indexes are left as they are."""
     if not _is_pg(conn) or n_rows < 50_000:
         yield
         return
@@ -202,13 +217,19 @@ def _bulk_write(conn: Connection, table: sa.Table, n_rows: int) -> Iterator[None
             sa.text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": table.name}
         ).scalars()
     )
-    dropped = [ix for ix in sorted(table.indexes, key=lambda i: i.name) if ix.name in present]
+    dropped = [
+        ix
+        for ix in sorted(table.indexes, key=lambda i: i.name)
+        if ix.name in present and (columns is None or {c.name for c in ix.columns} & columns)
+    ]
     # the foreign key to ledger_case too: checked once, set-based, when added back,
     # instead of by a trigger per written row
     fks = [
         fk
         for fk in sorted(table.foreign_key_constraints, key=lambda f: f.name or "")
-        if fk.referred_table is ledger_case and fk.name
+        if fk.referred_table is ledger_case
+        and fk.name
+        and (columns is None or set(fk.column_keys) & columns)
     ]
     for fk in fks:
         conn.execute(sa.schema.DropConstraint(fk))
@@ -226,13 +247,17 @@ def _read_copy(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
     """A big SELECT read through ``COPY ... TO STDOUT`` (PostgreSQL): several times
     faster than fetching rows one by one. Typed from the statement's columns."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    buf = io.StringIO()
-    cur = conn.connection.dbapi_connection.cursor()
+    # bytes, not text: pandas wraps a text buffer in a re-encoder whose carry-over
+    # grows with every chunk of non-ASCII text (quadratic on a million Chinese rows)
+    buf = io.BytesIO()
+    dbapi = conn.connection.dbapi_connection
+    cur = dbapi.cursor()
     try:
         cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
     finally:
         cur.close()
     buf.seek(0)
+    encoding = _PY_ENCODINGS.get(getattr(dbapi, "encoding", "UTF8"), "utf-8")
     cols = stmt.selected_columns
     dtypes: dict[str, Any] = {}
     dates: list[str] = []
@@ -243,7 +268,7 @@ def _read_copy(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
             dtypes[c.name] = "Int64"
         else:
             dtypes[c.name] = object
-    df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values=[""])
+    df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values=[""], encoding=encoding)
     for name in dates:
         df[name] = pd.to_datetime(df[name])
     for name, kind in dtypes.items():
@@ -432,6 +457,18 @@ def _court_for(cn_court: Any, court_name: Any, item_court: Any) -> str:
     return cfg.intermediate_court
 
 
+def _next_case_ids(conn: Connection, n: int) -> np.ndarray:
+    """``n`` new ledger_case ids from the column's sequence (PostgreSQL), ascending."""
+    got = conn.execute(
+        sa.text(
+            "SELECT nextval(pg_get_serial_sequence('ledger_case', 'case_id')) "
+            "FROM generate_series(1, :n)"
+        ),
+        {"n": n},
+    ).scalars()
+    return np.sort(np.fromiter(got, dtype=np.int64, count=n))
+
+
 def _case_number_court(cn: Any) -> str | None:
     """Court code of a canonical 案号: '(2023)冀1003民初1234号' -> '冀1003'."""
     if not isinstance(cn, str) or ")" not in cn:
@@ -470,24 +507,31 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     out["last_received_at"] = g["received_at"].max()
     out["item_count"] = g.size()
     out["first_pos"] = g["first_pos"].min()
-    cn = df.dropna(subset=["case_number"]).groupby("label", sort=False)["case_number"].first()
-    out["case_number"] = cn.reindex(out.index)
-    named = df.dropna(subset=["petitioner_name"]).groupby("label", sort=False)
-    out["petitioner_name"] = named["petitioner_name"].first().reindex(out.index)
-    idn = df.dropna(subset=["id_number"]).groupby("label", sort=False)["id_number"].first()
-    ph = df.dropna(subset=["phone"]).groupby("label", sort=False)["phone"].first()
-    nk = df.dropna(subset=["name_key"]).groupby("label", sort=False)["name_key"].first()
+    # first non-null value per matter (GroupBy.first skips nulls), in processing order
+    out["case_number"] = g["case_number"].first().reindex(out.index)
+    out["petitioner_name"] = g["petitioner_name"].first().reindex(out.index)
+    idn = g["id_number"].first()
+    ph = g["phone"].first()
+    nk = g["name_key"].first()
     out["person_key"] = [
         _person_key(a, b, c)
         for a, b, c in zip(
             idn.reindex(out.index), ph.reindex(out.index), nk.reindex(out.index), strict=True
         )
     ]
-    cname = df.dropna(subset=["court_name"]).groupby("label", sort=False)["court_name"].first()
-    icourt = df.dropna(subset=["court_code"]).groupby("label", sort=False)["court_code"].first()
+    cname = g["court_name"].first()
+    icourt = g["court_code"].first()
     court_cache: dict[tuple, str] = {}
+
+    def court(a: Any, b: Any, c: Any) -> str:
+        key = (a, b, c)
+        got = court_cache.get(key)
+        if got is None:
+            got = court_cache[key] = _court_for(a, b, c)
+        return got
+
     out["court_code"] = [
-        court_cache.setdefault((a, b, c), _court_for(a, b, c))
+        court(a, b, c)
         for a, b, c in zip(
             [_case_number_court(x) for x in out["case_number"].tolist()],
             cname.reindex(out.index).tolist(),
@@ -540,24 +584,35 @@ def _write_plan(
         cases["ledger_no"] = _allocate_ledger_nos(conn, years)
         cases["updated_at"] = now
         cols = [c.name for c in ledger_case.c if c.name in cases.columns and c.name != "case_id"]
+        if _is_pg(conn):
+            # case_ids drawn from the column's own sequence, in the order COPY would
+            # have drawn them: nothing to read back
+            cases["case_id"] = _next_case_ids(conn, len(cases))
+            cols = ["case_id", *cols]
         with _timed("insert cases"), _bulk_write(conn, ledger_case, len(cases)):
             _copy(conn, ledger_case, cases[cols])
-        tno = _temp_table(conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))])
-        _copy(conn, tno, cases[["ledger_no"]])
-        got = _read(
-            conn,
-            sa.select(ledger_case.c.case_id, ledger_case.c.ledger_no).join(
-                tno, tno.c.ledger_no == ledger_case.c.ledger_no
-            ),
+        if "case_id" not in cases:
+            tno = _temp_table(conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))])
+            _copy(conn, tno, cases[["ledger_no"]])
+            got = _read(
+                conn,
+                sa.select(ledger_case.c.case_id, ledger_case.c.ledger_no).join(
+                    tno, tno.c.ledger_no == ledger_case.c.ledger_no
+                ),
+            )
+            by_no = dict(zip(got["ledger_no"], got["case_id"], strict=True))
+            cases["case_id"] = [int(by_no[no]) for no in cases["ledger_no"].tolist()]
+        label_to_case = dict(
+            zip(cases["label"].astype(np.int64).tolist(), cases["case_id"].tolist(), strict=True)
         )
-        by_no = dict(zip(got["ledger_no"], got["case_id"], strict=True))
-        label_to_case = {
-            int(lab): int(by_no[no])
-            for lab, no in zip(cases["label"], cases["ledger_no"], strict=True)
-        }
-    case_of = np.array(
-        [label_to_case[int(t)] if t < 0 else int(t) for t in labels.tolist()], dtype=np.int64
-    )
+    # new matter -(k + 1) -> its case_id, by position k
+    n_labels = int(-labels.min()) if len(labels) and labels.min() < 0 else 0
+    by_label = np.full(n_labels, -1, dtype=np.int64)
+    if label_to_case:
+        lab = -np.fromiter(label_to_case.keys(), dtype=np.int64, count=len(label_to_case)) - 1
+        by_label[lab] = np.fromiter(label_to_case.values(), dtype=np.int64, count=len(lab))
+    case_of = np.where(labels < 0, by_label[np.maximum(-labels - 1, 0)] if n_labels else -1, labels)
+    case_of = case_of.astype(np.int64)
     # existing cases joined: counts, dates, key flag, adopted case numbers
     joined = new.assign(case_id=case_of)[labels >= 0]
     n_joined_cases = 0
@@ -638,7 +693,7 @@ def _write_plan(
     )
     _copy(conn, tia, ia)
     t0 = time.perf_counter()
-    with _bulk_write(conn, intake_item, len(ia)):
+    with _bulk_write(conn, intake_item, len(ia), columns={"case_id"}):
         conn.execute(
             sa.text(
                 "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "

@@ -126,7 +126,10 @@ class TextIndex:
     """Character-bigram sets of many texts, computed in one vectorized pass.
 
     A bigram is two adjacent meaningful characters (punctuation breaks a run),
-    encoded as one integer; bigrams of ``STOP_PHRASES`` are dropped.
+    encoded as one integer; bigrams of ``STOP_PHRASES`` are dropped. The sets and
+    sums of money are built on first use and kept in lists indexed by text, and the
+    pair scores are computed in loops over many pairs at once (``best``,
+    ``any_reaches``): the matching asks for millions of them.
     """
 
     def __init__(self, texts: list[str | None]) -> None:
@@ -137,47 +140,106 @@ class TextIndex:
         if len(cp) > 1:
             codes = _codes(cp)
             ok = word[:-1] & word[1:]
-            ok &= ~np.isin(codes, _STOP_CODES)
+            del word, cp
             pos = np.flatnonzero(ok)
-            self._codes = codes[pos]
+            del ok
+            codes = codes[pos]
+            # drop the stop bigrams: a sorted lookup, not np.isin's pass per stop code
+            hit = np.searchsorted(_STOP_CODES, codes)
+            np.minimum(hit, len(_STOP_CODES) - 1, out=hit)
+            keep = _STOP_CODES[hit] != codes
+            pos = pos[keep]
+            self._codes = codes[keep]
         else:
             pos = np.zeros(0, np.int64)
             self._codes = np.zeros(0, np.int64)
+        total = int(lengths.sum()) if len(parts) else 0
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else lengths
-        self._bounds = np.searchsorted(pos, np.concatenate([starts, [len(cp)]])).tolist()
-        self._cache: dict[int, frozenset[int]] = {}
-        self._amounts: dict[int, frozenset[int]] = {}
+        self._bounds = np.searchsorted(pos, np.concatenate([starts, [total]])).tolist()
+        self._tok: list[frozenset[int] | None] = [None] * len(parts)
+        self._amt: list[frozenset[int] | None] = [None] * len(parts)
         self._texts = parts
+
+    def has_tokens(self, i: int) -> bool:
+        """Whether text ``i`` has any bigram (without building its set)."""
+        return self._bounds[i + 1] > self._bounds[i]
 
     def amounts(self, i: int) -> frozenset[int]:
         """Sums of money the text names, in yuan ('35万元' -> 350000)."""
-        a = self._amounts.get(i)
+        a = self._amt[i]
         if a is None:
             text = self._texts[i]
-            found = _AMOUNT.findall(text) if text and "元" in text else []
-            a = self._amounts[i] = frozenset(
-                round(float(v) * (10_000 if unit == "万" else 1_000 if unit == "千" else 1))
-                for v, unit in found
+            found = _AMOUNT.findall(text) if "元" in text else []
+            a = self._amt[i] = (
+                frozenset(
+                    round(float(v) * (10_000 if unit == "万" else 1_000 if unit == "千" else 1))
+                    for v, unit in found
+                )
+                if found
+                else _EMPTY
             )
         return a
 
     def score(self, i: int, j: int, amount_weight: float, conflict: float | None = None) -> float:
         """How alike two grievances are: bigram Dice, raised when they name the same sum of
         money and lowered when both name sums and none is shared (another matter)."""
-        s = text_similarity(self.tokens(i), self.tokens(j))
-        if amount_weight:
-            a, b = self.amounts(i), self.amounts(j)
-            if a and b:
-                pen = amount_weight if conflict is None else conflict
-                s = min(1.0, s + amount_weight) if a & b else max(0.0, s - pen)
-        return s
+        return self.best(i, (j,), amount_weight, conflict)
+
+    def best(
+        self, i: int, others: Iterable[int], amount_weight: float, conflict: float | None = None
+    ) -> float:
+        """The highest ``score(i, j)`` over ``others`` (0.0 when there are none)."""
+        tok, amt = self._tok, self._amt
+        a = tok[i]
+        if a is None:
+            a = self.tokens(i)
+        ma = amt[i]
+        if ma is None:
+            ma = self.amounts(i)
+        pen = amount_weight if conflict is None else conflict
+        na = len(a)
+        top = 0.0
+        for j in others:
+            b = tok[j]
+            if b is None:
+                b = self.tokens(j)
+            s = 2.0 * len(a & b) / (na + len(b)) if na and b else 0.0
+            if amount_weight and ma:
+                mb = amt[j]
+                if mb is None:
+                    mb = self.amounts(j)
+                if mb:
+                    s = min(1.0, s + amount_weight) if ma & mb else max(0.0, s - pen)
+            if s > top:
+                top = s
+        return top
+
+    def any_reaches(
+        self, rows_a: list[int], rows_b: list[int], floor: float, bar: float, amount_weight: float
+    ) -> bool:
+        """Whether some pair has bigram Dice >= ``floor`` and score >= ``bar``."""
+        tok = self._tok
+        for i in rows_a:
+            a = tok[i]
+            if a is None:
+                a = self.tokens(i)
+            for j in rows_b:
+                b = tok[j]
+                if b is None:
+                    b = self.tokens(j)
+                if text_similarity(a, b) >= floor and self.score(i, j, amount_weight) >= bar:
+                    return True
+        return False
 
     def tokens(self, i: int) -> frozenset[int]:
-        t = self._cache.get(i)
+        t = self._tok[i]
         if t is None:
             a, b = self._bounds[i], self._bounds[i + 1]
-            t = self._cache[i] = frozenset(self._codes[a:b].tolist())
+            t = self._tok[i] = frozenset(self._codes[a:b].tolist()) if b > a else _EMPTY
         return t
+
+
+_EMPTY: frozenset[int] = frozenset()
 
 
 def text_tokens(text: str | None) -> frozenset[int]:
@@ -354,7 +416,7 @@ def _persons(
         for pos in (chunk.tolist() for chunk in np.split(rpos, cuts)):
             by_root: dict[int, list[int]] = {}
             for a in pos:
-                if texts.tokens(a):
+                if texts.has_tokens(a):
                     by_root.setdefault(int(snapshot[a]), []).append(a)
             if len(by_root) < 2:
                 continue
@@ -363,7 +425,6 @@ def _persons(
             people = [
                 (r, [rows[0], rows[-1]] if len(rows) > 1 else rows) for r, rows in by_root.items()
             ]
-            tok = texts.tokens
             floor = name_text_threshold - amount_weight  # Dice below it cannot reach the bar
             for i, (ra, rows_a) in enumerate(people):
                 for rb, rows_b in people[i + 1 :]:
@@ -373,12 +434,7 @@ def _persons(
                     ia, ib = uf.idn[fa], uf.idn[fb]
                     if ia and ib and ia != ib:
                         continue
-                    if any(
-                        text_similarity(tok(a), tok(b)) >= floor
-                        and texts.score(a, b, amount_weight) >= name_text_threshold
-                        for a in rows_a
-                        for b in rows_b
-                    ):
+                    if texts.any_reaches(rows_a, rows_b, floor, name_text_threshold, amount_weight):
                         uf.union(fa, fb)
     return _roots(uf)
 
@@ -547,13 +603,13 @@ class _Assigner:
         return any(ids[p] in cl.get(ids[q], ()) for q in m.members)
 
     def best_text(self, ms: list[_Matter], p: int) -> tuple[_Matter | None, float]:
-        score, aw = self.texts.score, self.params.amount_weight
+        top, aw = self.texts.best, self.params.amount_weight
         ac = self.params.amount_conflict
         best, best_s = None, -1.0
         k = self.params.max_texts_per_matter
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s = max((score(p, q, aw, ac) for q in mem), default=0.0)
+            s = top(p, mem, aw, ac)
             if s > best_s:
                 best, best_s = m, s
         return best, best_s

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:49:37.787027
+Create Date: 2026-11-26 08:50:15.569826
 """
 
 import sqlalchemy as sa
@@ -494,6 +494,7 @@ def upgrade() -> None:
             "file_id", "source_row", name=op.f("uq_intake_item_file_id_source_row")
         ),
         comment="One row per intake item loaded from a channel file.",
+        postgresql_with={"fillfactor": 50},
     )
     with op.batch_alter_table("intake_item", schema=None) as batch_op:
         batch_op.create_index("ix_intake_item_case_id", ["case_id"], unique=False)
