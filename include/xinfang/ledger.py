@@ -171,15 +171,12 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
         return
     cols = list(df.columns)
     if _is_pg(conn):
-        buf = io.StringIO()
-        df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
-        buf.seek(0)
-        cur = conn.connection.dbapi_connection.cursor()
+        dbapi = conn.connection.dbapi_connection
+        encoding = _PY_ENCODINGS.get(getattr(dbapi, "encoding", "UTF8"), "utf-8")
+        buf = io.BytesIO(_copy_text(df).encode(encoding))
+        cur = dbapi.cursor()
         try:
-            cur.copy_expert(
-                f"COPY {table.name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                buf,
-            )
+            cur.copy_expert(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN", buf, 1 << 18)
             if table.name.startswith("tmp_"):
                 cur.execute(f"ANALYZE {table.name}")
         finally:
@@ -191,6 +188,52 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
     ]
     for i in range(0, len(records), 50_000):
         conn.execute(table.insert(), records[i : i + 50_000])
+
+
+def _copy_column(col: pd.Series) -> list[str]:
+    """One column in COPY's text format, converted a column at a time (the type is
+    tested once, not per value)."""
+    dtype = col.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else ""  # numpy: no nulls but NaT
+    if kind == "b":
+        return ["t" if v else "f" for v in col.tolist()]
+    if kind in ("i", "u"):
+        return list(map(str, col.tolist()))
+    if kind == "M":  # naive datetimes
+        text = np.datetime_as_string(col.to_numpy(dtype="datetime64[us]"), unit="us")
+        out = text.tolist()
+        for i in np.flatnonzero(col.isna().to_numpy()).tolist():
+            out[i] = "\\N"
+        return out
+    return [_copy_value(v) for v in col.astype(object).tolist()]
+
+
+def _copy_value(v: Any) -> str:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return "\\N"
+    if isinstance(v, str):
+        if "\\" in v:
+            v = v.replace("\\", "\\\\")
+        if "\t" in v:
+            v = v.replace("\t", "\\t")
+        if "\n" in v:
+            v = v.replace("\n", "\\n")
+        if "\r" in v:
+            v = v.replace("\r", "\\r")
+        return v
+    if isinstance(v, bool | np.bool_):
+        return "t" if v else "f"
+    if isinstance(v, float) and np.isnan(v):
+        return "\\N"
+    if isinstance(v, dt.datetime):  # pd.Timestamp too
+        return v.isoformat(sep=" ")
+    return str(v)
+
+
+def _copy_text(df: pd.DataFrame) -> str:
+    """``df`` as the body of ``COPY ... FROM STDIN`` (text format), column by column."""
+    texts = [_copy_column(df[c]) for c in df.columns]
+    return "\n".join(["\t".join(row) for row in zip(*texts, strict=True)]) + "\n"
 
 
 @contextlib.contextmanager
@@ -461,12 +504,12 @@ def _next_case_ids(conn: Connection, n: int) -> np.ndarray:
     """``n`` new ledger_case ids from the column's sequence (PostgreSQL), ascending."""
     got = conn.execute(
         sa.text(
-            "SELECT nextval(pg_get_serial_sequence('ledger_case', 'case_id')) "
-            "FROM generate_series(1, :n)"
+            "SELECT string_agg(nextval(pg_get_serial_sequence('ledger_case', 'case_id'))::text,"
+            " ',') FROM generate_series(1, :n)"
         ),
         {"n": n},
-    ).scalars()
-    return np.sort(np.fromiter(got, dtype=np.int64, count=n))
+    ).scalar_one()
+    return np.sort(np.array(got.split(","), dtype=np.int64))
 
 
 def _case_number_court(cn: Any) -> str | None:
@@ -712,9 +755,9 @@ def _write_plan(
         {
             "item_id": new["item_id"].to_numpy(),
             "case_id": case_of,
-            "matched_item_id": pd.array(plan.matched, dtype="Int64"),
+            "matched_item_id": pd.Series(plan.matched, dtype=object),
             "rule": rules,
-            "score": pd.array(plan.score, dtype="Float64"),
+            "score": pd.Series(plan.score, dtype=object),
             "decided_at": now,
         }
     )
