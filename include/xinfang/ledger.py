@@ -336,6 +336,11 @@ def _read(conn: Connection, stmt: sa.Executable) -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series(v) for k, v in zip(keys, cols, strict=True)})
 
 
+def _read_big(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
+    """Many rows: through COPY on PostgreSQL."""
+    return _read_copy(conn, stmt) if _is_pg(conn) else _read(conn, stmt)
+
+
 def _item_select() -> sa.Select:
     cols = [intake_item.c[c] for c in ITEM_COLS]
     return sa.select(*cols, ledger_case.c.case_number.label("case_case_number")).outerjoin(
@@ -443,7 +448,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
         # the second hop: the keys of the cases found
         conn.execute(tcase.delete())
         _copy(conn, tcase, pd.DataFrame({"case_id": sorted(found)}))
-        keys = _read(
+        keys = _read_big(
             conn,
             sa.select(intake_item.c.id_number, intake_item.c.phone).join(
                 tcase, intake_item.c.case_id == tcase.c.case_id
@@ -455,7 +460,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
         return empty
     conn.execute(tcase.delete())
     _copy(conn, tcase, pd.DataFrame({"case_id": sorted(cases)}))
-    return _read(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
+    return _read_big(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
 
 
 def _allocate_ledger_nos(conn: Connection, years: pd.Series) -> list[str]:

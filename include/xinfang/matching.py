@@ -426,8 +426,16 @@ def _persons(
                 (r, [rows[0], rows[-1]] if len(rows) > 1 else rows) for r, rows in by_root.items()
             ]
             floor = name_text_threshold - amount_weight  # Dice below it cannot reach the bar
+            # a person's ID number, once known, never changes (unions join only equal or
+            # missing ones): pairs with two different ones are skipped without a find()
+            known = [uf.idn[uf.find(r)] for r, _ in people]
             for i, (ra, rows_a) in enumerate(people):
-                for rb, rows_b in people[i + 1 :]:
+                ka = known[i]
+                for j in range(i + 1, len(people)):
+                    kb = known[j]
+                    if ka and kb and ka != kb:
+                        continue
+                    rb, rows_b = people[j]
                     fa, fb = uf.find(ra), uf.find(rb)
                     if fa == fb:
                         continue
