@@ -430,7 +430,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("file_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "file_id",
+            sa.BigInteger(),
+            nullable=True,
+            comment="intake_file.file_id of the file it came in",
+        ),
         sa.Column("source_file", sa.String(length=512), nullable=False),
         sa.Column("source_row", sa.Integer(), nullable=False),
         sa.Column(
@@ -485,9 +490,6 @@ def upgrade() -> None:
         sa.Column("loaded_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["ledger_case.case_id"], name=op.f("fk_intake_item_case_id_ledger_case")
-        ),
-        sa.ForeignKeyConstraint(
-            ["file_id"], ["intake_file.file_id"], name=op.f("fk_intake_item_file_id_intake_file")
         ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_intake_item")),
         sa.UniqueConstraint(
