@@ -180,3 +180,78 @@ def test_daily_weekly_once_agree_with_the_rules_sqlite(engine, ledger):
 @given(ledger=ledger_st)
 def test_daily_weekly_once_agree_with_the_rules_postgres(engine, ledger):
     check(engine, ledger)
+
+
+def check_late(engine, ledger, lags, move_day) -> None:
+    """Facts loaded days late (or early), an item moved between cases, sweeps every day
+    meanwhile: the end state is that of one sweep over the final facts."""
+    base, cases = ledger
+    _reset(engine)
+    final = base + dt.timedelta(days=SPAN)
+    pending: list[tuple[dt.date, tuple]] = []
+    with engine.begin() as conn:
+        for first_off, extra, rows in cases:
+            first = base + dt.timedelta(days=first_off)
+            cid = add_case(conn, first)
+            pending.append((first, ("item", cid, first, "letter", None)))
+            for off, channel, due in extra:
+                day = first + dt.timedelta(days=off)
+                due_on = day + dt.timedelta(days=due) if channel == "referral" and due else None
+                pending.append((day, ("item", cid, day, channel, due_on)))
+            for off, status, disp, key in rows:
+                day = first + dt.timedelta(days=off)
+                disp = disp if status == "closed" else None
+                pending.append((day, ("progress", cid, day, status, disp, key)))
+    loads: dict[dt.date, list[tuple]] = {}
+    for n, (day, fact) in enumerate(pending):
+        load_on = min(max(day + dt.timedelta(days=lags[n % len(lags)]), base), final)
+        loads.setdefault(load_on, []).append(fact)
+    _clear_derived(engine)
+    for n in range(SPAN + 1):
+        day = base + dt.timedelta(days=n)
+        with engine.begin() as conn:
+            for fact in loads.get(day, ()):
+                if fact[0] == "item":
+                    add_item(conn, fact[1], fact[2], channel=fact[3], due_on=fact[4])
+                else:
+                    add_progress(
+                        conn, fact[1], fact[2], fact[3], disposition=fact[4], is_key=fact[5]
+                    )
+            if n == move_day:  # deduplication moves the earliest item to another case
+                row = conn.execute(
+                    sa.select(intake_item.c.item_id, intake_item.c.case_id).order_by(
+                        intake_item.c.item_id
+                    )
+                ).first()
+                other = conn.execute(
+                    sa.select(sa.func.max(ledger_case.c.case_id)).where(
+                        ledger_case.c.case_id != (row.case_id if row else None)
+                    )
+                ).scalar()
+                if row and other:
+                    conn.execute(
+                        intake_item.update()
+                        .where(intake_item.c.item_id == row.item_id)
+                        .values(case_id=other)
+                    )
+        escalation.sweep(engine, day)
+    daily = _snapshot(engine)
+    assert daily == _run(engine, [final])
+
+
+late_st = st.lists(st.integers(-3, 6), min_size=1, max_size=12)
+move_st = st.one_of(st.none(), st.integers(0, SPAN))
+
+
+@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
+@settings(max_examples=10, **SETTINGS)
+@given(ledger=ledger_st, lags=late_st, move_day=move_st)
+def test_late_facts_and_moves_agree_with_one_sweep_sqlite(engine, ledger, lags, move_day):
+    check_late(engine, ledger, lags, move_day)
+
+
+@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+@settings(max_examples=4, **SETTINGS)
+@given(ledger=ledger_st, lags=late_st, move_day=move_st)
+def test_late_facts_and_moves_agree_with_one_sweep_postgres(engine, ledger, lags, move_day):
+    check_late(engine, ledger, lags, move_day)

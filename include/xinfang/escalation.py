@@ -66,8 +66,6 @@ __all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
 
 _SWEEP_LOCK = 7_365_424_115
 _FACTS_VERSION = "f1"
-NEVER = dt.date(9999, 12, 31)
-"""``case_sweep.next_due_on`` of a case with no milestone ahead until its facts change."""
 
 TEMP_TABLES = (
     "sw_scope",
@@ -179,6 +177,17 @@ def _entry_offset(ladder: Ladder, start: int, n: str) -> str:
     return f"(CASE {whens} ELSE 0 END)" if offs else "0"
 
 
+def _clock_due(ladder: Ladder, t: str) -> str:
+    """SQL: a milestone of the clock stored in case_sweep row ``t`` falls in (watermark, as_of]."""
+    terms = []
+    for st in range(1, ladder.top + 1):
+        offs = sorted({m[3] for m in ladder.milestones(st)})
+        if offs:
+            hits = " OR ".join(f"{t}.due_base + {o} BETWEEN :w_last + 1 AND :w_asof" for o in offs)
+            terms.append(f"({t}.due_tier = {st} AND ({hits}))")
+    return "(" + " OR ".join(terms) + ")" if terms else "1 = 0"
+
+
 def _next_offset(ladder: Ladder, start: int, delta: str) -> str:
     """SQL: the clock offset of the first milestone from ``start`` after ``delta`` (else NULL)."""
     offs = sorted({m[3] for m in ladder.milestones(start)})
@@ -288,22 +297,33 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         scope = "AND i.case_id IN (SELECT case_id FROM sw_scope)"
 
     w_asof = _ensure_calendar(conn, cal, as_of, scope)
-    cal_end = conn.execute(sa.text("SELECT MAX(day) FROM work_calendar")).scalar_one()
+    cal_start = conn.execute(sa.text("SELECT MIN(day) FROM work_calendar")).scalar_one()
     watermark, stored_facts = conn.execute(
         sa.text("SELECT as_of, facts FROM sweep_watermark WHERE name = 'escalation'")
     ).one_or_none() or (None, None)
     if watermark is None or _as_date(watermark) > as_of:
         stored_facts = None  # a first sweep, or of an earlier date: every case
+    # W(watermark): a case's clock milestones since then are those numbered above it
+    w_last = (
+        watermark
+        and conn.execute(
+            sa.text("SELECT workday_index FROM work_calendar WHERE day = :d").bindparams(
+                sa.bindparam("d", type_=sa.Date)
+            ),
+            {"d": _as_date(watermark)},
+        ).scalar()
+    )
     params = {
         "as_of": as_of,
         "as_of_next": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()),
-        "cfg": config_signature(config),
+        # (working-day indexes count from the calendar's first day: stored ones hold
+        # while it stays)
+        "cfg": f"{config_signature(config)}-{_as_date(cal_start):%Y%m%d}",
         "w_asof": w_asof,
         "wm": _as_date(watermark),
         "wm_next": watermark
         and dt.datetime.combine(_as_date(watermark) + dt.timedelta(days=1), dt.time()),
-        "cal_next": _as_date(cal_end) + dt.timedelta(days=1),
-        "never": NEVER,
+        "w_last": w_last or 0,
     }
     typed = {
         "as_of": sa.Date,
@@ -311,8 +331,6 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         "now": sa.DateTime,
         "wm": sa.Date,
         "wm_next": sa.DateTime,
-        "cal_next": sa.Date,
-        "never": sa.Date,
     }
 
     def run(sql: str, **extra) -> sa.CursorResult:
@@ -333,6 +351,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
                 conn.exec_driver_sql(f"ANALYZE {t}")
 
     recv = d.day("i.received_at")
+
     # 1. the working set: the cases whose facts (or the configuration) changed since
     # their last sweep, whose next milestone is due by as_of, or that were never swept
     # or last swept after as_of; every other case's rows already hold as of as_of.
@@ -340,12 +359,16 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     # A whole-ledger sweep first checks the fact tables' totals against the last one's:
     # when the rows it saw are unchanged, only the cases of rows added since, the cases
     # with risk keys and the due cases can be in the working set (an index range scan
-    # of case_sweep.next_due_on instead of a signature per case).
+    # of case_sweep instead of a signature per case).
+    def due(t: str) -> str:
+        """SQL: case_sweep row ``t`` has a milestone in (watermark, as_of], or its own date."""
+        return f"({t}.own_on IS NOT NULL OR {t}.due_on <= :as_of OR {_clock_due(ladder, t)})"
+
     _risk_keys(conn, run)
     facts = None
     work = scope
     if case_ids is None:
-        facts = _fact_delta(conn, run, params, stored_facts)
+        facts = _fact_delta(conn, run, params, stored_facts, due("x"))
         if facts is not None:
             work = "AND i.case_id IN (SELECT case_id FROM sw_w)"
     run(
@@ -368,10 +391,12 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         f"""CREATE TEMP TABLE sw_case AS
         SELECT b.case_id AS case_id, b.f AS f, b.last_item AS last_item, b.ref_key AS ref_key,
           b.ref_due AS ref_due, b.ref_stat AS ref_stat, b.sig AS sig,
+          CASE WHEN b.old_sig IS NULL THEN 1 ELSE 0 END AS fresh,
           CASE WHEN b.old_sig = b.sig AND b.last_on <= :as_of THEN b.last_on END AS lb
         FROM (
           SELECT a.*, {sig} AS sig, cs.sweep_sig AS old_sig,
-            COALESCE(cs.swept_as_of, :wm) AS last_on, cs.next_due_on AS next_on
+            COALESCE(cs.swept_as_of, :wm) AS last_on, cs.swept_as_of AS own_on,
+            cs.due_tier AS due_tier, cs.due_base AS due_base, cs.due_on AS due_on
           FROM (
             SELECT i.case_id AS case_id, MIN({recv}) AS f, MAX({recv}) AS last_item,
               MIN(CASE WHEN i.channel = 'referral' THEN {recv} END) AS ref_key,
@@ -387,7 +412,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           LEFT JOIN sw_rk0 rk ON rk.case_id = a.case_id
           LEFT JOIN case_sweep cs ON cs.case_id = a.case_id) b
         WHERE b.old_sig IS NULL OR b.old_sig <> b.sig OR b.last_on IS NULL
-          OR b.last_on > :as_of OR b.next_on IS NULL OR b.next_on <= :as_of"""
+          OR b.last_on > :as_of OR {due("b")}"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
     analyze("sw_case")
@@ -619,11 +644,10 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         SELECT case_id, 'statutory', 'statutory', NULL, NULL, stat_on FROM sw_state
         WHERE stat_on <= :as_of AND (c IS NULL OR c > stat_on) AND (lb IS NULL OR stat_on > lb)"""
     )
-    # the next day anything derived can change without new facts: the clock's next
-    # milestone while the case is open (beyond the materialized calendar: its end),
-    # else the statutory notice / 超期 flag while it is not closed
-    clock_next = """(CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
-        THEN COALESCE(wn.day, :cal_next) END)"""
+    # what tells, without new facts, when anything derived changes next: the clock
+    # while the case is open and a milestone is ahead (its epoch's start tier and first
+    # working day, pauses added back: constant until the facts change), else the
+    # statutory notice / 超期 flag while it is not closed
     stat_next = """(CASE WHEN x.status <> 'closed' AND x.stat_on > :as_of THEN x.stat_on END)"""
     due_next = f"""(CASE WHEN x.status <> 'closed' AND {d.add_days("x.due", 1)} > :as_of
         THEN {d.add_days("x.due", 1)} END)"""
@@ -636,18 +660,19 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           x.due AS statutory_due_on,
           (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
           x.lb IS NULL AS full_mode, x.sig AS sig,
-          COALESCE({_least(_least(clock_next, stat_next), due_next)}, :never) AS next_due_on
+          CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL THEN x.st END AS due_tier,
+          CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
+            THEN x.ca + COALESCE(pl.plen, 0) END AS due_base,
+          {_least(stat_next, due_next)} AS due_on
         FROM sw_cur x LEFT JOIN sw_ev en ON en.case_id = x.case_id AND en.kind = 'entry'
         LEFT JOIN (SELECT case_id, SUM(len) AS plen FROM sw_pause GROUP BY case_id) pl
-          ON pl.case_id = x.case_id
-        LEFT JOIN work_calendar wn ON x.status = 'open'
-          AND wn.workday_index = x.ca + x.next_off + COALESCE(pl.plen, 0) AND wn.is_workday"""
+          ON pl.case_id = x.case_id"""
     )
 
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
-    summary = _write(conn, d, run, config, as_of, scope, facts)
+    summary = _write(conn, d, run, config, as_of, scope, facts, params["cfg"])
     summary["cases_reopened_path"] = n_complex
     summary["as_of"] = as_of.isoformat()
     _drop_temps(conn)
@@ -694,7 +719,7 @@ def _fact_totals(run, cfg: str) -> str:
     return "|".join(parts)
 
 
-def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None) -> str | None:
+def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None, due: str) -> str | None:
     """When the rows the last whole-ledger sweep saw are unchanged: ``sw_w``, the cases
     that may need deriving (those of added rows, with risk keys, due), and the new fact
     totals; else None (every case's signature is checked)."""
@@ -728,7 +753,8 @@ def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None) -> s
         f"""CREATE TEMP TABLE sw_w AS
         SELECT case_id FROM ({" UNION ".join(added_sql)}
           UNION SELECT case_id FROM sw_rk0
-          UNION SELECT case_id FROM case_sweep WHERE next_due_on <= :as_of) x""",
+          UNION SELECT case_id FROM (SELECT case_id, swept_as_of AS own_on, due_tier,
+              due_base, due_on FROM case_sweep) x WHERE {due}) y""",
         **{f"top{i}": o[3] for i, o in enumerate(old)},
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_w ON sw_w (case_id)")
@@ -830,7 +856,7 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
             sa.bindparam("closed_on", type_=date_t),
             sa.bindparam("key_since", type_=date_t),
             sa.bindparam("statutory_due_on", type_=date_t),
-            sa.bindparam("next_due_on", type_=date_t),
+            sa.bindparam("due_on", type_=date_t),
             sa.bindparam("is_key", type_=sa.Boolean),
             sa.bindparam("overdue", type_=sa.Boolean),
             sa.bindparam("statutory_overdue", type_=sa.Boolean),
@@ -865,12 +891,21 @@ def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, 
         "full_mode": True,
         "sig": sig,
         # the rules are walked day by day: such a case is simply swept every day
-        "next_due_on": as_of + dt.timedelta(days=1),
+        "due_tier": None,
+        "due_base": None,
+        "due_on": as_of + dt.timedelta(days=1),
     }
 
 
 def _write(
-    conn, d: _Dialect, run, config: Config, as_of: dt.date, scope: str, facts: str | None
+    conn,
+    d: _Dialect,
+    run,
+    config: Config,
+    as_of: dt.date,
+    scope: str,
+    facts: str | None,
+    cfg: str,
 ) -> dict[str, Any]:
     """Write the derived state, events and notices; returns counts."""
     cols = {
@@ -998,25 +1033,27 @@ def _write(
         [
             d.distinct("case_sweep.sweep_sig", "o.sig"),
             d.distinct("case_sweep.swept_as_of", own),
-            d.distinct("case_sweep.next_due_on", "o.next_due_on"),
+            d.distinct("case_sweep.due_tier", "o.due_tier"),
+            d.distinct("case_sweep.due_base", "o.due_base"),
+            d.distinct("case_sweep.due_on", "o.due_on"),
         ]
     )
     # (an UPDATE, then an INSERT of the rest: cheaper than an upsert, which locks
     # each row before updating it; the rows have room for in-page updates)
     sweep_written = run(
         f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig,
-          next_due_on = o.next_due_on
+          due_tier = o.due_tier, due_base = o.due_base, due_on = o.due_on
         FROM sw_out o WHERE o.case_id = case_sweep.case_id AND ({stale})"""
     ).rowcount
     sweep_written += run(
-        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, next_due_on)
-        SELECT case_id, {own}, sig, next_due_on FROM sw_out WHERE true ORDER BY case_id
-        ON CONFLICT (case_id) DO NOTHING"""
+        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
+        SELECT o.case_id, {own}, o.sig, o.due_tier, o.due_base, o.due_on FROM sw_out o
+        WHERE o.case_id IN (SELECT case_id FROM sw_case WHERE fresh = 1) ORDER BY o.case_id"""
     ).rowcount
     delta = facts is not None
     if whole:
         # (and the number of case_sweep rows, which only sweeps write)
-        facts = facts or _fact_totals(run, config_signature(config))
+        facts = facts or _fact_totals(run, cfg)
         n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
         facts = f"{facts}|{n_swept}"
         run("DELETE FROM sweep_watermark WHERE name = 'escalation'")

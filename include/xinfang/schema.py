@@ -286,15 +286,27 @@ case_sweep = Table(
     Column("sweep_sig", String(96), nullable=False, comment="facts signature it saw"),
     Column("swept_as_of", Date, comment="as-of date of its last sweep; null: the watermark's"),
     Column(
-        "next_due_on",
+        "due_tier",
+        Integer,
+        comment="while its clock runs: the tier its current clock epoch started at (its"
+        " milestones are the ladder's from there); null: no clock milestone ahead",
+    ),
+    Column(
+        "due_base",
+        Integer,
+        comment="work_calendar.workday_index its milestones count from: each falls on the"
+        " working day numbered due_base + the ladder's offset",
+    ),
+    Column(
+        "due_on",
         Date,
-        comment="its next milestone after that date (warning, escalation, overdue, statutory);"
-        " 9999-12-31: none until its facts change; null: unknown",
+        comment="its next dated milestone (statutory notice, 超期 flag) while not closed;"
+        " a case the rules walk day by day: the next day",
     ),
     comment="Escalation sweep bookkeeping: a case whose facts did not change since its last"
     " sweep only needs the events after that date, and no sweep at all before its next"
     " milestone.",
-    # room in each page for the daily in-place (HOT) update of next_due_on
+    # room in each page for in-place (HOT) updates
     postgresql_with={"fillfactor": 70},
 )
 
@@ -305,7 +317,7 @@ sweep_watermark = Table(
     Column("as_of", Date, nullable=False, comment="as-of date of the last whole-ledger sweep"),
     Column(
         "facts",
-        String(256),
+        String(512),
         comment="totals of the facts that sweep saw (items, progress rows, risk keys): when the"
         " rows it saw are unchanged, the next sweep derives only new rows' and due cases",
     ),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:50:15.569826
+Create Date: 2026-11-26 08:58:58.634170
 """
 
 import sqlalchemy as sa
@@ -37,10 +37,22 @@ def upgrade() -> None:
             comment="as-of date of its last sweep; null: the watermark's",
         ),
         sa.Column(
-            "next_due_on",
+            "due_tier",
+            sa.Integer(),
+            nullable=True,
+            comment="while its clock runs: the tier its current clock epoch started at (its milestones are the ladder's from there); null: no clock milestone ahead",
+        ),
+        sa.Column(
+            "due_base",
+            sa.Integer(),
+            nullable=True,
+            comment="work_calendar.workday_index its milestones count from: each falls on the working day numbered due_base + the ladder's offset",
+        ),
+        sa.Column(
+            "due_on",
             sa.Date(),
             nullable=True,
-            comment="its next milestone after that date (warning, escalation, overdue, statutory); 9999-12-31: none until its facts change; null: unknown",
+            comment="its next dated milestone (statutory notice, 超期 flag) while not closed; a case the rules walk day by day: the next day",
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_sweep")),
         comment="Escalation sweep bookkeeping: a case whose facts did not change since its last sweep only needs the events after that date, and no sweep at all before its next milestone.",
@@ -330,7 +342,7 @@ def upgrade() -> None:
         ),
         sa.Column(
             "facts",
-            sa.String(length=256),
+            sa.String(length=512),
             nullable=True,
             comment="totals of the facts that sweep saw (items, progress rows, risk keys): when the rows it saw are unchanged, the next sweep derives only new rows' and due cases",
         ),
