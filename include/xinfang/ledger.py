@@ -32,7 +32,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
-from xinfang.matching import MatchParams, Plan, is_common_name_key, plan_matters
+from xinfang.matching import (
+    MAX_NAME_BLOCK,
+    MatchParams,
+    Plan,
+    is_common_name_key,
+    plan_matters,
+)
 from xinfang.schema import (
     case_link,
     intake_item,
@@ -375,11 +381,12 @@ def _cannot_link(ov: pd.DataFrame) -> dict[int, set[int]]:
     return out
 
 
-def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
-    """Items of the ledger cases that share a blocking key with the new items (two hops)."""
+def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """Items of the ledger cases that share a blocking key with the new items (two hops),
+    and the uncommon names too frequent for rule 4 (see ``plan_matters``' skip_names)."""
     empty = pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
     if conn.execute(sa.select(ledger_case.c.case_id).limit(1)).first() is None:
-        return empty  # the first load: nothing to match against
+        return empty, set()  # the first load: nothing to match against
     ids = set(new["id_number"].dropna())
     phones = set(new["phone"].dropna())
     nc = new.dropna(subset=["name_key", "case_number"])
@@ -387,6 +394,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
     named = new.dropna(subset=["name_key", "content_normalized"])
     rare_names = {k for k in set(named["name_key"]) if not is_common_name_key(k)}
     cases: set[int] = set()
+    big_names: set[str] = set()
     seen_ids: set[str] = set()
     seen_phones: set[str] = set()
     tk = _temp_table(conn, "tmp_dedup_key", [sa.Column("k", sa.String(128))])
@@ -414,14 +422,24 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
         if rare_names:  # rule 4 of xinfang.matching: an uncommon name with the same text
             conn.execute(tk.delete())
             _copy(conn, tk, pd.DataFrame({"k": sorted(rare_names)}))
-            rows = conn.execute(
-                sa.select(intake_item.c.case_id)
-                .distinct()
+            # a name borne by more items than rule 4 compares (its block, once all its
+            # cases were read, would be too big) is skipped by the rule: its cases
+            # are not read for it, and the rule is told to skip it
+            per_case = conn.execute(
+                sa.select(intake_item.c.name_key, intake_item.c.case_id, sa.func.count())
                 .join(tk, intake_item.c.name_key == tk.c.k)
                 .where(intake_item.c.case_id.is_not(None))
-            )
+                .group_by(intake_item.c.name_key, intake_item.c.case_id)
+            ).all()
+            on_ledger: dict[str, int] = {}
+            for k, _c, n in per_case:
+                on_ledger[k] = on_ledger.get(k, 0) + n
+            in_batch = new["name_key"].value_counts()
+            big_names = {
+                k for k, n in on_ledger.items() if n + int(in_batch.get(k, 0)) > MAX_NAME_BLOCK
+            }
             # weak evidence: these cases are read, but their keys are not followed
-            weak = {r[0] for r in rows} - cases
+            weak = {c for k, c, _n in per_case if k not in big_names} - cases
             rare_names = set()
         if namecn:
             conn.execute(tnc.delete())
@@ -457,10 +475,11 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> pd.DataFrame:
         ids = set(keys["id_number"].dropna()) if not keys.empty else set()
         phones = set(keys["phone"].dropna()) if not keys.empty else set()
     if not cases:
-        return empty
+        return empty, big_names
     conn.execute(tcase.delete())
     _copy(conn, tcase, pd.DataFrame({"case_id": sorted(cases)}))
-    return _read_big(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
+    got = _read_big(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
+    return got, big_names
 
 
 def _allocate_ledger_nos(conn: Connection, years: pd.Series) -> list[str]:
@@ -928,6 +947,43 @@ def _link_same_case_number(
 def _lock(conn: Connection) -> None:
     if _is_pg(conn):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ASSIGN_LOCK})
+        # short statements over temp tables: compiling them costs more than it saves
+        conn.execute(sa.text("SET LOCAL jit = off"))
+
+
+# nested loops only: a temp table of keys scanned once, the ledger through its indexes
+# (seq scans stay allowed: without them a key table's own scan is penalized and the
+# planner walks a whole index instead)
+_PLANNER_SWITCHES = ("enable_hashjoin", "enable_mergejoin")
+
+
+@contextlib.contextmanager
+def _index_lookups(conn: Connection, n_keys: int) -> Iterator[None]:
+    """A small batch against a big ledger: look its keys up through the indexes.
+
+    The planner takes a few thousand keys in a temp table for a big share of the
+    ledger and scans every item for each lookup; nested loops over the indexes cost
+    a few microseconds a key. Left to the planner when the batch is a big share."""
+    if not _is_pg(conn):
+        yield
+        return
+    rows = conn.execute(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'intake_item'::regclass")
+    ).scalar_one()
+    if n_keys * 20 > (rows or 0):
+        yield
+        return
+    saved = {
+        k: conn.execute(sa.text("SELECT current_setting(:k)"), {"k": k}).scalar_one()
+        for k in _PLANNER_SWITCHES
+    }
+    for k in _PLANNER_SWITCHES:
+        conn.execute(sa.text("SELECT set_config(:k, 'off', true)"), {"k": k})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
 
 
 # --------------------------------------------------------------------------- public API
@@ -970,10 +1026,11 @@ def assign_cases(
                 new = _read_copy(conn, stmt) if _is_pg(conn) else _read(conn, stmt)
             if new.empty:
                 break
-            with _timed("candidates"):
-                cand = _candidates(conn, new)
-            ov = _overrides(conn)
-            summary = _run(conn, new, cand, params, _cannot_link(ov), workers)
+            with _index_lookups(conn, len(new)):
+                with _timed("candidates"):
+                    cand, big_names = _candidates(conn, new)
+                ov = _overrides(conn)
+                summary = _run(conn, new, cand, params, _cannot_link(ov), workers, big_names)
         for k, v in summary.items():
             total[k] = total.get(k, 0) + v
         total["batches"] += 1
@@ -990,6 +1047,7 @@ def _run(
     params: MatchParams,
     cannot: dict[int, set[int]],
     workers: int = 1,
+    big_names: set[str] | None = None,
 ) -> dict[str, int]:
     new = _sort_items(new)
     new["case_id"] = -1
@@ -1001,7 +1059,7 @@ def _run(
     else:
         frame = new
     with _timed("plan"):
-        plan = plan_matters(frame, params, cannot, workers=workers)
+        plan = plan_matters(frame, params, cannot, workers=workers, skip_names=big_names)
     new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
     return _write_plan(conn, new_rows, plan, dt.datetime.now().replace(microsecond=0))
 

@@ -34,6 +34,7 @@ import pandas as pd
 from xinfang.normalize.names import is_common_name, names_compatible
 
 __all__ = [
+    "MAX_NAME_BLOCK",
     "MatchParams",
     "Plan",
     "TextIndex",
@@ -355,7 +356,8 @@ def _roots(uf: _UnionFind) -> np.ndarray:
         parent = grand
 
 
-_MAX_NAME_BLOCK = 60
+MAX_NAME_BLOCK = 60
+"""Most rows of one uncommon name that rule 4 compares (a bigger block is skipped)."""
 PARALLEL_MIN = 50_000
 """Fewest new items for which ``plan_matters(workers=N)`` forks."""
 
@@ -365,8 +367,11 @@ def _persons(
     texts: TextIndex | None = None,
     name_text_threshold: float = 2.0,
     amount_weight: float = 0.0,
+    skip_names: set[str] | frozenset[str] | None = None,
 ) -> np.ndarray:
-    """Person label (root position) of every row; see the module doc for the rules."""
+    """Person label (root position) of every row; see the module doc for the rules.
+
+    ``skip_names``: name keys left out of rule 4 (known to be too frequent)."""
     ids = df["id_number"].tolist()
     uf = _UnionFind([i if isinstance(i, str) and i else None for i in ids])
     # 0. items already in one case are one person (or one group) by the ledger's word.
@@ -406,8 +411,10 @@ def _persons(
     #    petitioner writing from another phone without the ID number.
     if texts is not None and name_text_threshold <= 1.0:
         rare = df[~df["common"].to_numpy()].dropna(subset=["name_key"])
+        if skip_names:
+            rare = rare[~rare["name_key"].isin(list(skip_names)).to_numpy()]
         sizes = rare.groupby("name_key", sort=False)["pos"].transform("size").to_numpy()
-        rare = rare[(sizes > 1) & (sizes <= _MAX_NAME_BLOCK)]
+        rare = rare[(sizes > 1) & (sizes <= MAX_NAME_BLOCK)]
         snapshot = _roots(uf)  # roots before this rule; unions below go through find()
         codes = pd.factorize(rare["name_key"])[0]
         order = np.argsort(codes, kind="stable")
@@ -463,6 +470,7 @@ def plan_matters(
     params: MatchParams | None = None,
     cannot_link: dict[int, set[int]] | None = None,
     workers: int = 1,
+    skip_names: set[str] | frozenset[str] | None = None,
 ) -> Plan:
     """Assign every new row of ``items`` to an existing case or a new matter.
 
@@ -471,7 +479,9 @@ def plan_matters(
     case_number, content_normalized; rows in processing order (existing rows first
     or interleaved: only the order of new rows matters). ``cannot_link``: item_id ->
     item_ids it must never share a case with (manual splits). ``workers`` > 1 splits
-    the persons over forked processes for big batches (same result).
+    the persons over forked processes for big batches (same result). ``skip_names``:
+    uncommon name keys borne by more than ``MAX_NAME_BLOCK`` items counting the ledger
+    rows not passed in (rule 4 would skip them had they all been passed).
     """
     params = params or MatchParams()
     cannot_link = cannot_link or {}
@@ -493,7 +503,7 @@ def plan_matters(
         common.append(c)
     df["common"] = common
     text_index = TextIndex(df["content_normalized"].tolist())
-    person = _persons(df, text_index, params.name_text_threshold, params.amount_weight)
+    person = _persons(df, text_index, params.name_text_threshold, params.amount_weight, skip_names)
 
     case_ids = df["case_id"].to_numpy()
     new_mask = case_ids < 0
