@@ -606,7 +606,10 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
             strict=True,
         )
     ]
-    ref = df[df["channel"] == "referral"].groupby("label", sort=False)
+    referrals = df[df["channel"] == "referral"]
+    if "due_on" in df:  # as datetimes: a per-group min over date objects runs in Python
+        referrals = referrals.assign(due_on=pd.to_datetime(referrals["due_on"]))
+    ref = referrals.groupby("label", sort=False)
     key_on = ref["received_at"].min().reindex(out.index)
     key_since = _dates(key_on)
     due = _dates(ref["due_on"].min().reindex(out.index)) if "due_on" in df else [None] * len(out)
