@@ -217,18 +217,28 @@ def check_late(engine, ledger, lags, move_day) -> None:
                     add_progress(
                         conn, fact[1], fact[2], fact[3], disposition=fact[4], is_key=fact[5]
                     )
-            if n == move_day:  # deduplication moves the earliest item to another case
+            if n == move_day:  # deduplication moves an item to another case
+                # (the latest one of a case that keeps another: an emptied case is dropped)
                 row = conn.execute(
-                    sa.select(intake_item.c.item_id, intake_item.c.case_id).order_by(
-                        intake_item.c.item_id
+                    sa.select(intake_item.c.item_id, intake_item.c.case_id)
+                    .where(
+                        intake_item.c.case_id.in_(
+                            sa.select(intake_item.c.case_id)
+                            .group_by(intake_item.c.case_id)
+                            .having(sa.func.count() > 1)
+                        )
                     )
+                    .order_by(intake_item.c.item_id.desc())
                 ).first()
-                other = conn.execute(
-                    sa.select(sa.func.max(ledger_case.c.case_id)).where(
-                        ledger_case.c.case_id != (row.case_id if row else None)
-                    )
-                ).scalar()
-                if row and other:
+                other = (
+                    row
+                    and conn.execute(
+                        sa.select(sa.func.min(ledger_case.c.case_id)).where(
+                            ledger_case.c.case_id != row.case_id
+                        )
+                    ).scalar()
+                )
+                if other:
                     conn.execute(
                         intake_item.update()
                         .where(intake_item.c.item_id == row.item_id)

@@ -92,7 +92,6 @@ TEMP_TABLES = (
     "sw_new",
     "sw_old",
     "sw_cur",
-    "sw_raw",
 )
 
 
@@ -517,7 +516,8 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           wk.workday_index - CASE WHEN wk.is_workday THEN 1 ELSE 0 END AS ckb,
           wc.workday_index - CASE WHEN wc.is_workday THEN 1 ELSE 0 END AS ccb,
           wl.workday_index AS clb,
-          :w_asof AS cas
+          :w_asof AS cas,
+          CASE WHEN s.case_id IN (SELECT case_id FROM sw_pause) THEN 1 ELSE 0 END AS hp
         FROM (
           SELECT c.case_id AS case_id, c.f AS f, {key_day} AS k, k.c AS c,
             lc.disposition AS disposition,
@@ -544,7 +544,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         f" FROM sw_pause p WHERE p.case_id = sw_state.case_id)"
         for col in ("cf", "ck", "ckb", "ccb", "clb", "cas")
     )
-    run(f"UPDATE sw_state SET {sets} WHERE case_id IN (SELECT case_id FROM sw_pause)")
+    run(f"UPDATE sw_state SET {sets} WHERE hp = 1")
     analyze("sw_state")
 
     # 5. epochs: from the first item at tier 1; from the key day at the key tier
@@ -556,12 +556,12 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         SELECT case_id, 1 AS st, f AS anchor, cf AS ca,
           CASE WHEN {promoted} AND ckb < {ucap} THEN ckb ELSE {ucap} END AS upper_c,
           CASE WHEN lb IS NOT NULL AND clb > cf THEN clb ELSE cf END AS lower_c,
-          CASE WHEN {promoted} THEN 0 ELSE 1 END AS is_current
+          CASE WHEN {promoted} THEN 0 ELSE 1 END AS is_current, hp
         FROM sw_state
         UNION ALL
         SELECT case_id, {K} AS st, k AS anchor, ck AS ca, {ucap} AS upper_c,
           CASE WHEN lb IS NOT NULL AND clb > ck THEN clb ELSE ck END AS lower_c,
-          1 AS is_current
+          1 AS is_current, hp
         FROM sw_state WHERE {promoted}"""
     )
     analyze("sw_epoch")
@@ -603,34 +603,23 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         SELECT x.*, x.st + x.n AS tier, x.ca + {entry_expr} AS t_entry
         FROM (SELECT e.case_id, e.st, e.anchor, e.ca, {n_expr} AS n, {cur_delta} AS delta,
                 {over_expr} AS over_off, {next_expr} AS next_off,
-                s.status, s.disposition, s.c, s.k, s.due, s.stat_on, s.lb, s.sig
+                s.status, s.disposition, s.c, s.k, s.due, s.stat_on, s.lb, s.sig, s.hp
               FROM sw_epoch e JOIN sw_state s ON s.case_id = e.case_id
               WHERE e.is_current = 1) x"""
     )
-    # milestones within each epoch's bounds, and the entry of the current tier ('entry'),
-    # as clock offsets; then placed on the calendar in one join, adding back the paused
-    # working days before them for the cases that have pauses
+    # milestones within each epoch's bounds, as clock offsets, placed on the calendar
+    # in one join, adding back the paused working days before them (cases with pauses)
+    shift = """CASE WHEN {a}.hp = 0 THEN 0 ELSE (SELECT COALESCE(SUM(p.len), 0)
+        FROM sw_pause p WHERE p.case_id = {a}.case_id AND p.s < {t}) END"""
     run(
-        """CREATE TEMP TABLE sw_raw AS
-        SELECT e.case_id AS case_id, m.kind AS kind, m.from_tier AS from_tier,
-          m.to_tier AS to_tier, e.ca + m.off AS t
-        FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
-        WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c
-        UNION ALL
-        SELECT case_id, 'entry', tier, tier, t_entry FROM sw_cur WHERE n > 0"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_ev AS
+        f"""CREATE TEMP TABLE sw_ev AS
         SELECT r.case_id AS case_id, r.kind AS kind,
           CASE WHEN r.kind = 'escalation' THEN 'sla' ELSE r.kind END AS reason,
           r.from_tier AS from_tier, r.to_tier AS to_tier, w.day AS on_date
-        FROM (SELECT case_id, kind, from_tier, to_tier, t FROM sw_raw
-              WHERE case_id NOT IN (SELECT case_id FROM sw_pause)
-              UNION ALL
-              SELECT r.case_id, r.kind, r.from_tier, r.to_tier,
-                r.t + (SELECT COALESCE(SUM(p.len), 0) FROM sw_pause p
-                       WHERE p.case_id = r.case_id AND p.s < r.t)
-              FROM sw_raw r WHERE r.case_id IN (SELECT case_id FROM sw_pause)) r
+        FROM (SELECT e.case_id, m.kind, m.from_tier, m.to_tier,
+                e.ca + m.off + {shift.format(a="e", t="e.ca + m.off")} AS t
+              FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
+              WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c) r
         JOIN work_calendar w ON w.workday_index = r.t AND w.is_workday"""
     )
     # key promotions and statutory notices, dated directly
@@ -653,7 +642,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         THEN {d.add_days("x.due", 1)} END)"""
     run(
         f"""CREATE TEMP TABLE sw_out AS
-        SELECT x.case_id, x.tier, COALESCE(en.on_date, x.anchor) AS entered,
+        SELECT x.case_id, x.tier, COALESCE(en.day, x.anchor) AS entered,
           x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
           x.k IS NOT NULL AS is_key, x.k AS key_since,
           (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
@@ -664,7 +653,10 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
             THEN x.ca + COALESCE(pl.plen, 0) END AS due_base,
           {_least(stat_next, due_next)} AS due_on
-        FROM sw_cur x LEFT JOIN sw_ev en ON en.case_id = x.case_id AND en.kind = 'entry'
+        FROM (SELECT x.*, CASE WHEN x.n > 0
+                THEN x.t_entry + {shift.format(a="x", t="x.t_entry")} END AS t_entered
+              FROM sw_cur x) x
+        LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday
         LEFT JOIN (SELECT case_id, SUM(len) AS plen FROM sw_pause GROUP BY case_id) pl
           ON pl.case_id = x.case_id"""
     )
@@ -982,8 +974,7 @@ def _write(
         f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
         SELECT e.case_id, e.kind, e.tier, e.on_date,
           CASE WHEN e.tier IS NULL THEN :role{config.max_tier} {named} ELSE {role_case} END
-        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev
-              WHERE kind <> 'entry') e
+        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev) e
         LEFT JOIN sw_pagg g ON g.case_id = e.case_id""",
         **roles,
     )
