@@ -788,7 +788,8 @@ def _write_plan(
             "decided_at": now,
         }
     )
-    _copy(conn, match_decision, dec)
+    with _timed("decisions"), _bulk_write(conn, match_decision, len(dec)):
+        _copy(conn, match_decision, dec)
     if merged:
         _recount(conn, merged)
     with _timed("links"):
@@ -1037,8 +1038,8 @@ def assign_cases(
         for k, v in summary.items():
             total[k] = total.get(k, 0) + v
         total["batches"] += 1
-        if len(new) < batch_size:
-            break
+        if len(new) < batch_size or waiting <= batch_size:
+            break  # all that waited was taken (no second count of the whole table)
     log.info("assign_cases: %s", total)
     return total
 
