@@ -124,12 +124,17 @@ def main() -> None:
             seconds, out = timed(engine, as_of)
             keys = (
                 "cases",
+                "cases_derived",
                 "cases_changed",
                 "events_inserted",
                 "notifications_inserted",
                 "cases_reopened_path",
             )
-            print(f"{label}: {seconds:.2f} s  " + ", ".join(f"{k}={out[k]:,}" for k in keys))
+            print(
+                f"{label}: {seconds:.2f} s  "
+                + ", ".join(f"{k}={out[k]:,}" for k in keys)
+                + f", working_set={out['working_set']}, load {os.getloadavg()[0]:.1f}"
+            )
         print(f"after: {counts(engine)}")
         print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
     finally:

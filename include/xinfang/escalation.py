@@ -26,12 +26,28 @@ How it is made set-based (one pass of SQL over the whole ledger):
 * A case whose facts did not change since its last sweep (``case_sweep``: a
   signature of its facts and the configuration; the date is the whole-ledger
   ``sweep_watermark`` unless a sweep of some cases recorded its own) only
-  derives the events after that date, so a quiet day writes nothing per case.
-  Any change of its facts or of the configuration, or a sweep of an earlier
-  date, recomputes it in full and deletes the events that no longer follow
-  (notifications already e-mailed are kept: they were sent).
-* The staged anti-joins (``sw_new`` / ``sw_old``) matter on PostgreSQL: an
-  INSERT that anti-joins its own target rescans the pages it is adding.
+  derives the events after that date. Any change of its facts or of the
+  configuration, or a sweep of an earlier date, recomputes it in full and
+  deletes the events that no longer follow (notifications already e-mailed are
+  kept: they were sent).
+* Only the *working set* is derived at all: cases whose signature changed,
+  and cases with a milestone in (last sweep, as_of]. ``case_sweep`` keeps each
+  case's clock (``due_tier``: the start tier of its current epoch while it runs;
+  ``due_base``: the working-day index its ladder counts from, pauses added back)
+  and its next dated milestone (``due_on``: statutory notice, 超期 flag), which
+  stay constant until its facts change, so the due cases are a test on
+  ``case_sweep`` and a quiet case's rows are not touched. Every other case's
+  rows already hold as of as_of.
+* Finding the changed signatures would take an aggregate per case over every
+  item; instead ``sweep_watermark.facts`` keeps totals of the rows the last
+  whole-ledger sweep saw (count, sum of case ids, a sum weighted by row id,
+  highest id, per fact table). When those rows' totals are unchanged, only the
+  cases of rows added since (higher id, or dated into view) or with risk keys
+  can have changed; otherwise (a merge moved items, a row was deleted or
+  redated, a sweep of some cases ran) every case's signature is checked.
+* Events and notices are added with ``ON CONFLICT DO NOTHING``: the unique
+  index finds the ones already there (no anti-join pass over the tables).
+  Big statements run without JIT and with in-memory hashing (``SET LOCAL``).
 """
 
 from __future__ import annotations
