@@ -31,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from xinfang.bulk import escape_copy_text
 from xinfang.config import get_config
 from xinfang.matching import (
     MAX_NAME_BLOCK,
@@ -218,15 +219,7 @@ def _copy_value(v: Any) -> str:
     if v is None or v is pd.NaT or v is pd.NA:
         return "\\N"
     if isinstance(v, str):
-        if "\\" in v:
-            v = v.replace("\\", "\\\\")
-        if "\t" in v:
-            v = v.replace("\t", "\\t")
-        if "\n" in v:
-            v = v.replace("\n", "\\n")
-        if "\r" in v:
-            v = v.replace("\r", "\\r")
-        return v
+        return escape_copy_text(v)
     if isinstance(v, bool | np.bool_):
         return "t" if v else "f"
     if isinstance(v, float) and np.isnan(v):
