@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:58:58.634170
+Create Date: 2026-11-26 09:39:58.694724
 """
 
 import sqlalchemy as sa
@@ -79,6 +79,33 @@ def upgrade() -> None:
         ),
         comment="Five batches per court and month, all 11 x 5 cells.",
     )
+    op.create_table(
+        "escalation_event",
+        sa.Column(
+            "event_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("case_id", sa.BigInteger(), nullable=False, comment="ledger_case.case_id"),
+        sa.Column("from_tier", sa.Integer(), nullable=True),
+        sa.Column("to_tier", sa.Integer(), nullable=False),
+        sa.Column("escalated_on", sa.Date(), nullable=False),
+        sa.Column(
+            "reason", sa.String(length=64), nullable=False, comment="sla / key_case / reopened"
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_escalation_event")),
+        sa.UniqueConstraint(
+            "case_id",
+            "to_tier",
+            "escalated_on",
+            name=op.f("uq_escalation_event_case_id_to_tier_escalated_on"),
+        ),
+        comment="One row per tier change of a case.",
+    )
+    with op.batch_alter_table("escalation_event", schema=None) as batch_op:
+        batch_op.create_index("ix_escalation_event_escalated_on", ["escalated_on"], unique=False)
+
     op.create_table(
         "intake_file",
         sa.Column(
@@ -260,12 +287,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_ledger_case")),
         sa.UniqueConstraint("ledger_no", name=op.f("uq_ledger_case_ledger_no")),
         comment="台账: one row per petition matter (信访事项).",
+        postgresql_with={"fillfactor": 80},
     )
     with op.batch_alter_table("ledger_case", schema=None) as batch_op:
         batch_op.create_index("ix_ledger_case_case_number", ["case_number"], unique=False)
         batch_op.create_index("ix_ledger_case_court", ["court_code"], unique=False)
         batch_op.create_index("ix_ledger_case_person_key", ["person_key"], unique=False)
-        batch_op.create_index("ix_ledger_case_status_tier", ["status", "tier"], unique=False)
 
     op.create_table(
         "ledger_counter",
@@ -320,6 +347,39 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("match_decision", schema=None) as batch_op:
         batch_op.create_index("ix_match_decision_item", ["item_id"], unique=False)
+
+    op.create_table(
+        "notification",
+        sa.Column(
+            "notification_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("case_id", sa.BigInteger(), nullable=False, comment="ledger_case.case_id"),
+        sa.Column(
+            "kind",
+            sa.String(length=32),
+            nullable=False,
+            comment="escalation/warning/overdue/statutory/...",
+        ),
+        sa.Column("tier", sa.Integer(), nullable=True),
+        sa.Column("recipient", sa.String(length=128), nullable=False),
+        sa.Column("created_on", sa.Date(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("notification_id", name=op.f("pk_notification")),
+        sa.UniqueConstraint(
+            "case_id",
+            "kind",
+            "tier",
+            "created_on",
+            name=op.f("uq_notification_case_id_kind_tier_created_on"),
+        ),
+        comment="Notices to the person responsible; sent_at is set once e-mailed.",
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_created_on", ["created_on"], unique=False)
 
     op.create_table(
         "risk_screened",
@@ -400,38 +460,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_case_progress_case_date", ["case_id", "progress_date"], unique=False
         )
-
-    op.create_table(
-        "escalation_event",
-        sa.Column(
-            "event_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("case_id", sa.BigInteger(), nullable=False),
-        sa.Column("from_tier", sa.Integer(), nullable=True),
-        sa.Column("to_tier", sa.Integer(), nullable=False),
-        sa.Column("escalated_on", sa.Date(), nullable=False),
-        sa.Column(
-            "reason", sa.String(length=64), nullable=False, comment="sla / key_case / reopened"
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["ledger_case.case_id"],
-            name=op.f("fk_escalation_event_case_id_ledger_case"),
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_escalation_event")),
-        sa.UniqueConstraint(
-            "case_id",
-            "to_tier",
-            "escalated_on",
-            name=op.f("uq_escalation_event_case_id_to_tier_escalated_on"),
-        ),
-        comment="One row per tier change of a case.",
-    )
-    with op.batch_alter_table("escalation_event", schema=None) as batch_op:
-        batch_op.create_index("ix_escalation_event_escalated_on", ["escalated_on"], unique=False)
 
     op.create_table(
         "intake_item",
@@ -547,42 +575,6 @@ def upgrade() -> None:
         comment="Rows and files that could not be used, with the reason a clerk can act on.",
     )
     op.create_table(
-        "notification",
-        sa.Column(
-            "notification_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("case_id", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "kind",
-            sa.String(length=32),
-            nullable=False,
-            comment="escalation/warning/overdue/statutory/...",
-        ),
-        sa.Column("tier", sa.Integer(), nullable=True),
-        sa.Column("recipient", sa.String(length=128), nullable=False),
-        sa.Column("created_on", sa.Date(), nullable=False),
-        sa.Column("message", sa.Text(), nullable=True),
-        sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["ledger_case.case_id"], name=op.f("fk_notification_case_id_ledger_case")
-        ),
-        sa.PrimaryKeyConstraint("notification_id", name=op.f("pk_notification")),
-        sa.UniqueConstraint(
-            "case_id",
-            "kind",
-            "tier",
-            "created_on",
-            name=op.f("uq_notification_case_id_kind_tier_created_on"),
-        ),
-        comment="Notices to the person responsible; sent_at is set once e-mailed.",
-    )
-    with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.create_index("ix_notification_created_on", ["created_on"], unique=False)
-
-    op.create_table(
         "risk_flag",
         sa.Column(
             "flag_id",
@@ -622,10 +614,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_risk_flag_detected_on")
 
     op.drop_table("risk_flag")
-    with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.drop_index("ix_notification_created_on")
-
-    op.drop_table("notification")
     op.drop_table("intake_reject")
     with op.batch_alter_table("intake_item", schema=None) as batch_op:
         batch_op.drop_index("ix_intake_item_received_at")
@@ -636,10 +624,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_intake_item_case_id")
 
     op.drop_table("intake_item")
-    with op.batch_alter_table("escalation_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_escalation_event_escalated_on")
-
-    op.drop_table("escalation_event")
     with op.batch_alter_table("case_progress", schema=None) as batch_op:
         batch_op.drop_index("ix_case_progress_case_date")
 
@@ -650,6 +634,10 @@ def downgrade() -> None:
     op.drop_table("work_calendar")
     op.drop_table("sweep_watermark")
     op.drop_table("risk_screened")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_created_on")
+
+    op.drop_table("notification")
     with op.batch_alter_table("match_decision", schema=None) as batch_op:
         batch_op.drop_index("ix_match_decision_item")
 
@@ -657,7 +645,6 @@ def downgrade() -> None:
     op.drop_table("manual_override")
     op.drop_table("ledger_counter")
     with op.batch_alter_table("ledger_case", schema=None) as batch_op:
-        batch_op.drop_index("ix_ledger_case_status_tier")
         batch_op.drop_index("ix_ledger_case_person_key")
         batch_op.drop_index("ix_ledger_case_court")
         batch_op.drop_index("ix_ledger_case_case_number")
@@ -669,6 +656,10 @@ def downgrade() -> None:
 
     op.drop_table("key_person")
     op.drop_table("intake_file")
+    with op.batch_alter_table("escalation_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_escalation_event_escalated_on")
+
+    op.drop_table("escalation_event")
     op.drop_table("disposition_monthly")
     op.drop_table("court")
     op.drop_table("case_sweep")
