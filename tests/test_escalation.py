@@ -359,3 +359,35 @@ def test_backfilling_an_earlier_date_then_catching_up(engine):
     escalation.sweep(engine, D("2023-08-14"))
     assert (events(engine), notices(engine)) == full
     assert case_row(engine, cid).tier == 5 and case_row(engine, other).tier == 5
+
+
+@BOTH
+def test_a_merged_away_case_leaves_no_events_or_notices_behind(engine):
+    """case_id of escalation_event/notification is not a declared foreign key: the
+    ledger's merge must take the emptied case's derived rows with it."""
+    from xinfang import ledger
+
+    keep = new_case(engine, D("2023-06-01"))
+    gone = new_case(engine, D("2023-06-02"))
+    escalation.sweep(engine, D("2023-07-20"))
+    with engine.connect() as conn:
+        item_of = dict(
+            conn.execute(
+                sa.text("SELECT case_id, MIN(item_id) FROM intake_item GROUP BY case_id")
+            ).all()
+        )
+        before = conn.execute(
+            sa.select(sa.func.count()).where(notification.c.case_id == gone)
+        ).scalar_one()
+    assert before > 0  # it had escalated and been notified
+    assert ledger.merge(engine, item_of[gone], item_of[keep], reason="same matter", by="t") == keep
+    with engine.connect() as conn:
+        for table in ("escalation_event", "notification", "risk_flag", "case_progress"):
+            orphans = conn.execute(
+                sa.text(
+                    f"SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS"
+                    " (SELECT 1 FROM ledger_case c WHERE c.case_id = t.case_id)"
+                )
+            ).scalar_one()
+            assert orphans == 0, table
+    assert escalation.sweep(engine, D("2023-07-20"))["cases"] == 1
