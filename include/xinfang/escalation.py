@@ -108,6 +108,9 @@ TEMP_TABLES = (
     "sw_new",
     "sw_old",
     "sw_cur",
+    "sw_add",
+    "sw_due",
+    "sw_fast",
 )
 
 
@@ -589,7 +592,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         sa.text("INSERT INTO sw_ms VALUES (:st, :kind, :f, :t, :off)"),
         [
             {"st": st, "kind": kind, "f": f, "t": t, "off": off}
-            for st in sorted({1, K})
+            for st in range(1, ladder.top + 1)  # (every start tier: the stored clocks)
             for kind, f, t, off in ladder.milestones(st)
         ],
     )
@@ -677,11 +680,14 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           ON pl.case_id = x.case_id"""
     )
 
+    n_clock = _sweep_clock(conn, run, ladder) if facts is not None else 0
+
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
     summary = _write(conn, d, run, config, as_of, scope, facts, params["cfg"])
     summary["cases_reopened_path"] = n_complex
+    summary["cases_from_clock"] = n_clock
     summary["as_of"] = as_of.isoformat()
     _drop_temps(conn)
     for name, value in restore.items():
@@ -758,15 +764,103 @@ def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None, due:
         )
         added_sql.append(f"SELECT case_id FROM {table} WHERE {added}")
     run(
-        f"""CREATE TEMP TABLE sw_w AS
+        f"""CREATE TEMP TABLE sw_add AS
         SELECT case_id FROM ({" UNION ".join(added_sql)}
-          UNION SELECT case_id FROM sw_rk0
-          UNION SELECT case_id FROM (SELECT case_id, swept_as_of AS own_on, due_tier,
-              due_base, due_on FROM case_sweep) x WHERE {due}) y""",
+          UNION SELECT case_id FROM sw_rk0) y""",
         **{f"top{i}": o[3] for i, o in enumerate(old)},
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_add ON sw_add (case_id)")
+    run(
+        f"""CREATE TEMP TABLE sw_due AS
+        SELECT case_id, own_on, due_tier, due_base, due_on, sweep_sig FROM (
+          SELECT case_id, swept_as_of AS own_on, due_tier, due_base, due_on, sweep_sig
+          FROM case_sweep) x WHERE {due}"""
+    )
+    # due only by its clock, facts and risk keys unchanged, no own date, its statutory
+    # notice / 超期 flag not due: derived from the stored clock alone (see _sweep_clock)
+    run(
+        """CREATE TEMP TABLE sw_fast AS
+        SELECT x.case_id AS case_id, x.due_tier AS due_tier, x.due_base AS due_base,
+          x.due_on AS due_on, x.sweep_sig AS sig
+        FROM sw_due x
+        WHERE x.own_on IS NULL AND x.due_tier IS NOT NULL AND x.due_base IS NOT NULL
+          AND (x.due_on IS NULL OR x.due_on > :as_of)
+          AND NOT EXISTS (SELECT 1 FROM sw_add a WHERE a.case_id = x.case_id)"""
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_fast ON sw_fast (case_id)")
+    run(
+        """CREATE TEMP TABLE sw_w AS
+        SELECT case_id FROM sw_add
+        UNION SELECT case_id FROM sw_due WHERE case_id NOT IN (SELECT case_id FROM sw_fast)"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_w ON sw_w (case_id)")
     return "|".join(new_parts)
+
+
+def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
+    """Derive the cases of ``sw_fast`` from their stored clock; returns how many.
+
+    Such a case's facts (items, progress rows, risk keys) and the configuration are
+    those of its last derivation (as of the watermark), it is open, not reopened, and
+    its statutory notice / 超期 flag is not due; it is in the working set only because a
+    milestone of its clock falls in (watermark, as_of]. Its pauses all ended by the
+    watermark, so the milestone at clock offset ``off`` of its current epoch is the
+    working day ``due_base + off``: the new events, tier, tier entry and 超时 flag follow
+    from ``due_tier``/``due_base`` alone, exactly as the full derivation places them
+    (no key promotion or statutory notice can fall after the watermark). What the clock
+    does not tell (key, statutory due date, the entry day of a tier entered before the
+    epoch's first escalation) has not changed since then, so the case's ledger row
+    holds it, as it does for every case outside the working set.
+    """
+    n = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_fast").scalar_one()
+    if not n:
+        return 0
+
+    def per_tier(fn) -> str:
+        whens = " ".join(f"WHEN {st} THEN {fn(st)}" for st in range(1, ladder.top + 1))
+        return f"(CASE f.due_tier {whens} END)"
+
+    delta = "(:w_asof - f.due_base)"
+    n_esc = per_tier(lambda st: _offset_case(ladder, st, "escalation", delta))
+    entry = per_tier(
+        lambda st: _entry_offset(ladder, st, _offset_case(ladder, st, "escalation", delta))
+    )
+    over = per_tier(lambda st: _overdue_offset(ladder, st))
+    last = per_tier(lambda st: max(m[3] for m in ladder.milestones(st)))
+    run(
+        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
+        SELECT f.case_id, m.kind, CASE WHEN m.kind = 'escalation' THEN 'sla' ELSE m.kind END,
+          m.from_tier, m.to_tier, w.day
+        FROM sw_fast f JOIN sw_ms m ON m.st = f.due_tier
+        JOIN work_calendar w ON w.workday_index = f.due_base + m.off AND w.is_workday
+        WHERE f.due_base + m.off > :w_last AND f.due_base + m.off <= :w_asof"""
+    )
+    run(
+        f"""INSERT INTO sw_out (case_id, tier, entered, status, disposition, closed_on,
+          reopened_count, is_key, key_since, overdue, statutory_due_on, statutory_overdue,
+          full_mode, sig, due_tier, due_base, due_on)
+        SELECT x.case_id, x.tier, COALESCE(en.day, l.tier_entered_on), 'open', NULL, NULL, 0,
+          l.is_key, l.key_since, x.overdue, l.statutory_due_on,
+          l.statutory_due_on < :as_of, 1 = 0, x.sig,
+          CASE WHEN x.ahead THEN x.due_tier END, CASE WHEN x.ahead THEN x.due_base END,
+          x.due_on
+        FROM (SELECT f.case_id, f.due_tier, f.due_base, f.due_on, f.sig,
+                f.due_tier + {n_esc} AS tier,
+                CASE WHEN {n_esc} > 0 THEN f.due_base + {entry} END AS t_entered,
+                {delta} >= {over} AS overdue,
+                f.due_base + {last} > :w_asof AS ahead
+              FROM sw_fast f) x
+        JOIN ledger_case l ON l.case_id = x.case_id
+        LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday"""
+    )
+    # the recipients' lookup of a named judge / department / leader (cases with
+    # progress rows only)
+    run(
+        """INSERT INTO sw_pagg (case_id)
+        SELECT DISTINCT p.case_id FROM case_progress p
+        WHERE p.case_id IN (SELECT case_id FROM sw_fast)"""
+    )
+    return n
 
 
 def _risk_keys(conn: sa.Connection, run) -> None:
