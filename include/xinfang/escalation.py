@@ -667,7 +667,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
           x.due AS statutory_due_on,
           (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
-          x.lb IS NULL AS full_mode, x.sig AS sig,
+          x.lb IS NULL AS full_mode, 1 = 0 AS kept, x.sig AS sig,
           CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL THEN x.st END AS due_tier,
           CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
             THEN x.ca + COALESCE(pl.plen, 0) END AS due_base,
@@ -838,10 +838,10 @@ def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
     run(
         f"""INSERT INTO sw_out (case_id, tier, entered, status, disposition, closed_on,
           reopened_count, is_key, key_since, overdue, statutory_due_on, statutory_overdue,
-          full_mode, sig, due_tier, due_base, due_on)
+          full_mode, kept, sig, due_tier, due_base, due_on)
         SELECT x.case_id, x.tier, COALESCE(en.day, l.tier_entered_on), 'open', NULL, NULL, 0,
           l.is_key, l.key_since, x.overdue, l.statutory_due_on,
-          l.statutory_due_on < :as_of, 1 = 0, x.sig,
+          l.statutory_due_on < :as_of, 1 = 0, x.ahead, x.sig,
           CASE WHEN x.ahead THEN x.due_tier END, CASE WHEN x.ahead THEN x.due_base END,
           x.due_on
         FROM (SELECT f.case_id, f.due_tier, f.due_base, f.due_on, f.sig,
@@ -963,6 +963,7 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
             sa.bindparam("overdue", type_=sa.Boolean),
             sa.bindparam("statutory_overdue", type_=sa.Boolean),
             sa.bindparam("full_mode", type_=sa.Boolean),
+            sa.bindparam("kept", type_=sa.Boolean),
         )
         conn.execute(stmt, out)
     if evs:
@@ -991,6 +992,7 @@ def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, 
         "statutory_due_on": tl.statutory_due_on,
         "statutory_overdue": tl.statutory_overdue,
         "full_mode": True,
+        "kept": False,
         "sig": sig,
         # the rules are walked day by day: such a case is simply swept every day
         "due_tier": None,
@@ -1140,11 +1142,12 @@ def _write(
         ]
     )
     # (an UPDATE, then an INSERT of the rest: cheaper than an upsert, which locks
-    # each row before updating it; the rows have room for in-page updates)
+    # each row before updating it; the rows have room for in-page updates). A case
+    # derived from its clock whose clock is still ahead (``kept``) has its row as it is.
     sweep_written = run(
         f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig,
           due_tier = o.due_tier, due_base = o.due_base, due_on = o.due_on
-        FROM sw_out o WHERE o.case_id = case_sweep.case_id AND ({stale})"""
+        FROM sw_out o WHERE NOT o.kept AND o.case_id = case_sweep.case_id AND ({stale})"""
     ).rowcount
     sweep_written += run(
         f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
