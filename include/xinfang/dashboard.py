@@ -163,7 +163,9 @@ def escalations_on(conn: Connection, day: dt.date, limit: int = LIST_LIMIT) -> d
             _first_contact(intake_item.c.id_number).label("id_number"),
             _first_contact(intake_item.c.phone).label("phone"),
         )
-        .select_from(escalation_event.join(ledger_case))
+        .select_from(
+            escalation_event.join(ledger_case, ledger_case.c.case_id == escalation_event.c.case_id)
+        )
         .where(where)
         .order_by(escalation_event.c.to_tier.desc(), ledger_case.c.ledger_no)
         .limit(limit)
@@ -194,7 +196,9 @@ def notifications_on(conn: Connection, day: dt.date, limit: int = LIST_LIMIT) ->
             _first_contact(intake_item.c.id_number).label("id_number"),
             _first_contact(intake_item.c.phone).label("phone"),
         )
-        .select_from(notification.join(ledger_case))
+        .select_from(
+            notification.join(ledger_case, ledger_case.c.case_id == notification.c.case_id)
+        )
         .where(where, notification.c.kind == "warning")
         .order_by(notification.c.tier.desc(), ledger_case.c.ledger_no)
         .limit(limit)
