@@ -11,6 +11,21 @@ from xinfang.schema import case_progress, escalation_event, intake_item, ledger_
 
 _seq = itertools.count(1)
 
+# ledger_case's lifecycle columns: what the escalation sweep derives
+LIFECYCLE = (
+    "tier",
+    "tier_entered_on",
+    "status",
+    "disposition",
+    "closed_on",
+    "reopened_count",
+    "is_key",
+    "key_since",
+    "overdue",
+    "statutory_due_on",
+    "statutory_overdue",
+)
+
 
 def D(s: str) -> dt.date:
     return dt.date.fromisoformat(s)

@@ -12,24 +12,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 from conftest import BOTH
-from escalation_helpers import D, add_case, add_item, add_progress, events, notices
+from escalation_helpers import LIFECYCLE, D, add_case, add_item, add_progress, events, notices
 
 from xinfang import escalation
 from xinfang.schema import case_sweep, escalation_event, ledger_case, notification
-
-LIFECYCLE = (
-    "tier",
-    "tier_entered_on",
-    "status",
-    "disposition",
-    "closed_on",
-    "reopened_count",
-    "is_key",
-    "key_since",
-    "overdue",
-    "statutory_due_on",
-    "statutory_overdue",
-)
 
 
 def _ledger(engine) -> dict[int, tuple]:

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from escalation_helpers import add_case, add_item, add_progress, events, notices
+from escalation_helpers import LIFECYCLE, add_case, add_item, add_progress, events, notices
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,20 +51,6 @@ case_st = st.tuples(
     st.lists(row_st, max_size=4),
 )
 ledger_st = st.tuples(st.sampled_from(BASES), st.lists(case_st, min_size=1, max_size=4))
-
-LIFECYCLE = (
-    "tier",
-    "tier_entered_on",
-    "status",
-    "disposition",
-    "closed_on",
-    "reopened_count",
-    "is_key",
-    "key_since",
-    "overdue",
-    "statutory_due_on",
-    "statutory_overdue",
-)
 
 
 def _reset(engine) -> None:
