@@ -165,7 +165,7 @@ def test_referral_is_key_from_its_first_day(engine):
     row = case_row(engine, cid)
     # the referral's 办结时限 is earlier than 60 days
     assert (row.statutory_due_on, row.statutory_overdue) == (D("2023-07-20"), True)
-    assert ("statutory", None, D("2023-07-21"), PRESIDENT) in notices(engine, cid)
+    assert ("statutory", 5, D("2023-07-21"), PRESIDENT) in notices(engine, cid)
 
 
 @BOTH

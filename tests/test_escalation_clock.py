@@ -78,3 +78,38 @@ def test_daily_sweeps_from_the_clock_match_one_full_sweep(engine):
         0,
     )
     assert _state(engine) == once
+
+
+@BOTH
+def test_clock_rows_already_there_are_kept_not_doubled(engine, caplog):
+    """The clock path writes its events and notices with a plain INSERT (they should be
+    new); one already there (a row put in by hand, say) is kept and the rest written."""
+    _load(engine)
+    last, day = D("2023-07-14"), D("2023-07-17")
+    escalation.sweep(engine, last)
+    with engine.connect() as conn, conn.begin() as trans:  # what the day's sweep adds
+        assert escalation.sweep(conn, day)["cases_from_clock"] > 0
+        new_notices = conn.execute(
+            sa.select(notification).where(notification.c.created_on > last)
+        ).all()
+        new_events = conn.execute(
+            sa.select(escalation_event).where(escalation_event.c.escalated_on > last)
+        ).all()
+        trans.rollback()
+    assert new_notices and new_events
+    sent = dt.datetime(2023, 7, 17, 9, 0)
+    with engine.begin() as conn:
+        conn.execute(notification.insert(), [{**new_notices[0]._asdict(), "sent_at": sent}])
+        conn.execute(escalation_event.insert(), [new_events[0]._asdict()])
+
+    out = escalation.sweep(engine, day)
+    assert out["notifications_inserted"] == len(new_notices) - 1
+    assert out["events_inserted"] == len(new_events) - 1
+    assert "expected new were there already" in caplog.text
+    with engine.connect() as conn:
+        got = conn.execute(sa.select(notification).where(notification.c.created_on > last)).all()
+    assert sorted(r[:4] for r in got) == sorted(r[:4] for r in new_notices)
+    assert [r.sent_at for r in got if r.sent_at is not None] == [sent]
+    assert sorted(e for e in events(engine) if e[3] > last) == sorted(
+        (e.case_id, e.from_tier, e.to_tier, e.escalated_on, e.reason) for e in new_events
+    )

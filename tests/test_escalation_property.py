@@ -143,8 +143,8 @@ def check(engine, ledger) -> None:
         assert sorted(e[1:] for e in evs if e[0] == cid) == sorted(
             (e.from_tier, e.to_tier, e.on, e.reason) for e in tl.events
         )
-        assert sorted((n[1], n[2] or 0, n[3]) for n in nts if n[0] == cid) == sorted(
-            (n.kind, n.tier or 0, n.on) for n in tl.notices
+        assert sorted((n[1], n[2], n[3]) for n in nts if n[0] == cid) == sorted(
+            (n.kind, n.tier, n.on) for n in tl.notices
         )
 
 

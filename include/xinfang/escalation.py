@@ -106,11 +106,12 @@ TEMP_TABLES = (
     "sw_nt",
     "sw_riskkey",
     "sw_new",
-    "sw_old",
     "sw_cur",
     "sw_add",
-    "sw_due",
     "sw_fast",
+    "sw_clk",
+    "sw_clkev",
+    "sw_done",
 )
 
 
@@ -302,7 +303,10 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     restore = _session_settings(conn) if d.pg else {}
     if d.pg and os.environ.get("XINFANG_SWEEP_EXPLAIN"):
         conn.exec_driver_sql("LOAD 'auto_explain'")
-        conn.exec_driver_sql("SET auto_explain.log_min_duration = '2s'")
+        conn.exec_driver_sql("SET auto_explain.log_min_duration = '1s'")
+        conn.exec_driver_sql("SET auto_explain.log_analyze = on")
+        conn.exec_driver_sql("SET auto_explain.log_buffers = on")
+        conn.exec_driver_sql("SET auto_explain.log_wal = on")
 
     scope = ""
     if case_ids is not None:
@@ -382,12 +386,26 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         """SQL: case_sweep row ``t`` has a milestone in (watermark, as_of], or its own date."""
         return f"({t}.own_on IS NOT NULL OR {t}.due_on <= :as_of OR {_clock_due(ladder, t)})"
 
+    # the milestones of the ladder from each start tier, at clock offsets
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE sw_ms (st INTEGER, kind VARCHAR(16), from_tier INTEGER,"
+        " to_tier INTEGER, off INTEGER)"
+    )
+    conn.execute(
+        sa.text("INSERT INTO sw_ms VALUES (:st, :kind, :f, :t, :off)"),
+        [
+            {"st": st, "kind": kind, "f": f, "t": t, "off": off}
+            for st in range(1, ladder.top + 1)  # (every start tier: the stored clocks)
+            for kind, f, t, off in ladder.milestones(st)
+        ],
+    )
     _risk_keys(conn, run)
-    facts = None
+    facts = n_swept = None
     work = scope
     if case_ids is None:
-        facts = _fact_delta(conn, run, params, stored_facts, due("x"))
-        if facts is not None:
+        delta = _fact_delta(conn, run, params, stored_facts)
+        if delta is not None:
+            facts, n_swept = delta
             work = "AND i.case_id IN (SELECT case_id FROM sw_w)"
     run(
         f"""CREATE TEMP TABLE sw_psig AS
@@ -584,18 +602,6 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         FROM sw_state WHERE {promoted}"""
     )
     analyze("sw_epoch")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE sw_ms (st INTEGER, kind VARCHAR(16), from_tier INTEGER,"
-        " to_tier INTEGER, off INTEGER)"
-    )
-    conn.execute(
-        sa.text("INSERT INTO sw_ms VALUES (:st, :kind, :f, :t, :off)"),
-        [
-            {"st": st, "kind": kind, "f": f, "t": t, "off": off}
-            for st in range(1, ladder.top + 1)  # (every start tier: the stored clocks)
-            for kind, f, t, off in ladder.milestones(st)
-        ],
-    )
     # the current epoch of each case: its tier, and the clock offset of its entry
     cur_delta = "(e.upper_c - e.ca)"
     n_cur = {st: _offset_case(ladder, st, "escalation", cur_delta) for st in sorted({1, K})}
@@ -667,7 +673,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
           x.due AS statutory_due_on,
           (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
-          x.lb IS NULL AS full_mode, 1 = 0 AS kept, x.sig AS sig,
+          x.lb IS NULL AS full_mode, x.sig AS sig,
           CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL THEN x.st END AS due_tier,
           CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
             THEN x.ca + COALESCE(pl.plen, 0) END AS due_base,
@@ -685,7 +691,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
-    summary = _write(conn, d, run, config, as_of, scope, facts, params["cfg"])
+    summary = _write(conn, d, run, config, as_of, scope, (facts, n_swept), params["cfg"], n_clock)
     summary["cases_reopened_path"] = n_complex
     summary["cases_from_clock"] = n_clock
     summary["as_of"] = as_of.isoformat()
@@ -733,10 +739,13 @@ def _fact_totals(run, cfg: str) -> str:
     return "|".join(parts)
 
 
-def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None, due: str) -> str | None:
+def _fact_delta(
+    conn: sa.Connection, run, params: dict, stored: str | None
+) -> tuple[str, int] | None:
     """When the rows the last whole-ledger sweep saw are unchanged: ``sw_w``, the cases
-    that may need deriving (those of added rows, with risk keys, due), and the new fact
-    totals; else None (every case's signature is checked)."""
+    to derive in full (those of added rows, with risk keys, due but not by their clock
+    alone), ``sw_fast``, the cases to derive from their clock, and the new fact totals
+    with the number of case_sweep rows; else None (every case's signature is checked)."""
     parts = (stored or "").split("|")
     tables = _fact_tables()
     if len(parts) != len(tables) + 3 or parts[:2] != [_FACTS_VERSION, params["cfg"]]:
@@ -770,35 +779,48 @@ def _fact_delta(conn: sa.Connection, run, params: dict, stored: str | None, due:
         **{f"top{i}": o[3] for i, o in enumerate(old)},
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_add ON sw_add (case_id)")
+    # the clocks with a milestone in (watermark, as_of]: each working day numbered
+    # w there is the milestone at offset off of the clock (start tier, w - off)
     run(
-        f"""CREATE TEMP TABLE sw_due AS
-        SELECT case_id, own_on, due_tier, due_base, due_on, sweep_sig FROM (
-          SELECT case_id, swept_as_of AS own_on, due_tier, due_base, due_on, sweep_sig
-          FROM case_sweep) x WHERE {due}"""
+        """CREATE TEMP TABLE sw_clkev AS
+        SELECT m.st AS due_tier, w.workday_index - m.off AS due_base, m.kind AS kind,
+          m.from_tier AS from_tier, m.to_tier AS to_tier, w.day AS on_date
+        FROM sw_ms m JOIN work_calendar w ON w.is_workday
+          AND w.workday_index > :w_last AND w.workday_index <= :w_asof"""
     )
-    # due only by its clock, facts and risk keys unchanged, no own date, its statutory
-    # notice / 超期 flag not due: derived from the stored clock alone (see _sweep_clock)
+    # due only by its clock (one of those), facts and risk keys unchanged, no own
+    # date, its statutory notice / 超期 flag not due: derived from the stored clock
+    # alone (see _sweep_clock)
     run(
         """CREATE TEMP TABLE sw_fast AS
         SELECT x.case_id AS case_id, x.due_tier AS due_tier, x.due_base AS due_base,
-          x.due_on AS due_on, x.sweep_sig AS sig
-        FROM sw_due x
-        WHERE x.own_on IS NULL AND x.due_tier IS NOT NULL AND x.due_base IS NOT NULL
-          AND (x.due_on IS NULL OR x.due_on > :as_of)
+          x.due_on AS due_on
+        FROM case_sweep x
+        JOIN (SELECT DISTINCT due_tier, due_base FROM sw_clkev) k
+          ON k.due_tier = x.due_tier AND k.due_base = x.due_base
+        WHERE x.swept_as_of IS NULL AND (x.due_on IS NULL OR x.due_on > :as_of)
           AND NOT EXISTS (SELECT 1 FROM sw_add a WHERE a.case_id = x.case_id)"""
     )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_fast ON sw_fast (case_id)")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE sw_fast")
+    # the other due cases (an own date, the statutory notice / 超期 flag due; a case due
+    # by its clock is one of these or of sw_fast or sw_add) and those of added rows
     run(
         """CREATE TEMP TABLE sw_w AS
         SELECT case_id FROM sw_add
-        UNION SELECT case_id FROM sw_due WHERE case_id NOT IN (SELECT case_id FROM sw_fast)"""
+        UNION SELECT x.case_id FROM case_sweep x
+        WHERE x.swept_as_of IS NOT NULL OR x.due_on <= :as_of"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_w ON sw_w (case_id)")
-    return "|".join(new_parts)
+    return "|".join(new_parts), n_swept
 
 
 def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
     """Derive the cases of ``sw_fast`` from their stored clock; returns how many.
+
+    Builds ``sw_clk`` (the tier, entry day and 超时 flag as of as_of) per clock with a
+    milestone in (watermark, as_of] (``sw_clkev``), far fewer than the cases;
+    :func:`_write_clock` writes the cases' rows from them.
 
     Such a case's facts (items, progress rows, risk keys) and the configuration are
     those of its last derivation (as of the watermark), it is open, not reopened, and
@@ -820,6 +842,7 @@ def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
         whens = " ".join(f"WHEN {st} THEN {fn(st)}" for st in range(1, ladder.top + 1))
         return f"(CASE f.due_tier {whens} END)"
 
+    # what the clock tells, per distinct clock (start tier, base): far fewer than cases
     delta = "(:w_asof - f.due_base)"
     n_esc = per_tier(lambda st: _offset_case(ladder, st, "escalation", delta))
     entry = per_tier(
@@ -827,38 +850,32 @@ def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
     )
     over = per_tier(lambda st: _overdue_offset(ladder, st))
     last = per_tier(lambda st: max(m[3] for m in ladder.milestones(st)))
+    clocks = "(SELECT DISTINCT due_tier, due_base FROM sw_clkev)"
+    # ``moved``: an escalation or the 超时 flag fell in the window (a warning alone
+    # leaves the ledger row as it is)
     run(
-        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
-        SELECT f.case_id, m.kind, CASE WHEN m.kind = 'escalation' THEN 'sla' ELSE m.kind END,
-          m.from_tier, m.to_tier, w.day
-        FROM sw_fast f JOIN sw_ms m ON m.st = f.due_tier
-        JOIN work_calendar w ON w.workday_index = f.due_base + m.off AND w.is_workday
-        WHERE f.due_base + m.off > :w_last AND f.due_base + m.off <= :w_asof"""
-    )
-    run(
-        f"""INSERT INTO sw_out (case_id, tier, entered, status, disposition, closed_on,
-          reopened_count, is_key, key_since, overdue, statutory_due_on, statutory_overdue,
-          full_mode, kept, sig, due_tier, due_base, due_on)
-        SELECT x.case_id, x.tier, COALESCE(en.day, l.tier_entered_on), 'open', NULL, NULL, 0,
-          l.is_key, l.key_since, x.overdue, l.statutory_due_on,
-          l.statutory_due_on < :as_of, 1 = 0, x.ahead, x.sig,
-          CASE WHEN x.ahead THEN x.due_tier END, CASE WHEN x.ahead THEN x.due_base END,
-          x.due_on
-        FROM (SELECT f.case_id, f.due_tier, f.due_base, f.due_on, f.sig,
-                f.due_tier + {n_esc} AS tier,
+        f"""CREATE TEMP TABLE sw_clk AS
+        SELECT x.due_tier AS due_tier, x.due_base AS due_base, x.tier AS tier,
+          en.day AS entered, x.overdue AS overdue, x.ahead AS ahead,
+          CASE WHEN EXISTS (SELECT 1 FROM sw_clkev m WHERE m.due_tier = x.due_tier
+            AND m.due_base = x.due_base AND m.kind <> 'warning') THEN 1 ELSE 0 END AS moved
+        FROM (SELECT f.due_tier, f.due_base, f.due_tier + {n_esc} AS tier,
                 CASE WHEN {n_esc} > 0 THEN f.due_base + {entry} END AS t_entered,
                 {delta} >= {over} AS overdue,
                 f.due_base + {last} > :w_asof AS ahead
-              FROM sw_fast f) x
-        JOIN ledger_case l ON l.case_id = x.case_id
+              FROM {clocks} f) x
         LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday"""
     )
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE sw_clk")
+        conn.exec_driver_sql("ANALYZE sw_clkev")
     # the recipients' lookup of a named judge / department / leader (cases with
-    # progress rows only)
+    # progress rows naming one only)
     run(
         """INSERT INTO sw_pagg (case_id)
         SELECT DISTINCT p.case_id FROM case_progress p
-        WHERE p.case_id IN (SELECT case_id FROM sw_fast)"""
+        WHERE (p.judge IS NOT NULL OR p.department IS NOT NULL OR p.leader IS NOT NULL)
+          AND p.case_id IN (SELECT case_id FROM sw_fast)"""
     )
     return n
 
@@ -963,7 +980,6 @@ def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder
             sa.bindparam("overdue", type_=sa.Boolean),
             sa.bindparam("statutory_overdue", type_=sa.Boolean),
             sa.bindparam("full_mode", type_=sa.Boolean),
-            sa.bindparam("kept", type_=sa.Boolean),
         )
         conn.execute(stmt, out)
     if evs:
@@ -992,13 +1008,97 @@ def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, 
         "statutory_due_on": tl.statutory_due_on,
         "statutory_overdue": tl.statutory_overdue,
         "full_mode": True,
-        "kept": False,
         "sig": sig,
         # the rules are walked day by day: such a case is simply swept every day
         "due_tier": None,
         "due_base": None,
         "due_on": as_of + dt.timedelta(days=1),
     }
+
+
+def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: str) -> str:
+    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds ``:role<n>``).
+
+    The named person as of that day (judge, tribunal, leader) where the ledger has one
+    (only cases with progress rows, ``has_progress`` not null, can), else the role.
+    """
+    role = f"CASE {tier} " + " ".join(f"WHEN {n} THEN :role{n}" for n in config.tiers) + " END"
+    named = " ".join(
+        f"""WHEN {tier} = {t} AND {has_progress} IS NOT NULL THEN COALESCE((
+              SELECT p.{col} FROM case_progress p
+              WHERE p.case_id = {case} AND p.{col} IS NOT NULL AND p.progress_date <= {on}
+              ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), {role})"""
+        for t, col in ((2, "judge"), (3, "department"), (4, "leader"))
+    )
+    return f"CASE WHEN {tier} IS NULL THEN :role{config.max_tier} {named} ELSE {role} END"
+
+
+def _insert_new(conn, run, sql: str, **extra) -> int:
+    """Run an INSERT of rows that should all be new; returns the rows inserted.
+
+    A plain INSERT: ON CONFLICT's speculative insertion costs as much again per row.
+    Should one be there after all (the primary key says so), the INSERT is undone and
+    run again skipping those.
+    """
+    try:
+        with conn.begin_nested():
+            return run(sql, **extra).rowcount
+    except sa.exc.IntegrityError:
+        log.warning("escalation sweep: rows expected new were there already; skipping them")
+        return run(f"{sql} ON CONFLICT DO NOTHING", **extra).rowcount
+
+
+def _write_clock(conn, d: _Dialect, run, config: Config, now: dt.datetime) -> dict[str, int]:
+    """Write the rows of the cases derived from their clock (``sw_fast``).
+
+    Straight from the per-clock tables, without materializing a row per case: the
+    ledger columns the clock moves (tier, its entry day, 超时; the rest of the row
+    holds), the milestones' events and notices, and the clock of the cases past their
+    last milestone. The events and notices are new: milestones after the watermark of
+    cases whose facts the last sweep saw, which no sweep has written.
+    """
+    clocks = "sw_fast f JOIN sw_clk k ON k.due_tier = f.due_tier AND k.due_base = f.due_base"
+    milestones = "sw_fast f JOIN sw_clkev m ON m.due_tier = f.due_tier AND m.due_base = f.due_base"
+    changed = " OR ".join(
+        [
+            d.distinct("ledger_case.tier", "k.tier"),
+            f"(k.entered IS NOT NULL AND {d.distinct('ledger_case.tier_entered_on', 'k.entered')})",
+            d.distinct("ledger_case.overdue", "k.overdue"),
+        ]
+    )
+    updated = run(
+        f"""UPDATE ledger_case SET tier = k.tier, overdue = k.overdue, updated_at = :now,
+          tier_entered_on = COALESCE(k.entered, ledger_case.tier_entered_on)
+        FROM {clocks} WHERE ledger_case.case_id = f.case_id AND k.moved = 1 AND ({changed})""",
+        now=now,
+    ).rowcount
+    events = _insert_new(
+        conn,
+        run,
+        f"""INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+        SELECT f.case_id, m.from_tier, m.to_tier, m.on_date, 'sla' FROM {milestones}
+        WHERE m.kind = 'escalation' ORDER BY f.case_id""",
+    )
+    notices = _insert_new(
+        conn,
+        run,
+        f"""INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+        SELECT f.case_id, m.kind, m.to_tier,
+          {_recipient_sql(config, "f.case_id", "m.to_tier", "m.on_date", "g.case_id")},
+          m.on_date
+        FROM {milestones} LEFT JOIN sw_pagg g ON g.case_id = f.case_id
+        ORDER BY f.case_id""",
+        **{f"role{n}": t.role for n, t in config.tiers.items()},
+    )
+    # (the few past their last milestone, listed first: the join's estimate is no guide)
+    run(f"CREATE TEMP TABLE sw_done AS SELECT f.case_id AS case_id FROM {clocks} WHERE NOT k.ahead")
+    if d.pg:
+        conn.exec_driver_sql("ANALYZE sw_done")
+    run(
+        """UPDATE case_sweep SET due_tier = NULL, due_base = NULL
+        WHERE case_id IN (SELECT case_id FROM sw_done)"""
+    )
+    return {"cases_changed": updated, "events_inserted": events, "notifications_inserted": notices}
 
 
 def _write(
@@ -1008,10 +1108,16 @@ def _write(
     config: Config,
     as_of: dt.date,
     scope: str,
-    facts: str | None,
+    facts: tuple[str | None, int | None],
     cfg: str,
+    n_clock: int,
 ) -> dict[str, Any]:
-    """Write the derived state, events and notices; returns counts."""
+    """Write the derived state, events and notices; returns counts.
+
+    ``facts``: the new fact totals and the number of case_sweep rows, when the working
+    set came from them (else None, None).
+    """
+    facts, n_swept = facts
     cols = {
         "tier": "tier",
         "tier_entered_on": "entered",
@@ -1033,10 +1139,11 @@ def _write(
     n_derived = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out").scalar_one()
     changed = " OR ".join(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items())
     sets = ", ".join(f"{c} = o.{v}" for c, v in cols.items())
+    now = dt.datetime.now().replace(microsecond=0)
     updated = run(
         f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM sw_out o
         WHERE ledger_case.case_id = o.case_id AND ({changed})""",
-        now=dt.datetime.now().replace(microsecond=0),
+        now=now,
     ).rowcount
 
     # escalation_event: drop what no longer follows from the facts, add what is missing
@@ -1046,47 +1153,33 @@ def _write(
     n_full = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out WHERE full_mode").scalar_one()
     ev_deleted = nt_deleted = 0
     if n_full:
-        run(
-            f"""CREATE TEMP TABLE sw_old AS
-        SELECT escalation_event.event_id AS id FROM escalation_event
-        JOIN sw_out o ON o.case_id = escalation_event.case_id AND o.full_mode
-        WHERE NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
-        )
         ev_deleted = run(
-            "DELETE FROM escalation_event WHERE event_id IN (SELECT id FROM sw_old)"
+            f"""DELETE FROM escalation_event WHERE EXISTS (
+              SELECT 1 FROM sw_out o WHERE o.case_id = escalation_event.case_id AND o.full_mode)
+            AND NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
         ).rowcount
-        conn.exec_driver_sql("DROP TABLE sw_old")
-    # the missing ones: the unique index itself tells which are there already (no
+    # the missing ones: the primary key itself tells which are there already (no
     # anti-join pass); in its order, so each index page is visited once
     ev_inserted = run(
         """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
         SELECT case_id, from_tier, to_tier, on_date, reason FROM sw_ev
-        WHERE kind = 'escalation' ORDER BY case_id, to_tier, on_date
+        WHERE kind = 'escalation' ORDER BY case_id, on_date, to_tier
         ON CONFLICT DO NOTHING"""
     ).rowcount
 
     # notifications: one per escalation (to the new tier), warning, overdue, statutory
+    # (addressed to the top tier)
     roles = {f"role{n}": t.role for n, t in config.tiers.items()}
-    role_case = "CASE e.tier " + " ".join(f"WHEN {n} THEN :role{n}" for n in config.tiers) + " END"
     conn.exec_driver_sql(
         "CREATE TEMP TABLE sw_nt (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
         " created_on DATE, recipient VARCHAR(128))"
     )
-    # the named person as of the notice's date (judge, tribunal, leader), where the
-    # ledger has one (only cases with progress rows can)
-    named = " ".join(
-        f"""WHEN e.tier = {tier} AND g.case_id IS NOT NULL THEN COALESCE((
-              SELECT p.{col} FROM case_progress p
-              WHERE p.case_id = e.case_id AND p.{col} IS NOT NULL
-                AND p.progress_date <= e.on_date
-              ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), {role_case})"""
-        for tier, col in ((2, "judge"), (3, "department"), (4, "leader"))
-    )
     run(
         f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
         SELECT e.case_id, e.kind, e.tier, e.on_date,
-          CASE WHEN e.tier IS NULL THEN :role{config.max_tier} {named} ELSE {role_case} END
-        FROM (SELECT case_id, kind, to_tier AS tier, on_date FROM sw_ev) e
+          {_recipient_sql(config, "e.case_id", "e.tier", "e.on_date", "g.case_id")}
+        FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
+              FROM sw_ev) e
         LEFT JOIN sw_pagg g ON g.case_id = e.case_id""",
         **roles,
     )
@@ -1095,37 +1188,28 @@ def _write(
         if d.pg:
             conn.exec_driver_sql("ANALYZE sw_nt")
     same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
-        AND COALESCE(n.tier, 0) = COALESCE(notification.tier, 0)
-        AND n.created_on = notification.created_on"""
+        AND n.tier = notification.tier AND n.created_on = notification.created_on"""
     if n_full:
-        run(
-            f"""CREATE TEMP TABLE sw_old AS
-        SELECT notification.notification_id AS id FROM notification
-        JOIN sw_out o ON o.case_id = notification.case_id AND o.full_mode
-        WHERE notification.sent_at IS NULL
-          AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
-          AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
-                          AND n.recipient = notification.recipient)"""
-        )
         nt_deleted = run(
-            "DELETE FROM notification WHERE notification_id IN (SELECT id FROM sw_old)"
+            f"""DELETE FROM notification WHERE EXISTS (
+              SELECT 1 FROM sw_out o WHERE o.case_id = notification.case_id AND o.full_mode)
+            AND notification.sent_at IS NULL
+            AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
+            AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
+                            AND n.recipient = notification.recipient)"""
         ).rowcount
-        conn.exec_driver_sql("DROP TABLE sw_old")
-    # the unique index catches the notices already there, but not one without a tier
-    # (the statutory notice: NULLs never conflict), which is looked up
     nt_inserted = run(
         """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
         SELECT case_id, kind, tier, recipient, created_on FROM sw_nt
-        WHERE tier IS NOT NULL ORDER BY case_id, kind, tier, created_on
+        ORDER BY case_id, created_on, kind, tier
         ON CONFLICT DO NOTHING"""
     ).rowcount
-    nt_inserted += run(
-        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
-        SELECT n.case_id, n.kind, n.tier, n.recipient, n.created_on FROM sw_nt n
-        WHERE n.tier IS NULL AND NOT EXISTS (
-          SELECT 1 FROM notification x WHERE x.case_id = n.case_id AND x.kind = n.kind
-            AND x.tier IS NULL AND x.created_on = n.created_on)"""
-    ).rowcount
+
+    if n_clock:
+        clock = _write_clock(conn, d, run, config, now)
+        updated += clock["cases_changed"]
+        ev_inserted += clock["events_inserted"]
+        nt_inserted += clock["notifications_inserted"]
 
     # remember what each case's derivation saw: a whole-ledger sweep moves the
     # watermark and writes only the cases whose facts changed (their row then follows
@@ -1142,23 +1226,26 @@ def _write(
         ]
     )
     # (an UPDATE, then an INSERT of the rest: cheaper than an upsert, which locks
-    # each row before updating it; the rows have room for in-page updates). A case
-    # derived from its clock whose clock is still ahead (``kept``) has its row as it is.
+    # each row before updating it; the rows have room for in-page updates)
     sweep_written = run(
         f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig,
           due_tier = o.due_tier, due_base = o.due_base, due_on = o.due_on
-        FROM sw_out o WHERE NOT o.kept AND o.case_id = case_sweep.case_id AND ({stale})"""
+        FROM sw_out o WHERE o.case_id = case_sweep.case_id AND ({stale})"""
     ).rowcount
-    sweep_written += run(
+    sweep_added = run(
         f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
         SELECT o.case_id, {own}, o.sig, o.due_tier, o.due_base, o.due_on FROM sw_out o
         WHERE o.case_id IN (SELECT case_id FROM sw_case WHERE fresh = 1) ORDER BY o.case_id"""
     ).rowcount
+    sweep_written += sweep_added
     delta = facts is not None
     if whole:
         # (and the number of case_sweep rows, which only sweeps write)
         facts = facts or _fact_totals(run, cfg)
-        n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
+        if n_swept is None:
+            n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
+        else:  # (counted at the start; a sweep only adds rows)
+            n_swept += sweep_added
         facts = f"{facts}|{n_swept}"
         run("DELETE FROM sweep_watermark WHERE name = 'escalation'")
         run(
@@ -1195,7 +1282,7 @@ def _write(
         "open": counts.get("open", 0),
         "paused": counts.get("paused", 0),
         "closed": counts.get("closed", 0),
-        "cases_derived": n_derived,
+        "cases_derived": n_derived + n_clock,
         "working_set": "delta" if delta else "all",
         "cases_changed": updated,
         "events_inserted": ev_inserted,

@@ -70,7 +70,8 @@ class Notice:
     on: dt.date
     kind: str
     """escalation / warning / overdue / statutory"""
-    tier: int | None
+    tier: int
+    """the tier it is addressed to (a statutory notice: the top tier)"""
 
 
 @dataclass
@@ -234,7 +235,7 @@ def timeline(
         # statutory deadline, once, the first day past it that the case ends not closed
         if not statutory_noticed and day > due and status != "closed":
             statutory_noticed = True
-            notices.append(Notice(day, "statutory", None))
+            notices.append(Notice(day, "statutory", ladder.top))  # to the top tier
         day += ONE_DAY
 
     return Timeline(

@@ -108,7 +108,7 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(
-                notification.c.notification_id,
+                notification.c.case_id,
                 notification.c.kind,
                 notification.c.tier,
                 notification.c.recipient,
@@ -121,10 +121,10 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
             )
             .join(ledger_case, ledger_case.c.case_id == notification.c.case_id)
             .where(notification.c.sent_at.is_(None))
-            .order_by(notification.c.created_on, notification.c.notification_id)
+            .order_by(notification.c.created_on, notification.c.case_id, notification.c.kind)
             .limit(limit)
         ).all()
-    sent: list[int] = []
+    sent: list[tuple] = []
     no_address = 0
     with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
         for row in rows:
@@ -134,7 +134,7 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
                 continue
             subject, body = message(row)
             hook.send_email_smtp(to=to, subject=subject, html_content=body, from_email=from_email)
-            sent.append(row.notification_id)
+            sent.append((row.case_id, row.created_on, row.kind, row.tier))
             # mark in small batches so a failure later does not re-send these
             if len(sent) % 100 == 0:
                 _mark(engine, sent[-100:])
@@ -148,13 +148,13 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
     return {"pending": pending, "sent": len(sent), "no_address": no_address, "smtp": 1}
 
 
-def _mark(engine: Engine, ids: list[int]) -> None:
-    if not ids:
+def _mark(engine: Engine, keys: list[tuple]) -> None:
+    """Set sent_at on the notifications with these keys (case_id, created_on, kind, tier)."""
+    if not keys:
         return
     stamp: dt.datetime = now_local()
+    key = sa.tuple_(
+        notification.c.case_id, notification.c.created_on, notification.c.kind, notification.c.tier
+    )
     with engine.begin() as conn:
-        conn.execute(
-            notification.update()
-            .where(notification.c.notification_id.in_(ids))
-            .values(sent_at=stamp)
-        )
+        conn.execute(notification.update().where(key.in_(keys)).values(sent_at=stamp))

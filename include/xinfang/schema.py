@@ -189,37 +189,45 @@ case_progress = Table(
     comment="Progress rows from the courts, applied in 日期 order.",
 )
 
+# escalation_event and notification: keyed by what they are (a case's tier change on a
+# day; a case's notice of a kind, tier and day), one index each, plus a BRIN index on
+# the date, which rows arrive in order of. A day's sweep writes hundreds of thousands
+# of them at 1M open cases, and every further index cost as much as the row itself.
+# case_id is not a declared foreign key: the escalation sweep writes both from
+# ledger_case rows in the same transaction, and case merges delete them with the case.
 escalation_event = Table(
     "escalation_event",
     metadata,
-    Column("event_id", BigId, primary_key=True, autoincrement=True),
-    # Not a declared foreign key (nor notification.case_id): the escalation sweep writes
-    # both from ledger_case rows in the same transaction, and case merges delete them
-    # with the case; a per-row check of hundreds of thousands of rows a day cost a third
-    # of the sweep's writes.
-    Column("case_id", BigInteger, nullable=False, comment="ledger_case.case_id"),
+    Column("case_id", BigInteger, primary_key=True, comment="ledger_case.case_id"),
+    Column("escalated_on", Date, primary_key=True),
+    Column("to_tier", Integer, primary_key=True),
     Column("from_tier", Integer),
-    Column("to_tier", Integer, nullable=False),
-    Column("escalated_on", Date, nullable=False),
     Column("reason", String(64), nullable=False, comment="sla / key_case / reopened"),
-    UniqueConstraint("case_id", "to_tier", "escalated_on"),
-    Index("ix_escalation_event_escalated_on", "escalated_on"),
+    Index("ix_escalation_event_escalated_on", "escalated_on", postgresql_using="brin"),
     comment="One row per tier change of a case.",
 )
 
 notification = Table(
     "notification",
     metadata,
-    Column("notification_id", BigId, primary_key=True, autoincrement=True),
-    Column("case_id", BigInteger, nullable=False, comment="ledger_case.case_id"),
-    Column("kind", String(32), nullable=False, comment="escalation/warning/overdue/statutory/..."),
-    Column("tier", Integer),
+    Column("case_id", BigInteger, primary_key=True, comment="ledger_case.case_id"),
+    Column("created_on", Date, primary_key=True),
+    Column(
+        "kind",
+        String(32),
+        primary_key=True,
+        comment="escalation/warning/overdue/statutory/risk",
+    ),
+    Column(
+        "tier",
+        Integer,
+        primary_key=True,
+        comment="the tier it is addressed to (statutory: the top tier)",
+    ),
     Column("recipient", String(128), nullable=False),
-    Column("created_on", Date, nullable=False),
     Column("message", Text),
     Column("sent_at", DateTime),
-    UniqueConstraint("case_id", "kind", "tier", "created_on"),
-    Index("ix_notification_created_on", "created_on"),
+    Index("ix_notification_created_on", "created_on", postgresql_using="brin"),
     comment="Notices to the person responsible; sent_at is set once e-mailed.",
 )
 

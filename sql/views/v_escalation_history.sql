@@ -2,7 +2,6 @@
 DROP VIEW IF EXISTS v_escalation_history;
 CREATE VIEW v_escalation_history AS
 SELECT
-    e.event_id,
     e.case_id,
     c.ledger_no,
     c.petitioner_name,

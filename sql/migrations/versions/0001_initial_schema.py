@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:39:58.694724
+Create Date: 2026-11-26 11:38:47.709778
 """
 
 import sqlalchemy as sa
@@ -81,30 +81,25 @@ def upgrade() -> None:
     )
     op.create_table(
         "escalation_event",
-        sa.Column(
-            "event_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("case_id", sa.BigInteger(), nullable=False, comment="ledger_case.case_id"),
-        sa.Column("from_tier", sa.Integer(), nullable=True),
-        sa.Column("to_tier", sa.Integer(), nullable=False),
         sa.Column("escalated_on", sa.Date(), nullable=False),
+        sa.Column("to_tier", sa.Integer(), nullable=False),
+        sa.Column("from_tier", sa.Integer(), nullable=True),
         sa.Column(
             "reason", sa.String(length=64), nullable=False, comment="sla / key_case / reopened"
         ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_escalation_event")),
-        sa.UniqueConstraint(
-            "case_id",
-            "to_tier",
-            "escalated_on",
-            name=op.f("uq_escalation_event_case_id_to_tier_escalated_on"),
+        sa.PrimaryKeyConstraint(
+            "case_id", "escalated_on", "to_tier", name=op.f("pk_escalation_event")
         ),
         comment="One row per tier change of a case.",
     )
     with op.batch_alter_table("escalation_event", schema=None) as batch_op:
-        batch_op.create_index("ix_escalation_event_escalated_on", ["escalated_on"], unique=False)
+        batch_op.create_index(
+            "ix_escalation_event_escalated_on",
+            ["escalated_on"],
+            unique=False,
+            postgresql_using="brin",
+        )
 
     op.create_table(
         "intake_file",
@@ -350,36 +345,32 @@ def upgrade() -> None:
 
     op.create_table(
         "notification",
-        sa.Column(
-            "notification_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("case_id", sa.BigInteger(), nullable=False, comment="ledger_case.case_id"),
+        sa.Column("created_on", sa.Date(), nullable=False),
         sa.Column(
             "kind",
             sa.String(length=32),
             nullable=False,
-            comment="escalation/warning/overdue/statutory/...",
+            comment="escalation/warning/overdue/statutory/risk",
         ),
-        sa.Column("tier", sa.Integer(), nullable=True),
+        sa.Column(
+            "tier",
+            sa.Integer(),
+            nullable=False,
+            comment="the tier it is addressed to (statutory: the top tier)",
+        ),
         sa.Column("recipient", sa.String(length=128), nullable=False),
-        sa.Column("created_on", sa.Date(), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("notification_id", name=op.f("pk_notification")),
-        sa.UniqueConstraint(
-            "case_id",
-            "kind",
-            "tier",
-            "created_on",
-            name=op.f("uq_notification_case_id_kind_tier_created_on"),
+        sa.PrimaryKeyConstraint(
+            "case_id", "created_on", "kind", "tier", name=op.f("pk_notification")
         ),
         comment="Notices to the person responsible; sent_at is set once e-mailed.",
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.create_index("ix_notification_created_on", ["created_on"], unique=False)
+        batch_op.create_index(
+            "ix_notification_created_on", ["created_on"], unique=False, postgresql_using="brin"
+        )
 
     op.create_table(
         "risk_screened",
@@ -635,7 +626,7 @@ def downgrade() -> None:
     op.drop_table("sweep_watermark")
     op.drop_table("risk_screened")
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.drop_index("ix_notification_created_on")
+        batch_op.drop_index("ix_notification_created_on", postgresql_using="brin")
 
     op.drop_table("notification")
     with op.batch_alter_table("match_decision", schema=None) as batch_op:
@@ -657,7 +648,7 @@ def downgrade() -> None:
     op.drop_table("key_person")
     op.drop_table("intake_file")
     with op.batch_alter_table("escalation_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_escalation_event_escalated_on")
+        batch_op.drop_index("ix_escalation_event_escalated_on", postgresql_using="brin")
 
     op.drop_table("escalation_event")
     op.drop_table("disposition_monthly")
