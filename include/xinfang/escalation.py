@@ -223,7 +223,8 @@ def _session_settings(conn: sa.Connection) -> dict[str, str]:
 
     No JIT (compiling each statement costs more than it saves here), hash tables and
     sorts in memory, and temp tables in local buffers rather than the OS cache (only
-    possible before the session first touches a temp table). Returns what to restore.
+    possible before the session first touches a temp table, so set for the session:
+    the next sweep on a pooled connection keeps it). Returns what to restore.
     """
     saved = dict(
         zip(
@@ -236,9 +237,9 @@ def _session_settings(conn: sa.Connection) -> dict[str, str]:
     )
     conn.exec_driver_sql("SET LOCAL jit = off")
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    try:
+    try:  # for the session (it cannot change once it has used temp tables)
         with conn.begin_nested():
-            conn.exec_driver_sql("SET LOCAL temp_buffers = '256MB'")
+            conn.exec_driver_sql("SET temp_buffers = '256MB'")
     except sa.exc.DBAPIError:
         pass  # this session already used temp tables: keep its size
     return saved
