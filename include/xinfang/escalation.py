@@ -45,8 +45,10 @@ How it is made set-based (one pass of SQL over the whole ledger):
   cases of rows added since (higher id, or dated into view) or with risk keys
   can have changed; otherwise (a merge moved items, a row was deleted or
   redated, a sweep of some cases ran) every case's signature is checked.
-* Events and notices are added with ``ON CONFLICT DO NOTHING``: the unique
-  index finds the ones already there (no anti-join pass over the tables).
+* Events and notices are added with ``ON CONFLICT DO NOTHING``: the primary
+  key finds the ones already there (no anti-join pass over the tables). Those
+  of cases derived from their clock are new by construction: a plain INSERT,
+  repeated with ON CONFLICT only should one be there after all.
   Big statements run without JIT and with in-memory hashing (``SET LOCAL``).
 """
 
