@@ -694,7 +694,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
-    summary = _write(conn, d, run, config, as_of, scope, (facts, n_swept), params["cfg"], n_clock)
+    summary = _write(conn, d, run, config, as_of, scope, facts, n_swept, params["cfg"], n_clock)
     summary["cases_reopened_path"] = n_complex
     summary["cases_from_clock"] = n_clock
     summary["as_of"] = as_of.isoformat()
@@ -1020,7 +1020,8 @@ def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, 
 
 
 def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: str) -> str:
-    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds ``:role<n>``).
+    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds ``:role<n>``, see
+    :func:`_role_binds`).
 
     The named person as of that day (judge, tribunal, leader) where the ledger has one
     (only cases with progress rows, ``has_progress`` not null, can), else the role.
@@ -1033,7 +1034,12 @@ def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: 
               ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), {role})"""
         for t, col in ((2, "judge"), (3, "department"), (4, "leader"))
     )
-    return f"CASE WHEN {tier} IS NULL THEN :role{config.max_tier} {named} ELSE {role} END"
+    return f"CASE {named} ELSE {role} END"
+
+
+def _role_binds(config: Config) -> dict[str, str]:
+    """The ``:role<n>`` values of :func:`_recipient_sql`."""
+    return {f"role{n}": t.role for n, t in config.tiers.items()}
 
 
 def _insert_new(conn, run, sql: str, **extra) -> int:
@@ -1091,7 +1097,7 @@ def _write_clock(conn, d: _Dialect, run, config: Config, now: dt.datetime) -> di
           m.on_date
         FROM {milestones} LEFT JOIN sw_pagg g ON g.case_id = f.case_id
         ORDER BY f.case_id""",
-        **{f"role{n}": t.role for n, t in config.tiers.items()},
+        **_role_binds(config),
     )
     # (the few past their last milestone, listed first: the join's estimate is no guide)
     run(f"CREATE TEMP TABLE sw_done AS SELECT f.case_id AS case_id FROM {clocks} WHERE NOT k.ahead")
@@ -1111,16 +1117,16 @@ def _write(
     config: Config,
     as_of: dt.date,
     scope: str,
-    facts: tuple[str | None, int | None],
+    facts: str | None,
+    n_swept: int | None,
     cfg: str,
     n_clock: int,
 ) -> dict[str, Any]:
     """Write the derived state, events and notices; returns counts.
 
-    ``facts``: the new fact totals and the number of case_sweep rows, when the working
-    set came from them (else None, None).
+    ``facts``, ``n_swept``: the new fact totals and the number of case_sweep rows, when
+    the working set came from them (else None).
     """
-    facts, n_swept = facts
     cols = {
         "tier": "tier",
         "tier_entered_on": "entered",
@@ -1172,7 +1178,6 @@ def _write(
 
     # notifications: one per escalation (to the new tier), warning, overdue, statutory
     # (addressed to the top tier)
-    roles = {f"role{n}": t.role for n, t in config.tiers.items()}
     conn.exec_driver_sql(
         "CREATE TEMP TABLE sw_nt (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
         " created_on DATE, recipient VARCHAR(128))"
@@ -1184,7 +1189,7 @@ def _write(
         FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
               FROM sw_ev) e
         LEFT JOIN sw_pagg g ON g.case_id = e.case_id""",
-        **roles,
+        **_role_binds(config),
     )
     if n_full:
         conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
