@@ -8,14 +8,18 @@ generate_series: N open cases whose first item arrived between 1 and 31 July
 1. the first sweep as of 31 July (no earlier sweep: every event of the month
    is derived and written: the cold start, or a rebuild after a config change);
 2. the next day's sweep as of 1 August (the daily run: only that day's events);
-3. a rerun of 1 August (nothing to do).
+3. a rerun of 1 August (nothing to do);
+4. the sweep as of 2 August (the next daily run), after a day's new facts
+   (``a_days_facts``): 3,000 new cases, 3,000 repeat items on open cases, and
+   progress rows that close 1,000 cases, pause 500 and name a judge on 1,000.
 
-Before the daily sweep and the rerun: VACUUM (ANALYZE) and a CHECKPOINT, as the
-hours between two daily runs would have done (see ``a_day_later``).
+Before each sweep after the first: VACUUM (ANALYZE) and a CHECKPOINT, as the
+hours between two daily runs would have done (see ``a_day_later``); with
+``--no-settle`` the sweeps follow each other at once, autovacuum still busy.
 
 Target: one sweep in at most 10 s. Prints the figures and the machine.
 
-    .venv/bin/python bench/escalation.py [--cases 1000000]
+    .venv/bin/python bench/escalation.py [--cases 1000000] [--no-settle] [--keep]
 """
 
 from __future__ import annotations
@@ -101,6 +105,42 @@ def a_day_later(engine: sa.Engine) -> None:
         conn.exec_driver_sql("CHECKPOINT")
 
 
+def a_days_facts(engine: sa.Engine, n: int) -> None:
+    """What the 1 August intake and progress files add (as the intake and dedup
+    tasks write them), so the 2 August sweep also derives cases whose facts changed."""
+    steps = [
+        """INSERT INTO ledger_case (case_id, ledger_no, court_code, is_key, tier, tier_entered_on,
+              status, first_received_at, last_received_at, item_count, reopened_count,
+              overdue, statutory_overdue, priority)
+            SELECT m + g, 'XF' || lpad((m + g)::text, 8, '0'), '冀10', false, 1, DATE '2023-08-01',
+              'open', TIMESTAMP '2023-08-01 10:00', TIMESTAMP '2023-08-01 10:00', 1, 0, false,
+              false, 0
+            FROM (SELECT max(case_id) AS m FROM ledger_case) c, generate_series(1, 3000) g""",
+        f"""INSERT INTO intake_item (item_id, channel, source_file, source_row, received_at,
+              petitioner_name, raw, case_id, loaded_at, id_invalid, group_size)
+            SELECT i.m + g, 'visit', 'bench-0801.csv', g, TIMESTAMP '2023-08-01 10:00', '李四',
+              '{{}}', CASE WHEN g <= 3000 THEN c.m - 3000 + g ELSE (g * 331) % {n} + 1 END,
+              TIMESTAMP '2023-08-02 00:10', false, 1
+            FROM (SELECT max(item_id) AS m FROM intake_item) i,
+                 (SELECT max(case_id) AS m FROM ledger_case) c, generate_series(1, 6000) g""",
+        f"""UPDATE ledger_case SET item_count = item_count + 1,
+              last_received_at = TIMESTAMP '2023-08-01 10:00'
+            WHERE case_id IN (SELECT (g * 331) % {n} + 1 FROM generate_series(3001, 6000) g)""",
+        f"""INSERT INTO case_progress (case_id, progress_date, status, disposition, judge,
+              loaded_at)
+            SELECT (g * 7919) % {n} + 1, DATE '2023-08-01',
+              CASE WHEN g <= 1000 THEN 'closed' WHEN g <= 1500 THEN 'paused' END,
+              CASE WHEN g <= 1000 THEN 'resolved' END,
+              CASE WHEN g > 1500 THEN '法官' || (g % 97) END, TIMESTAMP '2023-08-02 00:20'
+            FROM generate_series(1, 2500) g""",
+        "SELECT setval(pg_get_serial_sequence('ledger_case', 'case_id'), (SELECT max(case_id) FROM ledger_case))",
+        "SELECT setval(pg_get_serial_sequence('intake_item', 'item_id'), (SELECT max(item_id) FROM intake_item))",
+    ]
+    with engine.begin() as conn:
+        for sql in steps:
+            conn.exec_driver_sql(sql.replace("%", "%%"))
+
+
 def timed(engine: sa.Engine, as_of: dt.date) -> tuple[float, dict]:
     t0 = time.perf_counter()
     out = escalation.sweep(engine, as_of)
@@ -111,6 +151,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=1_000_000)
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    ap.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="no VACUUM (ANALYZE) and CHECKPOINT between the sweeps",
+    )
     args = ap.parse_args()
 
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -132,9 +177,12 @@ def main() -> None:
             ("first sweep as of 2023-07-31 (cold, all of July)", dt.date(2023, 7, 31)),
             ("daily sweep as of 2023-08-01", dt.date(2023, 8, 1)),
             ("rerun of 2023-08-01", dt.date(2023, 8, 1)),
+            ("daily sweep as of 2023-08-02", dt.date(2023, 8, 2)),
         ]
         for n, (label, as_of) in enumerate(runs):
-            if n:
+            if as_of == dt.date(2023, 8, 2):
+                a_days_facts(engine, args.cases)
+            if n and not args.no_settle:
                 a_day_later(engine)
             seconds, out = timed(engine, as_of)
             keys = (
