@@ -22,7 +22,8 @@ with that logical date (`airflow dags test escalation_sweep 2023-07-31`).
 
 **When it fails.** A `CalendarError` names a year the working calendar has no data
 for: add that year's holidays and 调休 days to `XINFANG_CONFIG` (`calendar:`), then
-clear the task.
+clear the task. The `sweep` task's log warns of this `calendar.warn_days` (45) days
+ahead, as does the dashboard.
 """
 
 from __future__ import annotations

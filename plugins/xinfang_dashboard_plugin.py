@@ -59,6 +59,9 @@ PAGE = Environment(autoescape=True).from_string(
  {% if s.latest_activity and s.latest_activity != s.as_of %}
  · last ledger activity <a href="?as_of={{ s.latest_activity }}">{{ s.latest_activity }}</a>{% endif %}
  · <a href="api/summary?as_of={{ s.as_of }}">JSON</a></form>
+{% if s.calendar.warning %}
+<p class="warn" id="calendar-warning"><b>工作日历 working calendar:</b> {{ s.calendar.warning }}</p>
+{% endif %}
 
 <div class="cards" id="headline">
 {% for key, label in headline_labels %}

@@ -122,3 +122,38 @@ def test_materialize_work_calendar(engine):
         assert rows[D("2023-06-26")] == rows[D("2023-06-25")] + 1
         with pytest.raises(CalendarError, match="2027"):
             workcal.materialize(conn, D("2026-01-01"), D("2027-02-01"), cal)
+
+
+def test_horizon_warns_before_the_calendar_runs_out():
+    config = config_with()
+    end = workcal.calendar_bounds(config)[1]
+    nxt = end.year + 1
+    far = workcal.horizon(end - dt.timedelta(days=100), config)
+    assert far == {"known_until": end.isoformat(), "days_left": 100, "warning": None}
+    near = workcal.horizon(end - dt.timedelta(days=30), config)
+    assert near["days_left"] == 30
+    assert f"up to {end}" in near["warning"] and f"years: [{nxt}]" in near["warning"]
+    after = workcal.horizon(end + dt.timedelta(days=1), config)
+    assert after["days_left"] == -1 and f"no data after {end}" in after["warning"]
+    # warn_days is configurable; a configured next year moves the horizon
+    assert (
+        workcal.horizon(end - dt.timedelta(days=30), config_with(warn_days=20))["warning"] is None
+    )
+    extended = workcal.horizon(end - dt.timedelta(days=30), config_with(years=[nxt]))
+    assert extended["known_until"] == f"{nxt}-12-31" and extended["warning"] is None
+
+
+def test_daily_sweep_logs_the_calendar_warning(engine, caplog):
+    from xinfang.pipeline import daily_sweep
+
+    end = workcal.calendar_bounds()[1]
+    with caplog.at_level("WARNING", logger="xinfang.pipeline"):
+        out = daily_sweep(end - dt.timedelta(days=10), engine)
+    assert out["calendar"]["days_left"] == 10
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        out["calendar"]["warning"]
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="xinfang.pipeline"):
+        assert daily_sweep(D("2023-07-31"), engine)["calendar"]["warning"] is None
+    assert not [r for r in caplog.records if r.name == "xinfang.pipeline"]

@@ -252,6 +252,20 @@ def test_html_page_shows_figures_masked(client) -> None:
     assert "依法化解" in html
 
 
+def test_calendar_warning_shows_when_the_calendar_runs_out(client, monkeypatch) -> None:
+    from xinfang import calendar as workcal
+
+    end = workcal.calendar_bounds()[1]
+    params = {"as_of": AS_OF.isoformat()}
+    monkeypatch.setattr(dashboard, "_today", lambda: end - dt.timedelta(days=100))
+    assert 'id="calendar-warning"' not in client.get("/dashboard", params=params).text
+    assert client.get("/api/summary", params=params).json()["calendar"]["warning"] is None
+    monkeypatch.setattr(dashboard, "_today", lambda: end - dt.timedelta(days=20))
+    html = client.get("/dashboard", params=params).text
+    assert 'id="calendar-warning"' in html and f"years: [{end.year + 1}]" in html
+    assert client.get("/api/summary", params=params).json()["calendar"]["days_left"] == 20
+
+
 def test_bad_date_is_rejected(client) -> None:
     assert client.get("/api/summary", params={"as_of": "2023-13-01"}).status_code == 422
 

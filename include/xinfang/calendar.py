@@ -7,6 +7,7 @@ and may declare whole years the package lacks (``calendar.years``), which are
 then judged as Monday-Friday plus those lists. Any other date raises
 :class:`CalendarError` before any clock is run: a weekday guess for an unknown
 year would silently move every escalation date around the Spring Festival.
+:func:`horizon` gives the warning ahead of that stop (``calendar.warn_days``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 import chinese_calendar
 import sqlalchemy as sa
@@ -185,6 +187,33 @@ def calendar_bounds(config: Config | None = None) -> tuple[dt.date, dt.date]:
             break
         hi = y
     return dt.date(lo, 1, 1), dt.date(hi, 12, 31)
+
+
+def horizon(as_of: dt.date, config: Config | None = None) -> dict[str, Any]:
+    """How far past ``as_of`` the calendar can judge, with a warning for operations
+    when that is less than ``calendar.warn_days``: the sweeps stop after it, and the
+    State Council publishes the next year's holidays only weeks before."""
+    config = config or get_config()
+    known_until = calendar_bounds(config)[1]
+    days_left = (known_until - as_of).days
+    warning = None
+    if days_left < config.calendar_warn_days:
+        year = known_until.year + 1
+        todo = (
+            f"add {year}'s public holidays and 调休 working days to XINFANG_CONFIG as "
+            f"calendar: {{years: [{year}], holidays: [...], workdays: [...]}}, or upgrade "
+            f"the chinese-calendar package once it has {year}"
+        )
+        if days_left < 0:
+            warning = (
+                f"the working calendar has no data after {known_until}, so the sweeps stop: {todo}."
+            )
+        else:
+            warning = (
+                f"the working calendar knows dates up to {known_until}, {days_left} days after "
+                f"{as_of}; the sweeps stop after that: {todo}."
+            )
+    return {"known_until": known_until.isoformat(), "days_left": days_left, "warning": warning}
 
 
 def materialize(

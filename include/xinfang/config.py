@@ -68,6 +68,7 @@ class Config:
     extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
     extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
     calendar_years: frozenset[int] = field(default_factory=frozenset)
+    calendar_warn_days: int = 45
 
     @property
     def max_tier(self) -> int:
@@ -145,6 +146,7 @@ def build(raw: dict[str, Any]) -> Config:
                 _as_date(d, "calendar.workdays") for d in cal.get("workdays") or []
             ),
             calendar_years=frozenset(int(y) for y in cal.get("years") or []),
+            calendar_warn_days=int(cal.get("warn_days", 45)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

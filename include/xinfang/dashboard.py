@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from xinfang import calendar as workcal
 from xinfang.schema import (
     disposition_monthly,
     escalation_event,
@@ -324,6 +325,8 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
     return {
         "as_of": as_of.isoformat(),
         "latest_activity": latest.isoformat() if latest else None,
+        # for today, not as_of: the warning is about the sweeps still to come
+        "calendar": workcal.horizon(_today()),
         "headline": {
             "cases": totals["total"],
             "open": totals["open"],

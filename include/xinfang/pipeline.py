@@ -32,12 +32,20 @@ def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
 
 
 def daily_sweep(as_of: dt.date, engine: Engine | None = None) -> dict:
-    """The escalation sweep of one day over the whole ledger, then the key persons."""
+    """The escalation sweep of one day over the whole ledger, then the key persons.
+
+    Warns first when the working calendar runs out within ``calendar.warn_days``.
+    """
+    from xinfang import calendar as workcal
     from xinfang import persons
 
+    horizon = workcal.horizon(as_of)
+    if horizon["warning"]:
+        log.warning("%s", horizon["warning"])
     engine = engine or db.get_engine()
     summary = apply_updates(as_of, engine)
     summary["persons"] = persons.refresh(engine)
+    summary["calendar"] = horizon
     log.info("sweep as of %s: %s", as_of, summary)
     return summary
 
