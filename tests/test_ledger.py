@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from conftest import BOTH
 from dedup_helpers import case_of, insert, item, partition
 
-from xinfang.ledger import assign_cases, is_unusable, merge, rebuild, split
+from xinfang.ledger import assign_cases, merge, rebuild, split
 from xinfang.schema import case_link, intake_item, ledger_case, manual_override, match_decision
 
 ID_A = "110101199003077777"
@@ -406,14 +406,6 @@ def test_items_without_identity_are_never_merged(engine):
             sa.select(match_decision.c.rule).where(match_decision.c.item_id == ids[0])
         ).scalar()
     assert rule == "new_case:no_identity"
-
-
-def test_unusable_rule():
-    assert is_unusable(None, None, None, None)
-    assert is_unusable("", " ", "", "")
-    assert not is_unusable(None, None, None, "要求执行")
-    assert not is_unusable(None, "13800000001", None, None)
-    assert not is_unusable(None, None, "郝建国", None)
 
 
 @BOTH

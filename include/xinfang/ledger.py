@@ -60,9 +60,7 @@ def _timed(what: str) -> Iterator[None]:
 
 
 __all__ = [
-    "UNUSABLE_REASON",
     "assign_cases",
-    "is_unusable",
     "merge",
     "rebuild",
     "split",
@@ -93,30 +91,6 @@ ITEM_COLS = [
     "due_on",
     "case_id",
 ]
-UNUSABLE_REASON = (
-    "no usable identity and no text: no valid ID number, no phone, no name and no "
-    "grievance text; the item cannot be put in the ledger"
-)
-
-
-def is_unusable(
-    id_number: str | None,
-    phone: str | None,
-    petitioner_name: str | None,
-    content_normalized: str | None,
-) -> bool:
-    """The intake rejection rule: nothing to tell who petitions and nothing to tell what about.
-
-    An item passing it may still be a case of its own (a name alone, or a text alone,
-    never joins another case), but one failing it is refused at intake.
-    """
-
-    def blank(v: Any) -> bool:
-        return v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
-
-    return (
-        blank(id_number) and blank(phone) and blank(petitioner_name) and blank(content_normalized)
-    )
 
 
 def _params() -> MatchParams:
