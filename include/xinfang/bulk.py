@@ -105,10 +105,17 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     for row in rows:
         present.update(row)
     columns = [c.name for c in table.columns if c.name in present]
-    buffer = io.StringIO(copy_lines(rows, columns))
+    copy_text(conn, table.name, columns, copy_lines(rows, columns))
+
+
+def copy_text(conn: Connection, table_name: str, columns: Sequence[str], text: str) -> None:
+    """Send ``text``, rows in COPY's text format, into ``table_name`` (PostgreSQL only),
+    in the caller's transaction."""
     cursor = conn.connection.driver_connection.cursor()
     try:
         quoted = ", ".join(f'"{c}"' for c in columns)
-        cursor.copy_expert(f'COPY "{table.name}" ({quoted}) FROM STDIN', buffer, _READ_SIZE)
+        cursor.copy_expert(
+            f'COPY "{table_name}" ({quoted}) FROM STDIN', io.StringIO(text), _READ_SIZE
+        )
     finally:
         cursor.close()

@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang.bulk import escape_copy_text
+from xinfang.bulk import copy_text, escape_copy_text
 from xinfang.config import get_config
 from xinfang.matching import (
     MAX_NAME_BLOCK,
@@ -152,16 +152,9 @@ def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
         return
     cols = list(df.columns)
     if _is_pg(conn):
-        dbapi = conn.connection.dbapi_connection
-        encoding = _PY_ENCODINGS.get(getattr(dbapi, "encoding", "UTF8"), "utf-8")
-        buf = io.BytesIO(_copy_text(df).encode(encoding))
-        cur = dbapi.cursor()
-        try:
-            cur.copy_expert(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN", buf, 1 << 18)
-            if table.name.startswith("tmp_"):
-                cur.execute(f"ANALYZE {table.name}")
-        finally:
-            cur.close()
+        copy_text(conn, table.name, cols, _copy_text(df))
+        if table.name.startswith("tmp_"):
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
         return
     records = [
         {c: _none(v) for c, v in zip(cols, row, strict=True)}
