@@ -81,8 +81,6 @@ def test_public_names() -> None:
         "compute_check_char",
         "find_case_numbers",
         "fold_width",
-        "mask_id",
-        "mask_phone",
         "normalize_text",
         "parse_case_number",
         "parse_date",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinfang.normalize.idcard import compute_check_char, mask_id, parse_id_number
+from xinfang.normalize.idcard import compute_check_char, parse_id_number
 
 VALID = "11010519491231002X"  # the GB 11643 standard's own example
 
@@ -84,12 +84,6 @@ def test_birth_date_after_today_is_invalid() -> None:
     number = first17 + compute_check_char(first17)
     assert parse_id_number(number, today=date(2029, 12, 31)).invalid
     assert parse_id_number(number, today=date(2030, 1, 1)).canonical == number
-
-
-def test_mask_id() -> None:
-    assert mask_id(VALID) == "110105********002X"
-    assert mask_id(None) == ""
-    assert mask_id("") == ""
 
 
 # -- property tests -------------------------------------------------------------------------

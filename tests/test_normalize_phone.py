@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinfang.normalize.phone import canonical_phone, mask_phone
+from xinfang.normalize.phone import canonical_phone
 
 
 @pytest.mark.parametrize(
@@ -94,13 +94,6 @@ def test_several_numbers_in_one_cell_take_the_first_usable() -> None:
 )
 def test_garbage_gives_none(garbage: object) -> None:
     assert canonical_phone(garbage) is None
-
-
-def test_mask_phone() -> None:
-    assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("0316-2345678") == "0316-***5678"
-    assert mask_phone("010-62345678") == "010-****5678"
-    assert mask_phone(None) == ""
 
 
 # -- property tests -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from conftest import BOTH
 from test_stats_scenario import JULY, build
 
-from xinfang import db, stats
+from xinfang import db, masking, stats
 from xinfang.reports import views
 
 EXPECTED_VIEWS = {
@@ -41,6 +41,21 @@ def test_upgrade_creates_every_view_and_they_answer(engine):
         assert a.latest_progress == "已化解，销号"
         assert cases["XF-B"].phone_masked == "031****5678"  # a landline
         assert cases["XF-B"].id_number_masked is None
+        # the dashboard and the reports mask in Python by the same rule
+        raw = q(
+            sa.text(
+                "SELECT c.ledger_no, i.id_number, i.phone FROM intake_item i"
+                " JOIN ledger_case c ON c.case_id = i.case_id"
+                " WHERE c.ledger_no IN ('XF-A', 'XF-B') AND (i.id_number IS NOT NULL"
+                " OR i.phone IS NOT NULL)"
+            )
+        ).all()
+        assert {r.ledger_no for r in raw} == {"XF-A", "XF-B"}
+        for r in raw:
+            if r.id_number:
+                assert masking.mask_id(r.id_number) == cases[r.ledger_no].id_number_masked
+            if r.phone:
+                assert masking.mask_phone(r.phone) == cases[r.ledger_no].phone_masked
         assert cases["XF-D"].latest_progress == "中止：等待鉴定"
         # nothing unmasked leaks through any view
         for name in EXPECTED_VIEWS:

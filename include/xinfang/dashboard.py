@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import calendar as workcal
+from xinfang.masking import mask_id, mask_phone
 from xinfang.schema import (
     disposition_monthly,
     escalation_event,
@@ -33,27 +34,6 @@ DISPOSITIONS: dict[str, str] = {
 }
 STATUSES: dict[str, str] = {"open": "办理中", "paused": "中止", "closed": "已销号"}
 LIST_LIMIT = 200
-
-
-# -- masking -----------------------------------------------------------------------------
-def mask_id(value: str | None) -> str | None:
-    """``130102199003071234`` -> ``130102********1234``; short values are fully starred."""
-    if not value:
-        return None
-    value = str(value).strip()
-    if len(value) < 11:
-        return "*" * len(value)
-    return value[:6] + "********" + value[-4:]
-
-
-def mask_phone(value: str | None) -> str | None:
-    """``13812345678`` -> ``138****5678``; landlines keep their first 3 and last 4 too."""
-    if not value:
-        return None
-    value = str(value).strip()
-    if len(value) < 8:
-        return "*" * len(value)
-    return value[:3] + "****" + value[-4:]
 
 
 # -- helpers -----------------------------------------------------------------------------

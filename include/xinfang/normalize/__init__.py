@@ -7,8 +7,8 @@ form so that the same value typed differently compares equal in the ledger.
 
 from xinfang.normalize.case_number import CaseNumber, find_case_numbers, parse_case_number
 from xinfang.normalize.dates import DateParseError, parse_date, parse_datetime
-from xinfang.normalize.idcard import IdNumber, compute_check_char, mask_id, parse_id_number
-from xinfang.normalize.phone import canonical_phone, mask_phone
+from xinfang.normalize.idcard import IdNumber, compute_check_char, parse_id_number
+from xinfang.normalize.phone import canonical_phone
 from xinfang.normalize.text import fold_width, normalize_text, strip_pinyin, to_simplified
 
 __all__ = [
@@ -19,8 +19,6 @@ __all__ = [
     "compute_check_char",
     "find_case_numbers",
     "fold_width",
-    "mask_id",
-    "mask_phone",
     "normalize_text",
     "parse_case_number",
     "parse_date",

@@ -152,12 +152,3 @@ def _parse(value: object, today: date | None) -> IdNumber:
         return IdNumber(first17 + compute_check_char(first17), False, None, born)
 
     return IdNumber(None, True, f"身份证号“{text}”格式不对（应为18位，末位可为X，或旧式15位数字）")
-
-
-def mask_id(canonical: str | None) -> str:
-    """For display and logs: first 6 + ``********`` + last 4 (the birth date hidden)."""
-    if not canonical:
-        return ""
-    if len(canonical) <= 10:
-        return "*" * len(canonical)
-    return canonical[:6] + "*" * (len(canonical) - 10) + canonical[-4:]

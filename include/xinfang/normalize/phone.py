@@ -99,15 +99,3 @@ def _canonical(text: str, default_area_code: str) -> str | None:
         if m and (found := _canonical_one(_digits(m.group(1)), default_area_code)) and "-" in found:
             return found
     return None
-
-
-def mask_phone(canonical: str | None) -> str:
-    """For display and logs: ``138****5678``, ``0316-***5678`` (last four digits kept)."""
-    if not canonical:
-        return ""
-    area, dash, local = canonical.rpartition("-")
-    if dash:
-        return f"{area}-{'*' * max(len(local) - 4, 0)}{local[-4:]}"
-    if len(canonical) == 11:
-        return canonical[:3] + "****" + canonical[-4:]
-    return "*" * max(len(canonical) - 4, 0) + canonical[-4:]

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import settings
 from xinfang.config import get_config
+from xinfang.masking import mask_id, mask_phone
 from xinfang.reports.tables import write_sheet
 
 log = logging.getLogger(__name__)
@@ -108,20 +109,6 @@ JOIN ledger_case c ON c.case_id = f.case_id
 WHERE c.is_key AND c.status <> 'closed' AND (c.leader IS NULL OR c.leader = '')
   AND f.detected_on <= :day
 """
-
-
-def mask_id(value: str | None) -> str | None:
-    """First 6 + ******** + last 4, as the analyst views mask it."""
-    if not value:
-        return None
-    return "********" if len(value) < 10 else f"{value[:6]}********{value[-4:]}"
-
-
-def mask_phone(value: str | None) -> str | None:
-    """First 3 + **** + last 4."""
-    if not value:
-        return None
-    return "****" if len(value) < 7 else f"{value[:3]}****{value[-4:]}"
 
 
 def report_path(day: dt.date) -> Path:
