@@ -22,7 +22,6 @@ import pytest
 
 from xinfang.synth.__main__ import main as synth_main
 from xinfang.synth.campaign import (
-    DISPOSITIONS,
     ShardMaker,
     generate_campaign,
     iter_campaigns,
@@ -49,6 +48,7 @@ from xinfang.synth.people import (
     is_valid_id18,
     make_persons,
 )
+from xinfang.vocab import DISPOSITION_NAMES
 
 COURTS = {"冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"}  # fmt: skip
 CANON_CN = re.compile(r"\((20\d\d)\)(冀\d*)(民初|民终|民申|执|执异|行初|刑初)([1-9]\d*)号")
@@ -521,7 +521,7 @@ def test_progress_rows(progress):
     first = {}
     for i in c.items:
         first.setdefault(i["truth_case"], i["received_at"].date())
-    spellings = {s for code, name in DISPOSITIONS.items() for s in (code, name, name[2:])}
+    spellings = {s for code, name in DISPOSITION_NAMES.items() for s in (code, name, name[2:])}
     assert progress and all(r["台账编号"].startswith("TZ2023-") for r in progress)
     assert {r["状态"] for r in progress} == {"办理中", "中止", "已销号"}
     for r in progress:

@@ -24,15 +24,9 @@ from xinfang.schema import (
     ledger_case,
     notification,
 )
+from xinfang.vocab import DISPOSITION_NAMES as DISPOSITIONS
+from xinfang.vocab import STATUS_NAMES as STATUSES
 
-DISPOSITIONS: dict[str, str] = {
-    "review": "依法评查",
-    "procedure": "依法导入程序",
-    "resolved": "依法化解",
-    "aid": "依法救助",
-    "terminated": "依法终结",
-}
-STATUSES: dict[str, str] = {"open": "办理中", "paused": "中止", "closed": "已销号"}
 LIST_LIMIT = 200
 
 

@@ -201,9 +201,10 @@ def disposition_table(month: dt.date) -> str:
     import sqlalchemy as sa
 
     from xinfang import db
+    from xinfang.vocab import DISPOSITION_NAMES, DISPOSITIONS
 
-    order = ["review", "procedure", "resolved", "aid", "terminated"]
-    names = ["依法评查", "导入程序", "依法化解", "依法救助", "依法终结"]
+    order = DISPOSITIONS
+    names = [DISPOSITION_NAMES[d] for d in order]
     with db.get_engine().connect() as conn:
         rows = conn.execute(
             sa.text(
@@ -223,14 +224,14 @@ def disposition_table(month: dt.date) -> str:
         return text + " " * max(width - used, 0)
 
     width = 2 + max((len(c) * 2 for c in grid), default=10)
-    lines = [pad("法院", width) + "".join(pad(n, 10) for n in names) + "合计"]
+    lines = [pad("法院", width) + "".join(pad(n, 14) for n in names) + "合计"]
     for court, cells in [*grid.items(), ("合计", {})]:
         if court == "合计":
             counts = [sum(c.get(code, 0) for c in grid.values()) for code in order]
         else:
             counts = [cells.get(code, 0) for code in order]
         lines.append(
-            pad(court, width) + "".join(f"{c:>8d}  " for c in counts) + f"{sum(counts):>4d}"
+            pad(court, width) + "".join(f"{c:>12d}  " for c in counts) + f"{sum(counts):>4d}"
         )
     return "\n".join(lines)
 

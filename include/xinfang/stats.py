@@ -37,23 +37,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
 from xinfang.db import is_postgres
+from xinfang.vocab import CHANNELS, DISPOSITIONS
 
-DISPOSITIONS: tuple[str, ...] = ("review", "procedure", "resolved", "aid", "terminated")
-DISPOSITION_NAMES: dict[str, str] = {
-    "review": "依法评查",
-    "procedure": "依法导入程序",
-    "resolved": "依法化解",
-    "aid": "依法救助",
-    "terminated": "依法终结",
-}
-CHANNELS: tuple[str, ...] = ("letter", "visit", "online", "hotline", "referral")
-CHANNEL_NAMES: dict[str, str] = {
-    "letter": "来信",
-    "visit": "来访",
-    "online": "网上信访",
-    "hotline": "12368热线",
-    "referral": "上级交办",
-}
 ESCALATION_TIERS: tuple[int, ...] = (2, 3, 4, 5)
 
 KPI_COLUMNS: tuple[str, ...] = (

@@ -17,6 +17,7 @@ from typing import Any
 
 from xinfang.config import get_config
 from xinfang.intake.base import ChannelSpec, Row, RowError
+from xinfang.vocab import DISPOSITION_NAMES
 
 STATUSES: dict[str, str] = {
     "办理中": "open",
@@ -32,18 +33,10 @@ STATUSES: dict[str, str] = {
     "closed": "closed",
 }
 
-DISPOSITIONS: dict[str, str] = {
-    "review": "依法评查",
-    "procedure": "依法导入程序",
-    "resolved": "依法化解",
-    "aid": "依法救助",
-    "terminated": "依法终结",
-}
-
 
 def _disposition_aliases() -> dict[str, str]:
     out: dict[str, str] = {}
-    for code, name in DISPOSITIONS.items():
+    for code, name in DISPOSITION_NAMES.items():
         out[code] = code
         out[name] = code
         out[name.removeprefix("依法")] = code

@@ -22,6 +22,7 @@ from xinfang import settings
 from xinfang.config import get_config
 from xinfang.reports.monthly import _replace_dir
 from xinfang.reports.tables import SheetWriter
+from xinfang.vocab import STATUS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ HEADERS: list[str] = [
     "法定办结期限",
     "超法定期限",
 ]
-STATUS_NAMES = {"open": "办理中", "paused": "中止", "closed": "已销号"}
 SHEET = "台账"
 
 _QUERY = """
@@ -80,7 +80,7 @@ def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
     """Write ``<reports>/ledger/<YYYY-MM-DD>/<court_code>.xlsx`` for every court."""
     import xlsxwriter
 
-    from xinfang.stats import DISPOSITION_NAMES
+    from xinfang.vocab import DISPOSITION_NAMES
 
     if isinstance(day, str):
         day = dt.date.fromisoformat(day[:10])

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from xinfang import settings, stats
+from xinfang import settings, stats, vocab
 from xinfang.config import get_config
 from xinfang.db import is_postgres
 from xinfang.reports import fonts
@@ -48,7 +48,7 @@ KPI_HEADERS: dict[str, str] = {
     "key_closed": "重点案件销号",
     "hearings": "信访听证",
     "items_total": "收件总数",
-    **{f"items_{c}": name for c, name in stats.CHANNEL_NAMES.items()},
+    **{f"items_{c}": name for c, name in vocab.CHANNEL_NAMES.items()},
 }
 REASON_NAMES = {"sla": "超过层级时限", "key_case": "重点案件领导包案", "reopened": "销号后再访"}
 
@@ -57,7 +57,7 @@ SHEET_KPI = "月度指标"
 SHEET_ESCALATIONS = "逐级上报"
 SHEET_DAILY = "每日收件"
 
-DISPOSITION_HEADERS = ["法院代字", "法院", *stats.DISPOSITION_NAMES.values(), "合计"]
+DISPOSITION_HEADERS = ["法院代字", "法院", *vocab.DISPOSITION_NAMES.values(), "合计"]
 KPI_SHEET_HEADERS = ["法院代字", "法院", *KPI_HEADERS.values()]
 ESCALATION_HEADERS = [
     "台账编号",
@@ -69,7 +69,7 @@ ESCALATION_HEADERS = [
     "上报日期",
     "原因",
 ]
-DAILY_HEADERS = ["日期", *stats.CHANNEL_NAMES.values(), "合计"]
+DAILY_HEADERS = ["日期", *vocab.CHANNEL_NAMES.values(), "合计"]
 
 
 def month_dir(month: dt.date) -> Path:
@@ -129,7 +129,7 @@ def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
 
     disp_rows: list[list[Any]] = []
     for code, court in cfg.courts.items():
-        counts = [grid.get((code, d), 0) for d in stats.DISPOSITIONS]
+        counts = [grid.get((code, d), 0) for d in vocab.DISPOSITIONS]
         disp_rows.append([code, court.name, *counts, sum(counts)])
     totals = [sum(r[i] for r in disp_rows) for i in range(2, len(DISPOSITION_HEADERS))]
     disp_rows.append(["", "合计", *totals])
@@ -170,7 +170,7 @@ def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
     daily: list[list[Any]] = []
     d = start
     while d <= last:
-        counts = [by_day.get(d, {}).get(c, 0) for c in stats.CHANNELS]
+        counts = [by_day.get(d, {}).get(c, 0) for c in vocab.CHANNELS]
         daily.append([d, *counts, sum(counts)])
         d += dt.timedelta(days=1)
     return {
@@ -191,9 +191,9 @@ def _charts(folder: Path, month: dt.date, tables: dict[str, list[list[Any]]]) ->
     font = fonts.cjk_font()
     title_month = f"{month.year}年{month.month}月"
     courts = [short_court_name(c.name) for c in cfg.courts.values()]
-    disp_names = list(stats.DISPOSITION_NAMES.values())
+    disp_names = list(vocab.DISPOSITION_NAMES.values())
     tier_labels = [f"第{t}级\n{cfg.tiers[t].role}" for t in stats.ESCALATION_TIERS]
-    chan_names = list(stats.CHANNEL_NAMES.values())
+    chan_names = list(vocab.CHANNEL_NAMES.values())
     titles = {
         "dispositions": f"{title_month} 五个一批处置情况（按法院）",
         "escalations": f"{title_month} 逐级上报次数（按升至层级）",

@@ -19,6 +19,7 @@ from xinfang import settings
 from xinfang.config import get_config
 from xinfang.masking import mask_id, mask_phone
 from xinfang.reports.tables import write_sheet
+from xinfang.vocab import CHANNEL_NAMES, STATUS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,6 @@ KIND_NAMES = {
     "multi_channel": "多渠道信访",
     "referral": "上级交办",
 }
-CHANNEL_NAMES = {
-    "letter": "来信",
-    "visit": "来访",
-    "online": "网上信访",
-    "hotline": "12368热线",
-    "referral": "上级交办",
-}
-STATUS_NAMES = {"open": "办理中", "paused": "中止", "closed": "已销号"}
 
 FLAG_HEADERS = [
     "台账编号",

@@ -43,18 +43,12 @@ from xinfang.synth.people import (
     _Bijection,
     random_name,
 )
+from xinfang.vocab import DISPOSITION_NAMES
 
 CHANNELS = ("letter", "visit", "online", "hotline", "referral")
 _CHANNEL_WEIGHTS = (25, 22, 21, 28)  # referral items come from referral cases only
 _OFFICE_CHANNELS = frozenset({"letter", "visit", "referral"})
 
-DISPOSITIONS = {
-    "review": "依法评查",
-    "procedure": "依法导入程序",
-    "resolved": "依法化解",
-    "aid": "依法救助",
-    "terminated": "依法终结",
-}
 _DISPOSITION_BY_CATEGORY = {
     "enforce": (("resolved", 5), ("aid", 2), ("procedure", 1), ("terminated", 1)),
     "delay": (("resolved", 4), ("procedure", 3), ("review", 1)),
@@ -1008,7 +1002,7 @@ def iter_items(seed: int, n: int, start: dt.date = dt.date(2023, 7, 1),
 
 def disposition_spelling(code: str, rng: random.Random) -> str:
     """The code, the Chinese name or the name without 依法 (resolved / 依法化解 / 化解)."""
-    name = DISPOSITIONS[code]
+    name = DISPOSITION_NAMES[code]
     return rng.choice((code, name, name.removeprefix("依法")))
 
 
