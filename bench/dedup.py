@@ -7,7 +7,7 @@
    ``assign_cases`` timed: target at most 15 s.
 
 Prints the figures, the machine (CPU model, cores) and the peak RSS of this process.
-Usage: ``python bench/dedup.py [--items N] [--cases N] [--new N] [--pg URL]``.
+Usage: ``python bench/dedup.py [--items N] [--cases N] [--new N]`` (PostgreSQL: ``XINFANG_TEST_PG``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import io
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +28,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine, peak_rss_mib
+from _pg import throwaway_database
 
 from xinfang import db
 from xinfang.ledger import assign_cases
 from xinfang.normalize.names import name_key
 
-PG = os.environ.get("XINFANG_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 SURNAMES = list(
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁"
 )
@@ -151,22 +153,25 @@ def copy_df(engine: sa.Engine, table: str, df: pd.DataFrame) -> None:
         raw.close()
 
 
-def fresh_db(name: str) -> sa.Engine:
-    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = db.make_engine(
-        sa.make_url(PG).set(database=name).render_as_string(hide_password=False)
-    )
-    db.upgrade(engine)
-    return engine
+@contextmanager
+def fresh_db(prefix: str) -> Iterator[sa.Engine]:
+    """A migrated, empty ledger in a throw-away database."""
+    with throwaway_database(prefix) as url:
+        engine = db.make_engine(url)
+        try:
+            db.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def bench_full(n_items: int) -> dict:
     rng = np.random.default_rng(42)
-    engine = fresh_db("xinfang_bench_dedup")
+    with fresh_db("xinfang_bench_dedup") as engine:
+        return _full(engine, n_items, rng)
+
+
+def _full(engine: sa.Engine, n_items: int, rng: np.random.Generator) -> dict:
     items = items_for(people(max(n_items // 3, 1), rng), n_items, rng)
     copy_df(engine, "intake_item", items)
     with engine.begin() as conn:
@@ -174,14 +179,17 @@ def bench_full(n_items: int) -> dict:
     t0, c0 = time.perf_counter(), _cpu()
     summary = assign_cases(engine, batch_size=max(n_items, 1))
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
-    engine.dispose()
     return {"items": n_items, "seconds": secs, "cpu": cpu, "summary": summary}
 
 
 def bench_incremental(n_cases: int, n_new: int) -> dict:
     """A ledger of ``n_cases`` one-item cases, then ``n_new`` new items assigned."""
     rng = np.random.default_rng(7)
-    engine = fresh_db("xinfang_bench_dedup_inc")
+    with fresh_db("xinfang_bench_dedup_inc") as engine:
+        return _incremental(engine, n_cases, n_new, rng)
+
+
+def _incremental(engine: sa.Engine, n_cases: int, n_new: int, rng: np.random.Generator) -> dict:
     persons = people(n_cases, rng)
     # one item per person, distinct case numbers: one case each
     base = dt.datetime(2023, 7, 1)
@@ -259,7 +267,6 @@ def bench_incremental(n_cases: int, n_new: int) -> dict:
     t0, c0 = time.perf_counter(), _cpu()
     summary = assign_cases(engine)
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
-    engine.dispose()
     return {"cases": n_cases, "new": n_new, "seconds": secs, "cpu": cpu, "summary": summary}
 
 

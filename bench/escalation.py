@@ -29,19 +29,16 @@ import datetime as dt
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine, peak_rss_mib
+from _pg import throwaway_database
 
 from xinfang import db, escalation
 
-ADMIN_URL = os.environ.get(
-    "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 COURTS = ["冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"]  # fmt: skip
 
 
@@ -158,54 +155,46 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"xinfang_bench_esc_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = url.replace("postgresql+psycopg2", "postgresql")
-    engine = db.make_engine(url)
-    try:
-        db.upgrade(engine)
-        t0 = time.perf_counter()
-        populate(engine, args.cases)
-        print(f"machine: {machine()}")
-        print(
-            f"populated {args.cases:,} open cases in {time.perf_counter() - t0:.1f} s: {counts(engine)}"
-        )
-        runs = [
-            ("first sweep as of 2023-07-31 (cold, all of July)", dt.date(2023, 7, 31)),
-            ("daily sweep as of 2023-08-01", dt.date(2023, 8, 1)),
-            ("rerun of 2023-08-01", dt.date(2023, 8, 1)),
-            ("daily sweep as of 2023-08-02", dt.date(2023, 8, 2)),
-        ]
-        for n, (label, as_of) in enumerate(runs):
-            if as_of == dt.date(2023, 8, 2):
-                a_days_facts(engine, args.cases)
-            if n and not args.no_settle:
-                a_day_later(engine)
-            seconds, out = timed(engine, as_of)
-            keys = (
-                "cases",
-                "cases_derived",
-                "cases_changed",
-                "events_inserted",
-                "notifications_inserted",
-                "cases_reopened_path",
-            )
+    with throwaway_database("xinfang_bench_esc", keep=args.keep) as url:
+        os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = url.replace("postgresql+psycopg2", "postgresql")
+        engine = db.make_engine(url)
+        try:
+            db.upgrade(engine)
+            t0 = time.perf_counter()
+            populate(engine, args.cases)
+            print(f"machine: {machine()}")
             print(
-                f"{label}: {seconds:.2f} s  "
-                + ", ".join(f"{k}={out[k]:,}" for k in keys)
-                + f", working_set={out['working_set']}, load {os.getloadavg()[0]:.1f}"
+                f"populated {args.cases:,} open cases in {time.perf_counter() - t0:.1f} s: {counts(engine)}"
             )
-        print(f"after: {counts(engine)}")
-        print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
-    finally:
-        engine.dispose()
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+            runs = [
+                ("first sweep as of 2023-07-31 (cold, all of July)", dt.date(2023, 7, 31)),
+                ("daily sweep as of 2023-08-01", dt.date(2023, 8, 1)),
+                ("rerun of 2023-08-01", dt.date(2023, 8, 1)),
+                ("daily sweep as of 2023-08-02", dt.date(2023, 8, 2)),
+            ]
+            for n, (label, as_of) in enumerate(runs):
+                if as_of == dt.date(2023, 8, 2):
+                    a_days_facts(engine, args.cases)
+                if n and not args.no_settle:
+                    a_day_later(engine)
+                seconds, out = timed(engine, as_of)
+                keys = (
+                    "cases",
+                    "cases_derived",
+                    "cases_changed",
+                    "events_inserted",
+                    "notifications_inserted",
+                    "cases_reopened_path",
+                )
+                print(
+                    f"{label}: {seconds:.2f} s  "
+                    + ", ".join(f"{k}={out[k]:,}" for k in keys)
+                    + f", working_set={out['working_set']}, load {os.getloadavg()[0]:.1f}"
+                )
+            print(f"after: {counts(engine)}")
+            print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

@@ -13,32 +13,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
+import sys
 import time
-import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine
+from _pg import throwaway_database
+
 from xinfang import db, stats
 
-ADMIN_URL = os.environ.get(
-    "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 COURTS = ["冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"]  # fmt: skip
 DISPOSITIONS = list(stats.DISPOSITIONS)
 CHANNELS = list(stats.CHANNELS)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def backends_cpu(engine: sa.Engine) -> dict[int, float]:
@@ -158,59 +148,51 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"xinfang_bench_monthly_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin.url.set(database=name)
-    engine = db.make_engine(url.render_as_string(hide_password=False))
-    try:
-        db.upgrade(engine)
-        t0 = time.perf_counter()
-        counts = populate(engine, args.cases)
-        load_s = time.perf_counter() - t0
-        stats.compute_month(engine, args.month)  # warm-up: the pool's connections exist
-        times, cpus = [], []
-        summary = {}
-        for _ in range(args.runs):
-            before = backends_cpu(engine)
+    with throwaway_database("xinfang_bench_monthly", keep=args.keep) as url:
+        engine = db.make_engine(url)
+        try:
+            db.upgrade(engine)
             t0 = time.perf_counter()
-            summary = stats.compute_month(engine, args.month)
-            times.append(time.perf_counter() - t0)
-            after = backends_cpu(engine)
-            cpus.append(sum(v - before.get(pid, 0.0) for pid, v in after.items()))
-        print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_version()}")
-        with engine.connect() as conn:
-            print("server:", conn.exec_driver_sql("SHOW server_version").scalar_one())
-        print("ledger:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        print(f"synthetic load: {load_s:.1f} s")
-        print(
-            f"compute_month({args.month}) over {counts['ledger_case']:,} cases: "
-            f"best {min(times):.2f} s, median {statistics.median(times):.2f} s "
-            f"over {len(times)} runs (target <= 10 s)"
-        )
-        if cpus:
+            counts = populate(engine, args.cases)
+            load_s = time.perf_counter() - t0
+            stats.compute_month(engine, args.month)  # warm-up: the pool's connections exist
+            times, cpus = [], []
+            summary = {}
+            for _ in range(args.runs):
+                before = backends_cpu(engine)
+                t0 = time.perf_counter()
+                summary = stats.compute_month(engine, args.month)
+                times.append(time.perf_counter() - t0)
+                after = backends_cpu(engine)
+                cpus.append(sum(v - before.get(pid, 0.0) for pid, v in after.items()))
+            print(f"machine: {machine()}")
+            with engine.connect() as conn:
+                print("server:", conn.exec_driver_sql("SHOW server_version").scalar_one())
+            print("ledger:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            print(f"synthetic load: {load_s:.1f} s")
             print(
-                f"PostgreSQL backends' CPU per run (both queries): best {min(cpus):.2f} s, "
-                f"median {statistics.median(cpus):.2f} s (the load average was "
-                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+                f"compute_month({args.month}) over {counts['ledger_case']:,} cases: "
+                f"best {min(times):.2f} s, median {statistics.median(times):.2f} s "
+                f"over {len(times)} runs (target <= 10 s)"
             )
-        print("month totals:", {k: v for k, v in summary.items() if k != "month"})
-        if args.reports:
-            import tempfile
+            if cpus:
+                print(
+                    f"PostgreSQL backends' CPU per run (both queries): best {min(cpus):.2f} s, "
+                    f"median {statistics.median(cpus):.2f} s (the load average was "
+                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+                )
+            print("month totals:", {k: v for k, v in summary.items() if k != "month"})
+            if args.reports:
+                import tempfile
 
-            os.environ["XINFANG_REPORTS_DIR"] = tempfile.mkdtemp(prefix="xinfang-bench-")
-            from xinfang.reports.monthly import write_month
+                os.environ["XINFANG_REPORTS_DIR"] = tempfile.mkdtemp(prefix="xinfang-bench-")
+                from xinfang.reports.monthly import write_month
 
-            t0 = time.perf_counter()
-            files = write_month(engine, args.month)
-            print(f"write_month: {len(files)} files in {time.perf_counter() - t0:.2f} s")
-    finally:
-        engine.dispose()
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+                t0 = time.perf_counter()
+                files = write_month(engine, args.month)
+                print(f"write_month: {len(files)} files in {time.perf_counter() - t0:.2f} s")
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

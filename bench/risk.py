@@ -17,33 +17,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
 import resource
+import sys
 import time
-import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine
+from _pg import throwaway_database
 
 from xinfang import db, persons, risk
 from xinfang.risk.evaluate import normalize
 from xinfang.risk.labelled import GRIEVANCES, NEUTRAL_OTHER, NEUTRAL_PLACE, generate
 
-ADMIN_URL = os.environ.get(
-    "XINFANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 COMPLAINTS = [
@@ -200,67 +190,57 @@ def main() -> None:
         "--database", help="reuse this populated database of an earlier --keep run (kept)"
     )
     args = parser.parse_args()
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.python_version()}")
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = args.database or f"xinfang_bench_risk_{uuid.uuid4().hex[:8]}"
-    if args.database:
-        args.keep = True
-    else:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    # one pooled connection, so its backend's CPU time is the database's share of the work
-    engine = sa.create_engine(
-        admin.url.set(database=name).render_as_string(hide_password=False),
-        pool_size=1,
-        max_overflow=0,
-    )
-    try:
-        db.upgrade(engine)
-        if args.database:
-            reset(engine)
+    print(f"machine: {machine()}")
+    with throwaway_database("xinfang_bench_risk", keep=args.keep, reuse=args.database) as url:
+        # one pooled connection, so its backend's CPU time is the database's share of the work
+        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            db.upgrade(engine)
+            if args.database:
+                reset(engine)
+                with engine.connect() as conn:
+                    args.items = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar()
+                    args.cases = conn.execute(sa.text("SELECT count(*) FROM ledger_case")).scalar()
+            else:
+                t0 = time.perf_counter()
+                populate(engine, args.items, args.cases)
+                print(
+                    f"populated {args.items:,} items / {args.cases:,} cases"
+                    f" in {time.perf_counter() - t0:.1f} s"
+                )
+            first = timed(
+                f"screen {args.items:,} items (first run)",
+                engine,
+                lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)),
+            )
+            timed(
+                "rerun, nothing new",
+                engine,
+                lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)),
+            )
+            add_new_items(engine, 10_000, args.cases)
+            timed(
+                "incremental: 10,000 new items",
+                engine,
+                lambda: risk.screen(engine, as_of=dt.date(2023, 8, 1)),
+            )
+            timed("persons.refresh", engine, lambda: persons.refresh(engine))
+            timed("persons.refresh again (no change)", engine, lambda: persons.refresh(engine))
             with engine.connect() as conn:
-                args.items = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar()
-                args.cases = conn.execute(sa.text("SELECT count(*) FROM ledger_case")).scalar()
-        else:
-            t0 = time.perf_counter()
-            populate(engine, args.items, args.cases)
-            print(
-                f"populated {args.items:,} items / {args.cases:,} cases"
-                f" in {time.perf_counter() - t0:.1f} s"
-            )
-        first = timed(
-            f"screen {args.items:,} items (first run)",
-            engine,
-            lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)),
-        )
-        timed("rerun, nothing new", engine, lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)))
-        add_new_items(engine, 10_000, args.cases)
-        timed(
-            "incremental: 10,000 new items",
-            engine,
-            lambda: risk.screen(engine, as_of=dt.date(2023, 8, 1)),
-        )
-        timed("persons.refresh", engine, lambda: persons.refresh(engine))
-        timed("persons.refresh again (no change)", engine, lambda: persons.refresh(engine))
-        with engine.connect() as conn:
-            kinds = dict(
-                conn.execute(sa.text("SELECT kind, count(*) FROM risk_flag GROUP BY kind")).all()
-            )
-            keys = conn.execute(
-                sa.text("SELECT count(*) FROM key_person WHERE is_key_person")
-            ).scalar()
-        print(f"flags: {kinds}; key persons: {keys:,}")
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS: {rss:.0f} MB")
-        print(f"first screening of {args.items:,} items: {first:.1f} s (target <= 30 s)")
-    finally:
-        engine.dispose()
-        if args.keep:
-            print(f"kept: {engine.url.render_as_string(hide_password=False)}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+                kinds = dict(
+                    conn.execute(
+                        sa.text("SELECT kind, count(*) FROM risk_flag GROUP BY kind")
+                    ).all()
+                )
+                keys = conn.execute(
+                    sa.text("SELECT count(*) FROM key_person WHERE is_key_person")
+                ).scalar()
+            print(f"flags: {kinds}; key persons: {keys:,}")
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"peak RSS: {rss:.0f} MB")
+            print(f"first screening of {args.items:,} items: {first:.1f} s (target <= 30 s)")
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":
