@@ -218,13 +218,14 @@ def disposition_table(month: dt.date) -> str:
     for court, disposition, count in rows:
         grid.setdefault(court, {})[disposition] = count
 
-    def pad(text: str, width: int) -> str:
+    def pad(text: str, width: int, right: bool = False) -> str:
         # CJK characters take two terminal columns.
         used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-        return text + " " * max(width - used, 0)
+        fill = " " * max(width - used, 0)
+        return fill + text if right else text + fill
 
     width = 2 + max((len(c) * 2 for c in grid), default=10)
-    lines = [pad("法院", width) + "".join(pad(n, 14) for n in names) + "合计"]
+    lines = [pad("法院", width) + "".join(pad(n, 12, right=True) + "  " for n in names) + "合计"]
     for court, cells in [*grid.items(), ("合计", {})]:
         if court == "合计":
             counts = [sum(c.get(code, 0) for c in grid.values()) for code in order]
