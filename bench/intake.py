@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine, peak_rss_mib
+from _pg import throwaway_database
 
 from xinfang import db
 
@@ -99,27 +100,8 @@ def _load(args: tuple[str, str, str]) -> tuple[int, int, float, float, float]:
     return result.items, result.rejects, peak_rss_mib(), cpu, backend
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=2023)
-    parser.add_argument(
-        "--pg", default=os.environ.get("XINFANG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-    )
-    args = parser.parse_args()
-
-    dbname = "xinfang_bench_intake"
-    admin = sa.create_engine(
-        args.pg.replace("postgresql://", "postgresql+psycopg2://") + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {dbname}"))
-    os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = f"{args.pg}/{dbname}"
-    db.upgrade(db.get_engine())
-
+def _run(args: argparse.Namespace) -> tuple[list, float, float, float]:
+    """Generate the files (not timed), then load them with the worker pool (timed)."""
     with tempfile.TemporaryDirectory(prefix="xinfang-bench-") as tmp:
         landing = Path(tmp)
         t0 = time.perf_counter()
@@ -134,16 +116,27 @@ def main() -> None:
         with ProcessPoolExecutor(max_workers=args.workers, initializer=_fresh_pool) as pool:
             results = list(pool.map(_load, work))
         elapsed = time.perf_counter() - t0
-        load_after = os.getloadavg()[0]
+        return results, elapsed, load_before, os.getloadavg()[0]
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2023)
+    args = parser.parse_args()
+
+    with throwaway_database("xinfang_bench_intake") as url:
+        # the workers find the ledger as the DAG tasks do
+        os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = url.replace("postgresql+psycopg2", "postgresql")
+        db.upgrade(db.get_engine())
+        results, elapsed, load_before, load_after = _run(args)
+        with db.get_engine().connect() as conn:
+            in_db = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar_one()
+        db.get_engine().dispose()
     items = sum(r[0] for r in results)
     rejects = sum(r[1] for r in results)
     worker_rss = max(r[2] for r in results)
-    with db.get_engine().connect() as conn:
-        in_db = conn.execute(sa.text("SELECT count(*) FROM intake_item")).scalar_one()
-    with admin.connect() as conn:
-        db.get_engine().dispose()
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
     print(f"machine: {machine()}")
     print(
         f"intake: {items:,} items loaded ({rejects:,} rejected, {in_db:,} in intake_item) "
