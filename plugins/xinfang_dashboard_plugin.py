@@ -60,7 +60,9 @@ PAGE = Environment(autoescape=True).from_string(
  · last ledger activity <a href="?as_of={{ s.latest_activity }}">{{ s.latest_activity }}</a>{% endif %}
  · <a href="api/summary?as_of={{ s.as_of }}">JSON</a></form>
 {% if s.calendar.warning %}
-<p class="warn" id="calendar-warning"><b>工作日历 working calendar:</b> {{ s.calendar.warning }}</p>
+<p class="warn" id="calendar-warning"><b>工作日历只到 {{ s.calendar.known_until }}
+{%- if s.calendar.days_left >= 0 %}（还剩 {{ s.calendar.days_left }} 天）{% else %}，逐级升级已停止{% endif -%}
+：请补充下一年度的节假日和调休安排。</b><br>{{ s.calendar.warning }}</p>
 {% endif %}
 
 <div class="cards" id="headline">

@@ -255,6 +255,10 @@ def test_calendar_warning_shows_when_the_calendar_runs_out(client, monkeypatch) 
     html = client.get("/dashboard", params=params).text
     assert 'id="calendar-warning"' in html and f"years: [{end.year + 1}]" in html
     assert client.get("/api/summary", params=params).json()["calendar"]["days_left"] == 20
+    assert "工作日历只到" in html and "（还剩 20 天）：" in html
+    monkeypatch.setattr(dashboard, "_today", lambda: end + dt.timedelta(days=3))
+    html = client.get("/dashboard", params=params).text
+    assert "，逐级升级已停止：" in html and f"no data after {end}" in html
 
 
 def test_bad_date_is_rejected(client) -> None:
