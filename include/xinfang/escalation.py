@@ -247,6 +247,13 @@ def _session_settings(conn: sa.Connection) -> dict[str, str]:
     return saved
 
 
+def _analyze(conn: sa.Connection, *tables: str) -> None:
+    """Statistics for freshly built temp tables (PostgreSQL; autovacuum never sees them)."""
+    if conn.dialect.name == "postgresql":
+        for t in tables:
+            conn.exec_driver_sql(f"ANALYZE {t}")
+
+
 def _drop_temps(conn: sa.Connection) -> None:
     for name in TEMP_TABLES:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
@@ -370,11 +377,6 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         log.debug("%.3f s  %s", time.perf_counter() - t0, " ".join(sql.split())[:120])
         return result
 
-    def analyze(*tables: str) -> None:
-        if d.pg:
-            for t in tables:
-                conn.exec_driver_sql(f"ANALYZE {t}")
-
     recv = d.day("i.received_at")
 
     # 1. the working set: the cases whose facts (or the configuration) changed since
@@ -454,7 +456,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           OR b.last_on > :as_of OR {due("b")}"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
-    analyze("sw_case")
+    _analyze(conn, "sw_case")
     run(
         """CREATE TEMP TABLE sw_riskkey AS
         SELECT r.case_id AS case_id,
@@ -473,7 +475,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         WHERE p.progress_date <= :as_of"""
     )
     conn.exec_driver_sql("CREATE INDEX ix_sw_prog ON sw_prog (case_id, pd, pid)")
-    analyze("sw_prog")
+    _analyze(conn, "sw_prog")
     run(
         """CREATE TEMP TABLE sw_pagg AS
         SELECT case_id, COUNT(*) AS n_prog, MAX(pid) AS max_prog,
@@ -543,7 +545,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
               LEFT JOIN work_calendar wr ON wr.day = x.r) y"""
     )
     conn.exec_driver_sql("CREATE INDEX ix_sw_pause ON sw_pause (case_id)")
-    analyze("sw_pause")
+    _analyze(conn, "sw_pause")
 
     # 4. per-case dates (simple cases) and their working-day indexes:
     # x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
@@ -585,7 +587,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         for col in ("cf", "ck", "ckb", "ccb", "clb", "cas")
     )
     run(f"UPDATE sw_state SET {sets} WHERE hp = 1")
-    analyze("sw_state")
+    _analyze(conn, "sw_state")
 
     # 5. epochs: from the first item at tier 1; from the key day at the key tier
     n_key = f"(1 + {_offset_case(ladder, 1, 'escalation', 'ckb - cf')})"
@@ -604,7 +606,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           1 AS is_current, hp
         FROM sw_state WHERE {promoted}"""
     )
-    analyze("sw_epoch")
+    _analyze(conn, "sw_epoch")
     # the current epoch of each case: its tier, and the clock offset of its entry
     cur_delta = "(e.upper_c - e.ca)"
     n_cur = {st: _offset_case(ladder, st, "escalation", cur_delta) for st in sorted({1, K})}
@@ -804,8 +806,7 @@ def _fact_delta(
         WHERE x.swept_as_of IS NULL AND (x.due_on IS NULL OR x.due_on > :as_of)
           AND NOT EXISTS (SELECT 1 FROM sw_add a WHERE a.case_id = x.case_id)"""
     )
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ANALYZE sw_fast")
+    _analyze(conn, "sw_fast")
     # the other due cases (an own date, the statutory notice / 超期 flag due; a case due
     # by its clock is one of these or of sw_fast or sw_add) and those of added rows
     run(
@@ -869,9 +870,7 @@ def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
               FROM {clocks} f) x
         LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday"""
     )
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ANALYZE sw_clk")
-        conn.exec_driver_sql("ANALYZE sw_clkev")
+    _analyze(conn, "sw_clk", "sw_clkev")
     # the recipients' lookup of a named judge / department / leader (cases with
     # progress rows naming one only)
     run(
@@ -1101,8 +1100,7 @@ def _write_clock(conn, d: _Dialect, run, config: Config, now: dt.datetime) -> di
     )
     # (the few past their last milestone, listed first: the join's estimate is no guide)
     run(f"CREATE TEMP TABLE sw_done AS SELECT f.case_id AS case_id FROM {clocks} WHERE NOT k.ahead")
-    if d.pg:
-        conn.exec_driver_sql("ANALYZE sw_done")
+    _analyze(conn, "sw_done")
     run(
         """UPDATE case_sweep SET due_tier = NULL, due_base = NULL
         WHERE case_id IN (SELECT case_id FROM sw_done)"""
@@ -1142,9 +1140,7 @@ def _write(
     }
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
     conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
-    if d.pg:
-        conn.exec_driver_sql("ANALYZE sw_out")
-        conn.exec_driver_sql("ANALYZE sw_ev")
+    _analyze(conn, "sw_out", "sw_ev")
     n_derived = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out").scalar_one()
     changed = " OR ".join(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items())
     sets = ", ".join(f"{c} = o.{v}" for c, v in cols.items())
@@ -1193,8 +1189,7 @@ def _write(
     )
     if n_full:
         conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
-        if d.pg:
-            conn.exec_driver_sql("ANALYZE sw_nt")
+        _analyze(conn, "sw_nt")
     same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
         AND n.tier = notification.tier AND n.created_on = notification.created_on"""
     if n_full:
