@@ -146,7 +146,7 @@ def build(raw: dict[str, Any]) -> Config:
                 _as_date(d, "calendar.workdays") for d in cal.get("workdays") or []
             ),
             calendar_years=frozenset(int(y) for y in cal.get("years") or []),
-            calendar_warn_days=int(cal.get("warn_days", 45)),
+            calendar_warn_days=int(cal.get("warn_days", Config.calendar_warn_days)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
