@@ -54,6 +54,49 @@ class Tier:
     limit_days: int | None
 
 
+@dataclass(frozen=True)
+class IntakeLimits:
+    """What the intake sweep accepts (``intake:`` in the config): a file or row past
+    a limit is quarantined or refused with the limit named, never loaded half."""
+
+    settle_seconds: float = 5.0
+    """A file is taken once its size and mtime have not changed for this long."""
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_unpacked_bytes: int = 1024 * 1024 * 1024
+    """An XLSX (a zip) whose parts unpack to more than this is quarantined (zip bomb)."""
+    max_sheet_cells: int = 20_000_000
+    """Rows x columns a spreadsheet may declare or use (the reader allocates the grid)."""
+    max_line_chars: int = 1_000_000
+    """A text line (CSV record, JSON Lines line) longer than this is refused."""
+    max_bad_line_share: float = 0.1
+    """Text with more lines in no encoding than this share is quarantined as not text."""
+    earliest_date: dt.date = dt.date(2004, 1, 1)
+    """Event dates before this are refused: the working calendar's first year."""
+    days_ahead: int = 1
+    """Event dates more than this many days after the run's date are refused."""
+    deadline_days_ahead: int = 3 * 366
+    """Deadlines (办结时限, 延期至, 督办期限, 听证日期) may lie ahead, up to this far."""
+
+
+def _intake_limits(raw: dict[str, Any] | None) -> IntakeLimits:
+    raw = raw or {}
+    unknown = set(raw) - set(IntakeLimits.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"intake: unknown setting(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, f in IntakeLimits.__dataclass_fields__.items():
+        if name not in raw:
+            continue
+        default = f.default
+        if isinstance(default, dt.date):
+            values[name] = _as_date(raw[name], f"intake.{name}")
+        else:
+            values[name] = type(default)(raw[name])
+            if values[name] < 0:
+                raise ConfigError(f"intake.{name} must not be negative")
+    return IntakeLimits(**values)
+
+
 @dataclass(frozen=True, eq=False)
 class Config:
     raw: dict[str, Any]
@@ -69,6 +112,7 @@ class Config:
     extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
     calendar_years: frozenset[int] = field(default_factory=frozenset)
     calendar_warn_days: int = 45
+    intake: IntakeLimits = field(default_factory=IntakeLimits)
 
     @property
     def max_tier(self) -> int:
@@ -147,6 +191,7 @@ def build(raw: dict[str, Any]) -> Config:
             ),
             calendar_years=frozenset(int(y) for y in cal.get("years") or []),
             calendar_warn_days=int(cal.get("warn_days", Config.calendar_warn_days)),
+            intake=_intake_limits(raw.get("intake")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

@@ -9,6 +9,9 @@ with a fixed number of stars, which does not tell their length either.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 
 def mask_id(value: str | None) -> str | None:
     """``110101199003074514`` -> ``110101********4514``."""
@@ -24,3 +27,39 @@ def mask_phone(value: str | None) -> str | None:
         return None
     value = str(value).strip()
     return "****" if len(value) < 7 else f"{value[:3]}****{value[-4:]}"
+
+
+# A run of digits (ASCII or full-width) with single spaces or dashes between groups,
+# ending in an ID number's check character X where there is one.
+_NUMBER_RUN = re.compile(
+    r"(?<![0-9０-９])\+?[0-9０-９](?:[ \-\u3000－]?[0-9０-９])*(?:[ \-\u3000－]?[xXｘＸ])?(?![0-9０-９])"
+)
+_DATE_LIKE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}")
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    run = match.group()
+    digits = unicodedata.normalize("NFKC", run).lstrip("+")
+    digits = "".join(ch for ch in digits if ch.isalnum()).upper()
+    if _DATE_LIKE.fullmatch(unicodedata.normalize("NFKC", run)):
+        return run
+    if len(digits) in (15, 18) or (len(digits) == 18 and digits.endswith("X")):
+        return mask_id(digits) or run
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix + "1"):
+            digits = digits[len(prefix) :]
+    if (len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789") or (
+        digits[0] == "0" and 10 <= len(digits) <= 12
+    ):
+        return mask_phone(digits) or run
+    return run
+
+
+def mask_text(value: str | None) -> str | None:
+    """Free text (a progress note, a reject reason, an error message) with every number
+    that reads as a resident ID (15/18 digits) or a phone (a mobile, a landline with its
+    area code, ``+86`` or not, spaced or dashed) masked as above; dates, amounts and case
+    numbers stay."""
+    if not value:
+        return value
+    return _NUMBER_RUN.sub(_mask_number, value)

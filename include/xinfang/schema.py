@@ -61,6 +61,13 @@ intake_file = Table(
     Column("reject_count", Integer, nullable=False, default=0),
     Column("loaded_at", DateTime, nullable=False),
     Column("archived_to", String(1024)),
+    Column(
+        "known_rows",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="rows already loaded from an earlier file (a corrected file dropped again)",
+    ),
     UniqueConstraint("channel", "sha256"),
     comment="One row per file taken from a drop folder; a re-dropped identical file is found here.",
 )
@@ -88,6 +95,11 @@ ledger_case = Table(
     Column("overdue", Boolean, nullable=False, default=False),
     Column("statutory_due_on", Date),
     Column("statutory_overdue", Boolean, nullable=False, default=False),
+    Column(
+        "sweep_problem",
+        Text,
+        comment="why the escalation sweep could not compute the case; null when it could",
+    ),
     Column("referral_due_on", Date, comment="earliest 办结时限 of its referrals"),
     Column("case_number", String(64), comment="canonical 案号 the case is about"),
     Column("person_key", String(64), comment="canonical identity of the lead petitioner"),
@@ -138,7 +150,15 @@ intake_item = Table(
     Column("raw", Text, nullable=False, comment="the record as received, JSON"),
     Column("case_id", BigInteger, ForeignKey("ledger_case.case_id")),
     Column("loaded_at", DateTime, nullable=False),
+    Column(
+        "row_key",
+        String(32),
+        comment="fingerprint of the row's normalized values: a row dropped again is known",
+    ),
+    Column("corrects_item_id", BigInteger, comment="the item this row corrects (same 工单号…)"),
     UniqueConstraint("file_id", "source_row"),
+    Index("ix_intake_item_channel_row_key", "channel", "row_key"),
+    Index("ix_intake_item_channel_external_id", "channel", "external_id"),
     Index("ix_intake_item_case_id", "case_id"),
     Index("ix_intake_item_id_number", "id_number"),
     Index("ix_intake_item_case_number", "case_number"),
@@ -185,7 +205,10 @@ case_progress = Table(
     Column("is_key", Boolean),
     Column("hearing_date", Date),
     Column("loaded_at", DateTime, nullable=False),
+    Column("note_masked", Text, comment="the note with ID and phone numbers masked"),
+    Column("row_key", String(32), comment="fingerprint of the row's values"),
     Index("ix_case_progress_case_date", "case_id", "progress_date"),
+    Index("ix_case_progress_row_key", "row_key"),
     comment="Progress rows from the courts, applied in 日期 order.",
 )
 

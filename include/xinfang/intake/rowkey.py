@@ -1,0 +1,82 @@
+"""Row fingerprints: how a row dropped again, in another file, is recognised.
+
+A clerk who fixes one row of a file and drops the whole file again (renamed,
+re-saved with CRLF, as GBK or as XLSX) must not load the other rows twice. The
+key is taken over a row's *normalized* values (canonical ID, phone, 案号, dates,
+simplified text), so the same row reads the same in every encoding and format.
+Two equal rows within one file stay two items: the n-th occurrence of a key in a
+file gets the n-th key, so a file dropped again matches its own rows one to one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+ITEM_FIELDS: tuple[str, ...] = (
+    "channel",
+    "external_id",
+    "received_at",
+    "petitioner_name",
+    "id_number",
+    "phone",
+    "address",
+    "case_number",
+    "court_name",
+    "group_size",
+    "co_petitioners",
+    "handler",
+    "referral_unit",
+    "due_on",
+    "content_normalized",
+)
+"""The ``intake_item`` values that make a row what it is (not the file it came in)."""
+
+PROGRESS_FIELDS: tuple[str, ...] = (
+    "case_id",
+    "progress_date",
+    "note",
+    "status",
+    "disposition",
+    "court_code",
+    "department",
+    "judge",
+    "leader",
+    "is_key",
+    "hearing_date",
+)
+"""The ``case_progress`` values that make a progress row what it is."""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0).isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return " ".join(str(value).split())
+
+
+def row_key(values: Mapping[str, Any], fields: tuple[str, ...], occurrence: int = 1) -> str:
+    """32 hex characters over ``fields`` of ``values`` and the occurrence number."""
+    text = "\x1f".join(_text(values.get(f)) for f in fields) + f"\x1e{occurrence}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class FileKeys:
+    """Hands out row keys for one file, numbering repeated rows within it."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self._seen: Counter[str] = Counter()
+
+    def key(self, values: Mapping[str, Any]) -> str:
+        base = row_key(values, self.fields, 0)
+        self._seen[base] += 1
+        return row_key(values, self.fields, self._seen[base])
