@@ -29,6 +29,15 @@ def pytest_configure(config) -> None:
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
     os.environ.setdefault("XINFANG_SHARED_DIR", str(REPO.parent / "shared"))
+    # Tests write whole files before they sweep: no waiting for files to settle.
+    if not os.environ.get("XINFANG_CONFIG"):
+        config = home / "xinfang-test-config.yaml"
+        config.write_text(TEST_CONFIG, encoding="utf-8")
+        os.environ["XINFANG_CONFIG"] = str(config)
+
+
+TEST_CONFIG = "intake:\n  settle_seconds: 0\n"
+"""The test session's XINFANG_CONFIG (a test that sets its own starts from the defaults)."""
 
 
 PG_SERVER = os.environ.get(

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from airflow.sdk.exceptions import AirflowTaskTerminated
 from conftest import BOTH
 
 from xinfang.intake import loader
@@ -110,7 +111,7 @@ def test_bad_rows_are_rejected_and_the_rest_loads(engine, dirs):
             ",,,,,,,",
             ",,,,,,,",
             "2023-07-04,,,,,,,",
-            "2023-07-05,王芳,,,,,,拖延审理",
+            "2023-07-04,王芳,,,,,,拖延审理",
             ",,,,,,,",
         ]
     )
@@ -140,11 +141,11 @@ def test_crash_mid_file_leaves_nothing_and_rerun_loads_once(engine, dirs, monkey
         if table.name == "intake_item":
             calls["n"] += 1
             if calls["n"] == 2:
-                raise RuntimeError("worker killed")
+                raise AirflowTaskTerminated("worker killed")
         return real_insert(conn, table, rows)
 
     monkeypatch.setattr(loader, "insert_rows", failing_insert)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AirflowTaskTerminated):
         sweep_channel("letter", engine, day=DAY)
     monkeypatch.setattr(loader, "insert_rows", real_insert)
     assert count(engine, "intake_item") == 0
@@ -218,10 +219,10 @@ def test_collector_resumes_after_a_load_and_a_failed_one(engine, dirs, monkeypat
     assert gc.isenabled()
 
     def boom(*args, **kwargs):
-        raise RuntimeError("database gone")
+        raise sa.exc.OperationalError("COPY", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(loader, "insert_rows", boom)
     drop(landing, "letter", "again.csv", letter_csv(3, start=10))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(sa.exc.OperationalError):
         sweep_channel("letter", engine, day=DAY)
     assert gc.isenabled()

@@ -49,6 +49,11 @@ def _env_defaults(data_dir: Path) -> None:
     os.environ.setdefault("AIRFLOW_CONN_XINFANG_LEDGER", f"sqlite:///{data_dir / 'ledger.sqlite'}")
     os.environ.setdefault("XINFANG_LANDING_DIR", str(data_dir / "landing"))
     os.environ.setdefault("XINFANG_REPORTS_DIR", str(data_dir / "reports"))
+    if not os.environ.get("XINFANG_CONFIG"):
+        # The replay writes each day's files whole before it sweeps: no settle wait.
+        config = data_dir / "replay-config.yaml"
+        config.write_text("intake:\n  settle_seconds: 0\n", encoding="utf-8")
+        os.environ["XINFANG_CONFIG"] = str(config)
     include = str(repo / "include")
     path = os.environ.get("PYTHONPATH", "")
     if include not in path.split(os.pathsep):

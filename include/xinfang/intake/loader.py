@@ -4,15 +4,27 @@ A file is all or nothing: its ``intake_file`` row, items, progress rows and
 row rejects commit together, and only then does the file leave ``incoming/``.
 A crash before the commit leaves nothing behind and the file where it was; a
 crash after it leaves the file's hash in ``intake_file``, so the rerun only
-moves the file to the archive. A byte-identical re-drop is found by hash.
+moves the file to the archive. A byte-identical re-drop is found by hash; a
+row already loaded from another file (a corrected file dropped again) by its
+row key (:mod:`xinfang.intake.rowkey`).
+
+No file stops the others (CONTRACT §2): whatever goes wrong while reading or
+storing one file's data — the reader, a value the database refuses, memory —
+quarantines that file with its reason. Only what is not the file's fault (the
+database unreachable, the worker stopped) fails the task, leaving the file in
+``incoming/`` for the rerun. Loads of one channel take turns (a lock), so a
+second sweep of the same channel skips what the first took.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,13 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang.bulk import insert_rows
-from xinfang.intake import landing, readers
+from xinfang.config import IntakeLimits, get_config
+from xinfang.intake import checks, landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
+from xinfang.intake.channels import ALL_CHANNELS
 from xinfang.intake.channels import spec as channel_spec
 from xinfang.intake.items import config_in_force
+from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, FileKeys
+from xinfang.masking import mask_text
 from xinfang.schema import case_progress, intake_file, intake_item, intake_reject, ledger_case
 from xinfang.timeutil import now_local
 
@@ -50,9 +67,11 @@ FORMATS = {
 class FileResult:
     channel: str
     source_file: str
-    outcome: str  # loaded / duplicate / quarantined
+    outcome: str  # loaded / duplicate / quarantined / skipped (another sweep took it)
     items: int = 0
     rejects: int = 0
+    known: int = 0
+    """Rows already loaded from an earlier file (not loaded again)."""
     moved_to: str | None = None
     reason: str | None = None
     reject_reasons: dict[str, int] = field(default_factory=dict)
@@ -123,11 +142,20 @@ def _parse_rows(
         if "__error__" in raw:
             yield row_no, raw_json, None, raw["__error__"]
             continue
+        if (reason := checks.control_character(raw)) is not None:
+            yield row_no, _ascii_json(raw_json), None, reason
+            continue
         fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
         try:
             yield row_no, raw_json, spec.parse_row(fields), None
         except RowError as exc:
             yield row_no, raw_json, None, str(exc)
+
+
+def _ascii_json(raw_json: str) -> str:
+    """The raw record with every non-ASCII character escaped (a lone surrogate cannot be
+    stored as text; the escape keeps what came)."""
+    return raw_json.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _resolve_ledger_nos(conn: Connection, values: list[dict]) -> dict[str, int]:
@@ -169,47 +197,136 @@ def _record_file(
     ).scalar_one()
 
 
-def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str) -> FileResult:
+_LOCK_BASE = 7_365_424_200
+"""PostgreSQL advisory locks: one per channel (plus its index), held while a file loads."""
+
+
+def _take_turn(conn: Connection, channel: str) -> None:
+    """Loads of one channel take turns, so a row key is looked up after the previous
+    file of the channel committed (SQLite: the database's one writer does the same)."""
+    if conn.dialect.name == "postgresql":
+        key = _LOCK_BASE + ALL_CHANNELS.index(channel)
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+class _Rows:
+    """One file's rows on their way in: checks, row keys, and the rows already there."""
+
+    def __init__(self, conn: Connection, spec: ChannelSpec, limits: IntakeLimits, day: dt.date):
+        self.conn, self.spec, self.limits, self.day = conn, spec, limits, day
+        self.table = intake_item if spec.target == "item" else case_progress
+        self.lengths = checks.string_lengths(self.table)
+        self.labels = _labels(spec)
+        self.keys = FileKeys(ITEM_FIELDS if spec.target == "item" else PROGRESS_FIELDS)
+        self.redropped = False
+
+    def check(self, values: dict[str, Any]) -> str | None:
+        try:
+            checks.check_values(values, self.lengths, self.labels, self.limits, self.day)
+        except RowError as exc:
+            return str(exc)
+        return None
+
+    def new_only(self, good: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Key the rows and keep those not loaded before; link corrections."""
+        for values in good:
+            values["row_key"] = self.keys.key(values)
+        column = self.table.c.row_key
+        query = sa.select(column).where(column.in_([v["row_key"] for v in good]))
+        if self.spec.target == "item":
+            query = query.where(intake_item.c.channel == self.spec.name)
+        known = set(self.conn.execute(query).scalars())
+        fresh = [v for v in good if v["row_key"] not in known]
+        if known:
+            self.redropped = True
+        if self.spec.target == "item" and fresh:
+            self._link_corrections(fresh)
+        return fresh
+
+    def _link_corrections(self, fresh: list[dict[str, Any]]) -> None:
+        """A new row with the 工单号/ticket_id/交办文号 of an item loaded before corrects
+        it; in a file dropped again, so does one with the same received time and name."""
+        c = intake_item.c
+        channel = c.channel == self.spec.name
+        ids = sorted({v["external_id"] for v in fresh if v.get("external_id")})
+        by_id = {}
+        if ids:
+            by_id = dict(
+                self.conn.execute(
+                    sa.select(c.external_id, sa.func.max(c.item_id))
+                    .where(channel, c.external_id.in_(ids))
+                    .group_by(c.external_id)
+                ).all()
+            )
+        by_time: dict[tuple, int] = {}
+        if self.redropped:
+            times = sorted({v["received_at"] for v in fresh if not v.get("external_id")})
+            if times:
+                for item_id, at, name in self.conn.execute(
+                    sa.select(c.item_id, c.received_at, c.name_key)
+                    .where(channel, c.received_at.in_(times))
+                    .order_by(c.item_id)
+                ):
+                    by_time[(at, name)] = item_id
+        for values in fresh:
+            if values.get("external_id"):
+                values["corrects_item_id"] = by_id.get(values["external_id"])
+            else:
+                values["corrects_item_id"] = by_time.get(
+                    (values["received_at"], values.get("name_key"))
+                )
+
+
+def _labels(spec: ChannelSpec) -> dict[str, str]:
+    """Target column -> the header a clerk knows it by, for reasons."""
+    labels = {name: header for header, name in spec.columns.items()}
+    for column, source in (
+        ("petitioner_name", "name"),
+        ("name_key", "name"),
+        ("case_type", "case_number"),
+    ):
+        if source in labels:
+            labels[column] = labels[source]
+    return labels
+
+
+def _load(
+    conn: Connection,
+    spec: ChannelSpec,
+    path: Path,
+    data: bytes,
+    sha: str,
+    day: dt.date,
+    limits: IntakeLimits,
+) -> FileResult:
     fmt = file_format(path, spec)
     header, rows, encoding = open_rows(path, data, fmt)
     mapping = map_header(header, spec)
     loaded_at = now_local()
+    _take_turn(conn, spec.name)
     file_id = _record_file(conn, spec, path, data, sha, "loaded", loaded_at, encoding or fmt)
     result = FileResult(spec.name, path.name, "loaded")
     base = {"file_id": file_id, "source_file": path.name}
     item_base = {**base, "loaded_at": loaded_at} if spec.target == "item" else base
+    batch = _Rows(conn, spec, limits, day)
     for chunk in _chunks(_parse_rows(spec, mapping, rows), CHUNK):
         good: list[dict[str, Any]] = []
         bad: list[dict[str, Any]] = []
         for row_no, raw_json, values, reason in chunk:
-            if values is not None:
+            if values is not None and (reason := batch.check(values)) is None:
                 values.update(item_base)
                 values["source_row"] = row_no
                 values["raw"] = raw_json
                 good.append(values)
             else:
-                bad.append({"source_row": row_no, "reason": reason, "raw": raw_json})
+                bad.append({"source_row": row_no, "reason": mask_text(reason), "raw": raw_json})
         if spec.target == "progress" and good:
-            cases = _resolve_ledger_nos(conn, good)
-            kept = []
-            for v in good:
-                case_id = cases.get(v["ledger_no"])
-                if case_id is None:
-                    bad.append(
-                        {
-                            "source_row": v["source_row"],
-                            "reason": f"台账编号 {v['ledger_no']} is not in the ledger",
-                            "raw": v["raw"],
-                        }
-                    )
-                    continue
-                row = {k: val for k, val in v.items() if k in case_progress.c and k != "raw"}
-                kept.append({**row, "case_id": case_id, "loaded_at": loaded_at})
-            insert_rows(conn, case_progress, kept)
-            result.items += len(kept)
-        elif good:
-            insert_rows(conn, intake_item, good)
-            result.items += len(good)
+            good = _progress_rows(conn, good, bad, loaded_at)
+        if good:
+            fresh = batch.new_only(good)
+            result.known += len(good) - len(fresh)
+            insert_rows(conn, batch.table, fresh)
+            result.items += len(fresh)
         if bad:
             insert_rows(
                 conn,
@@ -223,9 +340,29 @@ def _load(conn: Connection, spec: ChannelSpec, path: Path, data: bytes, sha: str
     conn.execute(
         intake_file.update()
         .where(intake_file.c.file_id == file_id)
-        .values(item_count=result.items, reject_count=result.rejects)
+        .values(item_count=result.items, reject_count=result.rejects, known_rows=result.known)
     )
     return result
+
+
+def _progress_rows(
+    conn: Connection, good: list[dict], bad: list[dict], loaded_at: dt.datetime
+) -> list[dict]:
+    """Progress rows of ledger cases (an unknown 台账编号 is refused), as ``case_progress`` rows."""
+    cases = _resolve_ledger_nos(conn, good)
+    kept = []
+    for v in good:
+        case_id = cases.get(v["ledger_no"])
+        if case_id is None:
+            reason = f"台账编号 {v['ledger_no'][:64]} is not in the ledger"
+            bad.append(
+                {"source_row": v["source_row"], "reason": mask_text(reason), "raw": v["raw"]}
+            )
+            continue
+        row = {k: val for k, val in v.items() if k in case_progress.c and k != "raw"}
+        row["note_masked"] = mask_text(row.get("note"))
+        kept.append({**row, "case_id": case_id, "loaded_at": loaded_at})
+    return kept
 
 
 def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, data: bytes, sha: str, reason: str):
@@ -263,48 +400,145 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+NOT_THE_FILES_FAULT: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,  # the database went away, a lock timed out
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    OSError,  # the disk or the landing folder
+)
+"""Errors that fail the task (the rerun loads the file) instead of quarantining it."""
+
+
+def _not_the_files_fault(exc: BaseException) -> bool:
+    """The worker being stopped (Airflow's termination and timeout exceptions) or the
+    infrastructure failing is no reason to quarantine a file."""
+    if isinstance(exc, NOT_THE_FILES_FAULT):
+        return True
+    return any(cls.__module__.startswith("airflow") for cls in type(exc).__mro__)
+
+
+def _taken_by_another(exc: sa_exc.IntegrityError) -> bool:
+    """The file's hash went in first from a concurrent sweep of the channel."""
+    text = str(exc.orig).lower()
+    return "sha256" in text or "uq_intake_file" in text
+
+
+def _read(path: Path, limits: IntakeLimits) -> bytes:
+    """The file's bytes, never through a link, within the size limit (FileError past it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # a link (ELOOP), no permission
+        raise FileError(f"the file cannot be opened ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise FileError("not a regular file: only files are read from incoming/")
+        if st.st_size > limits.max_file_bytes:
+            raise FileError(
+                f"the file is {st.st_size:,} bytes, more than the limit of "
+                f"{limits.max_file_bytes:,} (intake.max_file_bytes); split it and drop the parts"
+            )
+        return f.read(limits.max_file_bytes + 1)
+
+
 def load_file(
     engine: Engine, channel: str, path: Path, landing_root: Path, day: dt.date
 ) -> FileResult:
-    """Load one dropped file and move it out of ``incoming/``."""
+    """Load one dropped file and move it out of ``incoming/``.
+
+    Never raises for the file's content: a file that cannot be loaded is quarantined
+    with its reason. A file another sweep took meanwhile is skipped.
+    """
     spec = channel_spec(channel)
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    with engine.connect() as conn:
-        seen = conn.execute(
-            sa.select(intake_file.c.status).where(
-                intake_file.c.channel == channel, intake_file.c.sha256 == sha
-            )
-        ).scalar_one_or_none()
-    if seen == "loaded":
-        moved = landing.archive(path, landing_root, channel, day)
-        log.info(
-            "%s/%s: identical to a file already loaded; archived, nothing loaded",
-            channel,
-            path.name,
-        )
-        return FileResult(channel, path.name, "duplicate", moved_to=str(moved))
-    if seen == "quarantined":
-        reason = "identical to a file quarantined before"
-        moved = landing.quarantine(path, landing_root, channel, reason)
-        return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
     try:
-        with engine.begin() as conn, config_in_force(), _collector_paused():
-            result = _load(conn, spec, path, data, sha)
-    except FileError as exc:
-        reason = f"{path.name}: {exc}"
-        _quarantine(engine, spec, path, data, sha, reason)
-        moved = landing.quarantine(path, landing_root, channel, reason)
-        log.warning("%s/%s quarantined: %s", channel, path.name, exc)
-        return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=str(exc))
-    moved = landing.archive(path, landing_root, channel, day)
+        limits = get_config().intake
+        try:
+            data = _read(path, limits)
+        except FileError as exc:
+            return _to_quarantine(engine, spec, path, b"", "", str(exc), landing_root)
+        sha = hashlib.sha256(data).hexdigest()
+        with engine.connect() as conn:
+            seen = conn.execute(
+                sa.select(intake_file.c.status).where(
+                    intake_file.c.channel == channel, intake_file.c.sha256 == sha
+                )
+            ).scalar_one_or_none()
+        if seen == "loaded":
+            moved = landing.archive(path, landing_root, channel, day)
+            log.info(
+                "%s/%s: identical to a file already loaded; archived, nothing loaded",
+                channel,
+                path.name,
+            )
+            return FileResult(channel, path.name, "duplicate", moved_to=str(moved))
+        if seen == "quarantined":
+            reason = "identical to a file quarantined before"
+            moved = landing.quarantine(path, landing_root, channel, reason)
+            return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
+        try:
+            with engine.begin() as conn, config_in_force(), _collector_paused():
+                result = _load(conn, spec, path, data, sha, day, limits)
+        except FileError as exc:
+            return _to_quarantine(engine, spec, path, data, sha, str(exc), landing_root)
+        except sa_exc.IntegrityError as exc:
+            if _taken_by_another(exc):
+                return _skipped(channel, path, "another sweep loaded it first")
+            return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
+        except Exception as exc:  # one file must never stop the others
+            if _not_the_files_fault(exc):
+                raise
+            log.exception("%s/%s could not be loaded", channel, path.name)
+            return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
+        moved = landing.archive(path, landing_root, channel, day)
+    except FileNotFoundError:
+        return _skipped(channel, path, "another sweep took it")
     result.moved_to = str(moved)
     log.info(
-        "%s/%s: %d loaded, %d rejected %s",
+        "%s/%s: %d loaded, %d already loaded before, %d rejected %s",
         channel,
         path.name,
         result.items,
+        result.known,
         result.rejects,
         result.reject_reasons or "",
     )
     return result
+
+
+def _failure(exc: BaseException) -> str:
+    """A reason for an unexpected error: its kind and first line, masked and short."""
+    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    return f"the file could not be loaded ({type(exc).__name__}: {first[:300]})"
+
+
+def _skipped(channel: str, path: Path, why: str) -> FileResult:
+    log.info("%s/%s skipped: %s", channel, path.name, why)
+    return FileResult(channel, path.name, "skipped", reason=why)
+
+
+def _to_quarantine(
+    engine: Engine,
+    spec: ChannelSpec,
+    path: Path,
+    data: bytes,
+    sha: str,
+    reason: str,
+    landing_root: Path,
+) -> FileResult:
+    """Record the file as quarantined (its hash, so an identical re-drop follows it) and
+    move it, with the reason, masked: a reason never carries a full ID or phone."""
+    reason = mask_text(reason)
+    # (IntegrityError: the same bytes were quarantined or loaded by a concurrent sweep)
+    with contextlib.suppress(sa_exc.IntegrityError):
+        _quarantine(engine, spec, path, data, sha or _no_hash(path), f"{path.name}: {reason}")
+    moved = landing.quarantine(path, landing_root, spec.name, f"{path.name}: {reason}")
+    log.warning("%s/%s quarantined: %s", spec.name, path.name, reason)
+    return FileResult(spec.name, path.name, "quarantined", moved_to=str(moved), reason=reason)
+
+
+def _no_hash(path: Path) -> str:
+    """A unique stand-in hash for a file that was not read (a link, an oversized file)."""
+    return hashlib.sha256(f"unread:{path}:{now_local().isoformat()}".encode()).hexdigest()

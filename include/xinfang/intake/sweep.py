@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from xinfang import db, settings
+from xinfang.config import get_config
 from xinfang.intake import landing
 from xinfang.intake.channels import ALL_CHANNELS, PETITION_CHANNELS
 from xinfang.intake.loader import FileResult, load_file
@@ -29,13 +30,35 @@ def sweep_channel(
     landing_root = landing_root or settings.landing_dir()
     day = day or today_local()
     landing.ensure_folders(landing_root, (channel,))
-    files = landing.incoming_files(landing_root, channel)
-    log.info("%s: %d file(s) waiting in %s", channel, len(files), landing_root / channel)
-    results = []
+    waiting = landing.scan_incoming(landing_root, channel)
+    results = [
+        _quarantine_stray(engine, channel, p, kind, landing_root) for p, kind in waiting.strays
+    ]
+    files, changing = landing.settled(waiting.files, get_config().intake.settle_seconds)
+    for path in changing:
+        log.info(
+            "%s/%s is still changing (being copied?): left for the next sweep", channel, path.name
+        )
+    log.info("%s: %d file(s) to load in %s", channel, len(files), landing_root / channel)
     for n, path in enumerate(files, start=1):
         log.info("%s: file %d/%d %s", channel, n, len(files), path.name)
         results.append(load_file(engine, channel, path, landing_root, day))
     return results
+
+
+def _quarantine_stray(
+    engine: Engine, channel: str, path: Path, kind: str, landing_root: Path
+) -> FileResult:
+    """Move what is not a regular file (a link, a folder) to quarantine, unread."""
+    reason = (
+        f"{kind}, not a file: only regular files are read from incoming/ (links are never followed)"
+    )
+    try:
+        moved = landing.quarantine(path, landing_root, channel, f"{path.name}: {reason}")
+    except FileNotFoundError:
+        return FileResult(channel, path.name, "skipped", reason="another sweep took it")
+    log.warning("%s/%s quarantined: %s", channel, path.name, reason)
+    return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
 
 
 def summarize(results: list[FileResult]) -> dict:
@@ -45,7 +68,9 @@ def summarize(results: list[FileResult]) -> dict:
         "loaded": outcomes["loaded"],
         "duplicates": outcomes["duplicate"],
         "quarantined": outcomes["quarantined"],
+        "skipped": outcomes["skipped"],
         "items": sum(r.items for r in results),
+        "already_loaded": sum(r.known for r in results),
         "rejects": sum(r.rejects for r in results),
     }
 

@@ -1,0 +1,77 @@
+"""Row checks before the database (CONTRACT §2): what PostgreSQL would refuse, or the
+escalation sweep could not count, is refused here with its reason, row by row.
+
+SQLite would store a 400-character name or a NUL; PostgreSQL refuses both, and one
+such value used to stop the whole file. A date before the working calendar's first
+year (a mistyped 2003) stopped the escalation sweep for every case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import String, Table
+
+from xinfang.config import IntakeLimits
+from xinfang.intake.base import RowError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+EVENT_DATES = ("received_at", "progress_date")
+"""The day something happened: from ``earliest_date`` to the run's date plus ``days_ahead``."""
+DEADLINES = ("due_on", "hearing_date", "extended_to", "supervision_due_on")
+"""Days ahead of the event: from ``earliest_date`` to ``deadline_days_ahead`` after the run."""
+
+
+def control_character(raw: Mapping[str, Any]) -> str | None:
+    """The reason a raw row is refused for a control character (NUL…), or None."""
+    for column, value in raw.items():
+        if isinstance(value, str) and (found := _CONTROL.search(value)):
+            return (
+                f"{column} holds the control character U+{ord(found.group()):04X} "
+                "(not text a clerk types; the file may be damaged)"
+            )
+    return None
+
+
+def string_lengths(table: Table) -> dict[str, int]:
+    """Column name -> the most characters the ledger keeps in it."""
+    return {
+        c.name: c.type.length
+        for c in table.columns
+        if isinstance(c.type, String) and c.type.length is not None
+    }
+
+
+def check_values(
+    values: Mapping[str, Any],
+    lengths: Mapping[str, int],
+    labels: Mapping[str, str],
+    limits: IntakeLimits,
+    run_day: dt.date,
+) -> None:
+    """Raise RowError for a value too long for its column or a date out of range."""
+    for name, limit in lengths.items():
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise RowError(
+                f"{labels.get(name, name)} is {len(value)} characters long; "
+                f"the ledger keeps at most {limit}"
+            )
+    latest_event = run_day + dt.timedelta(days=limits.days_ahead)
+    latest_deadline = run_day + dt.timedelta(days=limits.deadline_days_ahead)
+    for names, latest in ((EVENT_DATES, latest_event), (DEADLINES, latest_deadline)):
+        for name in names:
+            value = values.get(name)
+            if value is None:
+                continue
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if not limits.earliest_date <= day <= latest:
+                raise RowError(
+                    f"{labels.get(name, name)} {day.isoformat()} is outside the plausible "
+                    f"range {limits.earliest_date.isoformat()} to {latest.isoformat()} "
+                    "(a mistyped year?)"
+                )
