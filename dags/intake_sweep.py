@@ -30,12 +30,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import dag, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, migrate_task, run_date
+from xinfang_dags import DEFAULT_ARGS, START_DATE, migrate_task, run_date
 
 PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
 
@@ -43,7 +42,7 @@ PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
 @dag(
     dag_id="intake_sweep",
     schedule="0 8,12,16,20 * * *",
-    start_date=pendulum.datetime(2023, 7, 1, tz=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -20,12 +20,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, local_date, migrate_task
+from xinfang_dags import DEFAULT_ARGS, START_DATE, local_date, migrate_task
 
 
 def _month():
@@ -38,7 +37,7 @@ def _month():
 @dag(
     dag_id="monthly_disposition",
     schedule="0 2 1 * *",
-    start_date=pendulum.datetime(2023, 7, 1, tz=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -24,12 +24,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import dag, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, TIMEZONE, plugins_on_path
+from xinfang_dags import DEFAULT_ARGS, START_DATE, TIMEZONE, plugins_on_path
 
 plugins_on_path()
 from xinfang_timetables import ChineseWorkdayTimetable  # noqa: E402
@@ -38,7 +37,7 @@ from xinfang_timetables import ChineseWorkdayTimetable  # noqa: E402
 @dag(
     dag_id="notification_dispatch",
     schedule=ChineseWorkdayTimetable(at=dt.time(9, 0), timezone=TIMEZONE),
-    start_date=pendulum.datetime(2023, 7, 1, tz=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+import pendulum
+
 INCLUDE = Path(__file__).resolve().parents[2] / "include"
 if INCLUDE.is_dir() and str(INCLUDE) not in sys.path:
     sys.path.insert(0, str(INCLUDE))
@@ -29,6 +31,9 @@ def plugins_on_path() -> None:
 
 TIMEZONE = "Asia/Shanghai"
 OWNER = "xinfang-ops"
+START_DATE = pendulum.datetime(2004, 1, 1, tz=TIMEZONE)
+"""The working calendar's first day: a run of any date it covers does its work (history
+and backfill included); ``catchup=False`` keeps the scheduler from filling the years."""
 
 
 def notify_failure(context) -> None:
