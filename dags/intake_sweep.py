@@ -15,12 +15,19 @@
    run's date and screens the new items for risks.
 
 **Reruns are safe.** A file is loaded in one transaction and leaves `incoming/` only
-after it committed; a byte-identical file dropped again loads nothing. Clearing a
-failed task and rerunning it loads each file exactly once.
+after it committed; a byte-identical file dropped again loads nothing, and a corrected
+file dropped again (any name, encoding or format) loads only its new or changed rows.
+Clearing a failed task and rerunning it loads each file exactly once. A file still being
+copied (size or times changing, or named `*.part`/`*.tmp`) waits for the next run.
 
-**When it fails.** Look at the failed task's log: a quarantined file is *not* a
-failure (see `quarantine/*.reason.txt` and `intake_reject`). A failure means the
-ledger database or the landing folder is unreachable: fix that and clear the task.
+**Bad input is not a failure.** A file that cannot be loaded (unreadable, past a limit,
+a symbolic link, any error while loading it) is quarantined with its reason and the
+sweep goes on; a row that cannot be used (bad date, too long, control characters,
+wrong field count) is refused with its reason and line. See `quarantine/*.reason.txt`
+and `intake_reject`; reasons never show full ID or phone numbers.
+
+**When it fails.** A failure means the ledger database or the landing folder is
+unreachable, or the worker was stopped: fix that and clear the task.
 
 Settings: `AIRFLOW_CONN_XINFANG_LEDGER`, `XINFANG_LANDING_DIR`, `XINFANG_CONFIG`.
 """
