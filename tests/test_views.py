@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from conftest import BOTH
-from test_stats_scenario import JULY, build
+from test_stats_scenario import JULY, NOW, Ledger, build
 
 from xinfang import db, masking, stats
 from xinfang.reports import views
+from xinfang.schema import case_progress
 
 EXPECTED_VIEWS = {
     "v_case_list",
@@ -20,11 +21,29 @@ EXPECTED_VIEWS = {
 }
 
 
+def mask_notes(engine: sa.Engine) -> None:
+    """Fill ``case_progress.note_masked`` as the intake loader does for the rows the
+    scenario inserted directly."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(case_progress.c.progress_id, case_progress.c.note).where(
+                case_progress.c.note.is_not(None), case_progress.c.note_masked.is_(None)
+            )
+        ).all()
+        for progress_id, note in rows:
+            conn.execute(
+                case_progress.update()
+                .where(case_progress.c.progress_id == progress_id)
+                .values(note_masked=masking.mask_text(note))
+            )
+
+
 @BOTH
 def test_upgrade_creates_every_view_and_they_answer(engine):
     assert set(views.view_names()) >= EXPECTED_VIEWS  # others add theirs (v_key_persons)
     assert set(sa.inspect(engine).get_view_names()) >= EXPECTED_VIEWS
     ids = build(engine)
+    mask_notes(engine)
     stats.compute_month(engine, JULY)
     db.upgrade(engine)  # recreating the views keeps working and keeps the data
     with engine.connect() as conn:
@@ -88,6 +107,45 @@ def test_upgrade_creates_every_view_and_they_answer(engine):
         assert disp == 2
         figures = q(sa.text("SELECT * FROM v_monthly_figures WHERE court_code = '冀1003'")).one()
         assert figures.cases_closed == 3 and figures.court_name == "广阳区人民法院"
+
+
+FULL_ID = "110101199003074514"
+FULL_PHONE = "13812345678"
+
+
+@BOTH
+def test_case_list_shows_progress_notes_masked(engine):
+    """A court's note with the petitioner's full ID and phone (and a landline, spaced and
+    full-width) reaches analysts masked; the date, amount and 案号 in it stay."""
+    note = (
+        f"2023年7月3日电话联系信访人{FULL_PHONE}（身份证{FULL_ID}），"
+        "另留座机(0316)2345678、１３９ １２３４ ５６７８；(2023)冀1003民初1234号，赔偿12000000元"
+    )
+    with engine.begin() as conn:
+        lg = Ledger(conn)
+        case = lg.case("XF2023-000001", "冀1003", NOW)
+        lg.progress(case, NOW.date(), "open", note="已受理")
+        lg.progress(case, NOW.date(), "open", note=note, note_masked=masking.mask_text(note))
+        # a note whose masked copy is missing shows as null, never raw
+        bare = lg.case("XF2023-000002", "冀1003", NOW)
+        lg.progress(bare, NOW.date(), "open", note=f"联系电话{FULL_PHONE}")
+    with engine.connect() as conn:
+        rows = {
+            r.ledger_no: r
+            for r in conn.execute(
+                sa.text("SELECT ledger_no, latest_progress, latest_progress_on FROM v_case_list")
+            )
+        }
+        everything = repr(conn.execute(sa.text("SELECT * FROM v_case_list")).all())
+    shown = rows["XF2023-000001"].latest_progress
+    assert shown == (
+        "2023年7月3日电话联系信访人138****5678（身份证110101********4514），"
+        "另留座机031****5678、139****5678；(2023)冀1003民初1234号，赔偿12000000元"
+    )
+    assert rows["XF2023-000002"].latest_progress is None
+    assert rows["XF2023-000002"].latest_progress_on is not None
+    for raw in (FULL_ID, FULL_PHONE, "2345678", "１３９ １２３４ ５６７８"):
+        assert raw not in everything
 
 
 def test_apply_role_is_a_noop_on_sqlite(engine):

@@ -2,7 +2,10 @@
 -- One row per ledger case with the petitioner's name and case number (案号).
 -- The petitioner's ID number and phone (from the case's earliest intake item that
 -- carries one) are masked here, in SQL: ID first 6 + ******** + last 4,
--- phone first 3 + **** + last 4. Portable SQL (SQLite and PostgreSQL).
+-- phone first 3 + **** + last 4. The latest progress note is shown as the loader
+-- stored it masked (case_progress.note_masked: every ID- or phone-like number in the
+-- text masked by xinfang.masking.mask_text); the raw note never reaches this view, and
+-- a note without its masked copy shows as null. Portable SQL (SQLite and PostgreSQL).
 DROP VIEW IF EXISTS v_case_list;
 CREATE VIEW v_case_list AS
 SELECT
@@ -58,7 +61,7 @@ SELECT
         LIMIT 1
     ) AS latest_progress_on,
     (
-        SELECT p.note FROM case_progress p
+        SELECT p.note_masked FROM case_progress p
         WHERE p.case_id = c.case_id AND p.note IS NOT NULL
         ORDER BY p.progress_date DESC, p.progress_id DESC
         LIMIT 1
