@@ -14,6 +14,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 from conftest import BOTH
+from intake_helpers import count, drop
 
 from xinfang.intake import landing as landing_mod
 from xinfang.intake import loader
@@ -37,21 +38,9 @@ def csv_text(header: str, rows: list[str]) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def drop(landing, channel: str, name: str, data: bytes | str):
-    folder = landing / channel / "incoming"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
-
-
 def rows_of(engine, sql: str) -> list:
     with engine.connect() as conn:
         return conn.execute(sa.text(sql)).all()
-
-
-def count(engine, table: str) -> int:
-    return rows_of(engine, f"SELECT count(*) FROM {table}")[0][0]
 
 
 @BOTH

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowTaskTerminated
 from conftest import BOTH
+from intake_helpers import count, drop
 
 from xinfang.intake import loader
 from xinfang.intake.sweep import run_sweep, sweep_channel
@@ -23,19 +24,6 @@ def letter_csv(n: int, start: int = 0) -> str:
         for i in range(start, start + n)
     ]
     return "\n".join([HEADER, *rows]) + "\n"
-
-
-def drop(landing, channel, name, data: bytes | str):
-    folder = landing / channel / "incoming"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
-
-
-def count(engine, table: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
 @BOTH
