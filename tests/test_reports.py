@@ -12,6 +12,7 @@ from conftest import BOTH
 from test_stats_scenario import JULY, Ledger, build
 
 from xinfang.config import get_config
+from xinfang.masking import mask_text
 from xinfang.reports import fonts, ledger_export, monthly
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -195,3 +196,54 @@ def test_daily_ledger_export_per_court(engine, dirs):
     a = next(r for r in early if r[0] == "XF-A")
     assert a[9] == "听证后调解"
     assert [r[0] for r in early[1:]] == ["XF-A", "XF-B", "XF-C", "XF-K"]
+
+
+FULL_ID = "110101199003074514"
+FULL_PHONE = "13812345678"
+
+
+def _all_cells(folder) -> str:
+    """Every cell of every workbook (and CSV) under ``folder``, as one text."""
+    parts = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".xlsx":
+            for ws in openpyxl.load_workbook(path).worksheets:
+                parts += [repr(r) for r in ws.iter_rows(values_only=True)]
+        elif path.suffix == ".csv":
+            parts.append(path.read_text(encoding="utf-8-sig"))
+    return "\n".join(parts)
+
+
+@BOTH
+def test_ledger_export_holds_no_full_id_or_phone(engine, dirs):
+    """Progress notes and typed-in names reach the staff's ledger file masked, whether or
+    not the note's masked copy was stored (the raw note is masked on the way out)."""
+    note = f"电话联系信访人{FULL_PHONE}，身份证{FULL_ID}，座机0316-2345678，2023年7月3日约谈"
+    with engine.begin() as conn:
+        lg = Ledger(conn)
+        first = dt.datetime(2023, 7, 3, 9)
+        stored = lg.case("XF2023-000001", "冀1003", first, judge=f"李法官{FULL_PHONE}")
+        lg.progress(stored, first.date(), "open", note=note, note_masked=mask_text(note))
+        bare = lg.case("XF2023-000002", "冀1003", first, petitioner_name=f"张伟{FULL_ID}")
+        lg.progress(bare, first.date(), "open", note=f"身份证 {FULL_ID[:6]} {FULL_ID[6:]}")
+    ledger_export.write_daily(engine, dt.date(2023, 7, 3))
+    folder = dirs["reports"] / "ledger" / "2023-07-03"
+    rows = _sheet_rows(openpyxl.load_workbook(folder / "冀1003.xlsx")["台账"])
+    by_no = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert by_no["XF2023-000001"]["最新进展"] == (
+        "电话联系信访人138****5678，身份证110101********4514，座机031****5678，2023年7月3日约谈"
+    )
+    assert by_no["XF2023-000001"]["承办法官"] == "李法官138****5678"
+    assert by_no["XF2023-000002"]["最新进展"] == "身份证 110101********4514"
+    assert by_no["XF2023-000002"]["信访人"] == "张伟110101********4514"
+    everything = _all_cells(folder)
+    for raw in (FULL_ID, FULL_PHONE, "2345678", FULL_ID[6:]):
+        assert raw not in everything
+
+
+def test_month_reports_hold_no_full_id_or_phone(engine, dirs):
+    build(engine)  # its items carry 110101199003074514 and 13812345678
+    monthly.write_month(engine, "2023-07")
+    everything = _all_cells(dirs["reports"] / "2023-07")
+    assert "XF-B" in everything  # the escalations sheet lists the cases
+    assert FULL_ID not in everything and FULL_PHONE not in everything

@@ -7,6 +7,11 @@ its current assignment and state; the latest progress is the newest note dated
 on or before ``day``. One query over the ledger (a window picks each case's
 latest note), streamed into one workbook per court; every configured court gets
 its file, empty or not. Rerunning a day replaces that day's folder.
+
+The export goes to staff files, so no full ID or phone number is in it: the note is
+the one stored masked (``case_progress.note_masked``), passed through ``mask_text``
+again (the current rule, and the raw note for a row stored without its masked copy);
+the typed-in names (petitioner, department, judge, leader) go through it too.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import settings
 from xinfang.config import get_config
+from xinfang.masking import mask_text
 from xinfang.reports.monthly import _replace_dir
 from xinfang.reports.tables import SheetWriter
 from xinfang.vocab import STATUS_NAMES
@@ -55,7 +61,7 @@ SHEET = "台账"
 
 _QUERY = """
 WITH latest AS (
-    SELECT case_id, progress_date, note,
+    SELECT case_id, progress_date, COALESCE(note_masked, note) AS note,
            ROW_NUMBER() OVER (PARTITION BY case_id
                               ORDER BY progress_date DESC, progress_id DESC) AS rn
     FROM case_progress
@@ -127,15 +133,15 @@ def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
                 sheet_for(r.court_code).write(
                     [
                         r.ledger_no,
-                        r.petitioner_name,
+                        mask_text(r.petitioner_name),
                         r.case_number,
                         court.name if court else r.court_code,
-                        r.department,
-                        r.judge,
-                        r.leader,
+                        mask_text(r.department),
+                        mask_text(r.judge),
+                        mask_text(r.leader),
                         r.tier,
                         STATUS_NAMES.get(r.status, r.status),
-                        r.note,
+                        mask_text(r.note),
                         r.progress_date,
                         tier.role if tier else None,
                         bool(r.is_key),
