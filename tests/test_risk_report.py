@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import sqlalchemy as sa
 from conftest import BOTH
 from risk_helpers import add_case, add_item, d
 
@@ -49,3 +50,32 @@ def test_daily_report_sheets(engine, dirs):
     assert write_daily(engine, "2023-07-05") == path
     quiet = openpyxl.load_workbook(write_daily(engine, dt.date(2023, 7, 6)))
     assert quiet["当日新增隐患"].max_row == 1
+
+
+PHONE = "13912345678"
+
+
+@BOTH
+def test_daily_report_holds_no_full_id_or_phone(engine, dirs):
+    """A threat sentence that carries the petitioner's phone and ID is the flag's evidence;
+    the report shows it masked, with the names typed in."""
+    text = f"如不解决我就去北京上访，电话{PHONE}身份证{ID}我就去北京上访"
+    with engine.begin() as conn:
+        case = add_case(conn, person_key=ID, petitioner_name=f"张三{PHONE}", is_key=True)
+        add_item(conn, case, d(5), text, id_number=ID, phone=PHONE)
+        add_case(conn, person_key=ID, petitioner_name="张三")
+    risk.screen(engine, as_of=dt.date(2023, 7, 5))
+    persons.refresh(engine)
+    with engine.connect() as conn:
+        evidence = conn.execute(sa.text("SELECT evidence FROM risk_flag")).scalars().all()
+    assert any(PHONE in e and ID in e for e in evidence)  # stored as received
+    book = openpyxl.load_workbook(write_daily(engine, dt.date(2023, 7, 5)))
+    flags = list(book["当日新增隐患"].iter_rows(min_row=2, values_only=True))
+    threat = next(r for r in flags if r[4] == "极端言论")
+    assert "139****5678" in threat[8] and "110101********0000" in threat[8]
+    assert threat[1] == "张三139****5678"
+    everything = "\n".join(
+        repr(row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+    )
+    assert "无包案领导的重点案件" in book.sheetnames and "张三139****5678" in everything
+    assert PHONE not in everything and ID not in everything

@@ -3,6 +3,10 @@
 Three sheets for the morning after: the risk flags detected that day, the key persons
 (重点人员, ID and phone masked as in ``v_key_persons``), and the open key cases that still
 have no leader in charge (包案领导). Rerunning a day replaces its file.
+
+The evidence is a sentence of the petition as received, which may hold the petitioner's
+phone or ID: it goes through ``mask_text``, as do the typed-in names, so the file holds
+no full ID or phone number.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import settings
 from xinfang.config import get_config
-from xinfang.masking import mask_id, mask_phone
+from xinfang.masking import mask_id, mask_phone, mask_text
 from xinfang.reports.tables import write_sheet
 from xinfang.vocab import CHANNEL_NAMES, STATUS_NAMES
 
@@ -157,16 +161,16 @@ def write_daily(engine: Engine, day: dt.date | str) -> Path:
         (
             [
                 r.ledger_no,
-                r.petitioner_name,
+                mask_text(r.petitioner_name),
                 r.case_number,
                 court_name(r.court_code),
                 KIND_NAMES.get(r.kind, r.kind),
                 r.detected_on,
                 r.item_id,
                 CHANNEL_NAMES.get(r.channel, r.channel),
-                r.evidence,
+                mask_text(r.evidence),
                 bool(r.is_key),
-                r.leader,
+                mask_text(r.leader),
                 r.tier,
                 STATUS_NAMES.get(r.status, r.status),
             ]
@@ -179,7 +183,7 @@ def write_daily(engine: Engine, day: dt.date | str) -> Path:
         PERSON_HEADERS,
         (
             [
-                r.name,
+                mask_text(r.name),
                 mask_id(r.id_number),
                 mask_phone(r.phone),
                 r.case_count,
@@ -201,7 +205,7 @@ def write_daily(engine: Engine, day: dt.date | str) -> Path:
         (
             [
                 r.ledger_no,
-                r.petitioner_name,
+                mask_text(r.petitioner_name),
                 r.case_number,
                 court_name(r.court_code),
                 r.tier,
