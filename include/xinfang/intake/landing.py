@@ -47,28 +47,29 @@ class Incoming:
 
 
 def scan_incoming(landing: Path, channel: str) -> Incoming:
-    """The channel's incoming folder, oldest name first, without following any link."""
+    """The channel's incoming folder, oldest file first (a corrected file after the one
+    it corrects), without following any link."""
     folder = channel_dir(landing, channel, INCOMING)
-    files: list[Path] = []
+    files: list[tuple[int, str, Path]] = []
     strays: list[tuple[Path, str]] = []
     if not folder.is_dir():
-        return Incoming(files, strays)
+        return Incoming([], strays)
     for path in sorted(folder.iterdir()):
         if _waiting(path.name):
             continue
         try:
-            mode = path.lstat().st_mode
+            st = path.lstat()
         except FileNotFoundError:  # taken by a concurrent sweep
             continue
-        if stat.S_ISREG(mode):
-            files.append(path)
+        if stat.S_ISREG(st.st_mode):
+            files.append((st.st_mtime_ns, path.name, path))
         else:
-            strays.append((path, _kind(mode)))
-    return Incoming(files, strays)
+            strays.append((path, _kind(st.st_mode)))
+    return Incoming([path for *_, path in sorted(files)], strays)
 
 
 def incoming_files(landing: Path, channel: str) -> list[Path]:
-    """Regular files waiting in the channel's incoming folder, oldest name first."""
+    """Regular files waiting in the channel's incoming folder, oldest first."""
     return scan_incoming(landing, channel).files
 
 
