@@ -10,9 +10,13 @@ Use it in a DAG file (the plugins folder is on ``sys.path`` wherever Airflow run
 Each run is a trigger at ``at`` local time on one working day; its logical date
 and data interval are that moment, so ``ds`` is the working day itself. The
 working calendar is the project's (``xinfang.calendar``: the chinese-calendar
-package plus the holidays/workdays of ``XINFANG_CONFIG``). A year the calendar
-has no data for stops scheduling with an error in the scheduler log rather than
-guessing: add the year to the configuration's ``calendar`` section.
+package plus the holidays/workdays of ``XINFANG_CONFIG``). Past the package's
+last year (2027 for chinese-calendar 1.11) it runs on the provisional calendar:
+Monday-Friday minus that year's statutory public holidays, no 调休 (the scheduler
+log warns once per year); add the year's official table to the configuration's
+``calendar`` section (or upgrade the package) and the runs follow it. Only a year
+the calendar cannot judge at all (before 2004, or past the holidays package's
+lunar tables) stops scheduling, with an error in the scheduler log.
 """
 
 from __future__ import annotations
@@ -44,14 +48,27 @@ class CalendarUnavailable(RuntimeError):
     """The working calendar cannot answer for a date (no data for its year)."""
 
 
+_warned_provisional: set[int] = set()
+
+
 def _is_workday(day: dt.date) -> bool:
     """Ask the project's working calendar (``XINFANG_CONFIG`` overrides included)."""
     from xinfang.calendar import CalendarError, get_calendar
 
+    cal = get_calendar()
     try:
-        return bool(get_calendar().is_workday(day))
+        result = bool(cal.is_workday(day))
     except CalendarError as exc:
         raise CalendarUnavailable(str(exc)) from exc
+    if day.year not in _warned_provisional and cal.is_provisional(day.year):
+        _warned_provisional.add(day.year)
+        log.warning(
+            "ChineseWorkdayTimetable: provisional calendar for %s (statutory public holidays "
+            "only, no 调休): add the year's official table to XINFANG_CONFIG calendar: or "
+            "upgrade chinese-calendar",
+            day.year,
+        )
+    return result
 
 
 def _parse_time(at: dt.time | str) -> dt.time:

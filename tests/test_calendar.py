@@ -1,4 +1,6 @@
-"""The working calendar: real 2023/2024 holiday edges, overrides, unknown years."""
+"""The working calendar: real 2023/2024 holiday edges, overrides, unknown years.
+
+(The provisional calendar past the package's years: tests/test_calendar_provisional.py.)"""
 
 from __future__ import annotations
 
@@ -59,13 +61,16 @@ def test_plain_weekend_and_counting(cal):
 
 
 def test_unknown_year_is_an_error_naming_the_year(cal):
-    with pytest.raises(CalendarError, match="2027") as err:
-        cal.is_workday(D("2027-03-01"))
+    # past the provisional calendar's reach (the holidays package's lunar tables)
+    with pytest.raises(CalendarError, match="2101") as err:
+        cal.is_workday(D("2101-03-01"))
     assert "calendar" in str(err.value) and "years" in str(err.value)
-    with pytest.raises(CalendarError, match="2027"):
-        cal.check_range(D("2026-12-01"), D("2027-01-05"))
-    with pytest.raises(CalendarError, match="2003"):
+    with pytest.raises(CalendarError, match="2101"):
+        cal.check_range(D("2100-12-01"), D("2101-01-05"))
+    # before the calendar's first year
+    with pytest.raises(CalendarError, match="2003") as err:
         cal.is_workday(D("2003-05-01"))
+    assert "2004-01-01" in str(err.value)
 
 
 def test_configured_year_and_overrides():
@@ -81,8 +86,11 @@ def test_configured_year_and_overrides():
     assert cal.is_workday(D("2027-01-04")) and not cal.is_workday(D("2027-01-03"))
     # overrides also correct a year the package knows
     assert not cal.is_workday(D("2023-07-05")) and cal.is_workday(D("2023-07-08"))
-    with pytest.raises(CalendarError, match="2028"):
-        cal.is_workday(D("2028-01-03"))
+    # the configured year is official; the next one provisional
+    assert cal.is_official(2027) and not cal.is_provisional(2027)
+    assert cal.is_provisional(2028) and cal.provisional_years(D("2026-06-01"), D("2028-02-01")) == [
+        2028
+    ]
 
 
 def test_a_date_both_holiday_and_workday_is_refused():
@@ -120,27 +128,44 @@ def test_materialize_work_calendar(engine):
         )
         assert rows[D("2023-06-25")] == rows[D("2023-06-21")] + 1
         assert rows[D("2023-06-26")] == rows[D("2023-06-25")] + 1
-        with pytest.raises(CalendarError, match="2027"):
-            workcal.materialize(conn, D("2026-01-01"), D("2027-02-01"), cal)
+        with pytest.raises(CalendarError, match="2003"):
+            workcal.materialize(conn, D("2003-12-01"), D("2004-02-01"), cal)
 
 
-def test_horizon_warns_before_the_calendar_runs_out():
+def test_horizon_warns_before_the_calendar_turns_provisional():
     config = config_with()
     end = workcal.calendar_bounds(config)[1]
     nxt = end.year + 1
     far = workcal.horizon(end - dt.timedelta(days=100), config)
-    assert far == {"known_until": end.isoformat(), "days_left": 100, "warning": None}
+    assert far == {
+        "known_until": end.isoformat(),
+        "days_left": 100,
+        "provisional": [],
+        "stops": [],
+        "warning": None,
+    }
     near = workcal.horizon(end - dt.timedelta(days=30), config)
-    assert near["days_left"] == 30
-    assert f"up to {end}" in near["warning"] and f"years: [{nxt}]" in near["warning"]
+    assert near["days_left"] == 30 and near["provisional"] == [nxt] and near["stops"] == []
+    warning = near["warning"]
+    assert warning.startswith(f"provisional calendar for {nxt} (from {nxt}-01-01, in 31 days)")
+    assert f"ends on {end}" in warning and f"years: [{nxt}]" in warning
+    assert "re-derives" in warning and "stop" not in warning
     after = workcal.horizon(end + dt.timedelta(days=1), config)
-    assert after["days_left"] == -1 and f"no data after {end}" in after["warning"]
+    assert after["days_left"] == -1 and after["provisional"] == [nxt]
+    assert f"in force on {end + dt.timedelta(days=1)}" in after["warning"]
     # warn_days is configurable; a configured next year moves the horizon
     assert (
         workcal.horizon(end - dt.timedelta(days=30), config_with(warn_days=20))["warning"] is None
     )
     extended = workcal.horizon(end - dt.timedelta(days=30), config_with(years=[nxt]))
     assert extended["known_until"] == f"{nxt}-12-31" and extended["warning"] is None
+    assert extended["provisional"] == []
+
+
+def test_horizon_says_where_the_sweeps_stop():
+    out = workcal.horizon(D("2100-12-20"), config_with())
+    assert out["provisional"] == [2100] and out["stops"] == [2101]
+    assert "no data for 2101, so the sweeps stop" in out["warning"]
 
 
 def test_daily_sweep_logs_the_calendar_warning(engine, caplog):
@@ -150,9 +175,10 @@ def test_daily_sweep_logs_the_calendar_warning(engine, caplog):
     with caplog.at_level("WARNING", logger="xinfang.pipeline"):
         out = daily_sweep(end - dt.timedelta(days=10), engine)
     assert out["calendar"]["days_left"] == 10
-    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        out["calendar"]["warning"]
-    ]
+    assert out["calendar"]["provisional"] == [end.year + 1]
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert messages == [out["calendar"]["warning"]]
+    assert messages[0].startswith(f"provisional calendar for {end.year + 1}")
     caplog.clear()
     with caplog.at_level("WARNING", logger="xinfang.pipeline"):
         assert daily_sweep(D("2023-07-31"), engine)["calendar"]["warning"] is None

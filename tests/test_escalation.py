@@ -297,18 +297,26 @@ def test_scope_to_some_cases(engine):
 
 
 @BOTH
-def test_unknown_year_fails_before_writing(engine, tmp_path, monkeypatch):
+def test_past_the_package_the_sweep_runs_on_the_provisional_calendar(engine):
     cid = new_case(engine, D("2026-12-01"))
-    with pytest.raises(CalendarError, match="2027"):
-        escalation.sweep(engine, D("2027-01-10"))
+    out = escalation.sweep(engine, D("2027-01-10"))
+    assert out["cases"] == 1 and out["problems"] == 0
+    # tier 5 after 28, 29, 30, 31 Dec and 4 Jan (1 Jan a statutory holiday): 5 January
+    row = case_row(engine, cid)
+    assert (row.tier, row.tier_entered_on) == (5, D("2027-01-05"))
+    assert row.sweep_problem is None
+
+
+@BOTH
+def test_an_as_of_the_calendar_cannot_judge_fails_before_writing(engine):
+    cid = new_case(engine, D("2023-07-03"))
+    with pytest.raises(CalendarError, match="2101"):
+        escalation.sweep(engine, D("2101-01-10"))
     assert events(engine, cid) == [] and notices(engine, cid) == []
     raw = load_raw()
     raw["calendar"] = {"years": [2027], "holidays": ["2027-01-01"], "workdays": []}
-    out = escalation.sweep(engine, D("2027-01-10"), config=build(raw))
-    assert out["cases"] == 1
-    # tier 5 after 28, 29, 30, 31 Dec and 4 Jan (1 Jan configured off): 5 January
-    row = case_row(engine, cid)
-    assert (row.tier, row.tier_entered_on) == (5, D("2027-01-05"))
+    assert escalation.sweep(engine, D("2023-07-12"), config=build(raw))["cases"] == 1
+    assert case_row(engine, cid).tier == 2
 
 
 def test_reference_timeline_matches_the_worked_example():

@@ -129,11 +129,46 @@ def test_manual_run_interval_is_the_trigger_moment() -> None:
 
 def test_year_without_calendar_data_schedules_nothing() -> None:
     tt = ChineseWorkdayTimetable(at=dt.time(9, 0))
+    # past the provisional calendar's reach (the holidays package's lunar tables)
     info = tt.next_dagrun_info(
         last_automated_data_interval=None,
-        restriction=TimeRestriction(earliest=local(2099, 1, 4), latest=None, catchup=True),
+        restriction=TimeRestriction(earliest=local(2101, 1, 4), latest=None, catchup=True),
     )
     assert info is None
+    # before the calendar's first year
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=local(2003, 6, 2), latest=None, catchup=True),
+    )
+    assert info is None
+
+
+def test_runs_go_on_past_the_package_on_the_provisional_calendar(caplog) -> None:
+    tt = ChineseWorkdayTimetable(at=dt.time(9, 30))
+    with caplog.at_level("WARNING", logger="xinfang_timetables"):
+        # Thursday 31 Dec 2026 -> Friday 1 Jan 2027 (元旦) and the weekend off -> Monday 4 Jan
+        assert runs_after(tt, local(2026, 12, 31, 9, 30), 2) == [
+            dt.date(2027, 1, 4),
+            dt.date(2027, 1, 5),
+        ]
+    assert any("provisional calendar for 2027" in r.getMessage() for r in caplog.records)
+    # Spring Festival 2027: 除夕 Friday 5 Feb and 初三 Monday 8 Feb off, no 调休 weekend
+    assert runs_after(tt, local(2027, 2, 4, 9, 30), 2) == [
+        dt.date(2027, 2, 9),
+        dt.date(2027, 2, 10),
+    ]
+
+
+def test_an_official_table_in_the_config_replaces_the_provisional_days(tmp_path, monkeypatch):
+    cfg = tmp_path / "xinfang.yaml"
+    cfg.write_text(
+        "calendar:\n  years: [2027]\n"
+        "  holidays: [2027-02-05, 2027-02-08, 2027-02-09]\n  workdays: [2027-02-20]\n"
+    )
+    monkeypatch.setenv("XINFANG_CONFIG", str(cfg))
+    tt = ChineseWorkdayTimetable(at=dt.time(9, 30))
+    assert runs_after(tt, local(2027, 2, 4, 9, 30), 1) == [dt.date(2027, 2, 10)]
+    assert runs_after(tt, local(2027, 2, 19, 9, 30), 1) == [dt.date(2027, 2, 20)]
 
 
 def test_serialize_round_trip() -> None:

@@ -50,6 +50,17 @@ How it is made set-based (one pass of SQL over the whole ledger):
   of cases derived from their clock are new by construction: a plain INSERT,
   repeated with ON CONFLICT only should one be there after all.
   Big statements run without JIT and with in-memory hashing (``SET LOCAL``).
+* A case with a fact the working calendar cannot judge (an item received, or a
+  progress row dated, before its first day, 2004-01-01) is left out: found among
+  the working set's per-case aggregates (no extra pass), its ``sweep_problem``
+  says why, and its ``case_sweep`` row is a marker (signature ``problem``, due on
+  every sweep) so it is looked at again each time and derived once its dates (or
+  the configured calendar years) allow; ``sweep_problem`` is cleared then. The
+  other cases are swept as usual.
+* Past the chinese-calendar package's years the calendar is provisional
+  (:mod:`xinfang.calendar`); the configuration signature names the holidays
+  package and the last official year, so adding a year's official table (or
+  upgrading either package) re-derives every case.
 """
 
 from __future__ import annotations
@@ -114,6 +125,7 @@ TEMP_TABLES = (
     "sw_clk",
     "sw_clkev",
     "sw_done",
+    "sw_bad",
 )
 
 
@@ -160,6 +172,10 @@ def config_signature(config: Config) -> str:
         ",".join(sorted(d.isoformat() for d in config.extra_workdays)),
         ",".join(str(y) for y in sorted(config.calendar_years)),
         getattr(chinese_calendar, "__version__", ""),
+        # the provisional calendar: its rule, its source, and from which year it applies
+        workcal.PROVISIONAL_RULE,
+        workcal.holidays_version(),
+        f"provisional>{workcal.calendar_bounds(config)[1].year}",
     ]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
@@ -262,9 +278,18 @@ def _drop_temps(conn: sa.Connection) -> None:
 def _ensure_calendar(
     conn: sa.Connection, cal: workcal.WorkCalendar, as_of: dt.date, scope: str
 ) -> int:
-    """Check the whole date range up front and materialize it; returns W(as_of)."""
+    """Check the date range up front and materialize it; returns W(as_of).
+
+    The range starts at the first item the calendar can judge: a case with an earlier
+    one is left out of the sweep (``sw_bad``), never the whole ledger. ``as_of``
+    itself must be judgeable (else :class:`CalendarError`)."""
+    cal.check_year(as_of.year)
     first = conn.execute(
-        sa.text(f"SELECT MIN(i.received_at) FROM intake_item i WHERE i.case_id IS NOT NULL {scope}")
+        sa.text(
+            "SELECT MIN(i.received_at) FROM intake_item i"
+            f" WHERE i.case_id IS NOT NULL AND i.received_at >= :t0 {scope}"
+        ).bindparams(sa.bindparam("t0", type_=sa.DateTime)),
+        {"t0": dt.datetime.combine(cal.first_day, dt.time())},
     ).scalar()
     if isinstance(first, str):
         first = dt.datetime.fromisoformat(first)
@@ -290,8 +315,10 @@ def sweep(
 
     Idempotent and history-independent: the result depends only on the facts
     dated up to ``as_of``. Raises :class:`xinfang.calendar.CalendarError` before
-    writing anything when a date in range cannot be judged by the calendar.
-    Returns summary counts.
+    writing anything when ``as_of`` itself cannot be judged by the calendar; a case
+    with a fact dated before the calendar's first day is left out (counted under
+    ``problems``, named in ``problem_cases`` and a WARNING, its
+    ``ledger_case.sweep_problem`` set). Returns summary counts.
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
@@ -358,6 +385,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         "w_last": w_last or 0,
     }
     typed = {
+        "t0": sa.Date,
         "as_of": sa.Date,
         "as_of_next": sa.DateTime,
         "now": sa.DateTime,
@@ -414,7 +442,8 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
             work = "AND i.case_id IN (SELECT case_id FROM sw_w)"
     run(
         f"""CREATE TEMP TABLE sw_psig AS
-        SELECT p.case_id AS case_id, COUNT(*) AS n_prog, MAX(p.progress_id) AS max_prog
+        SELECT p.case_id AS case_id, COUNT(*) AS n_prog, MAX(p.progress_id) AS max_prog,
+          MIN(p.progress_date) AS min_prog
         FROM case_progress p WHERE p.progress_date <= :as_of {work.replace("i.", "p.")}
         GROUP BY p.case_id"""
     )
@@ -456,6 +485,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
           OR b.last_on > :as_of OR {due("b")}"""
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
+    n_bad = _problem_cases(conn, d, run, cal)
     _analyze(conn, "sw_case")
     run(
         """CREATE TEMP TABLE sw_riskkey AS
@@ -696,7 +726,25 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
     n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
 
+    problems, n_marked = _mark_problems(conn, d, run) if n_bad else ([], 0)
+    if n_swept is not None:
+        n_swept += n_marked
     summary = _write(conn, d, run, config, as_of, scope, facts, n_swept, params["cfg"], n_clock)
+    summary["problems"] = n_bad
+    summary["problem_cases"] = [no for no, _ in problems]
+    if n_bad:
+        named = ", ".join(no for no, _ in problems)
+        more = f" and {n_bad - _PROBLEMS_NAMED} more" if n_bad > _PROBLEMS_NAMED else ""
+        log.warning(
+            "escalation sweep as of %s: %d case(s) left out, a fact dated before %s, the "
+            "first day the working calendar can judge (the reason in ledger_case."
+            "sweep_problem); the other cases were swept: %s%s",
+            as_of,
+            n_bad,
+            cal.first_day,
+            named,
+            more,
+        )
     summary["cases_reopened_path"] = n_complex
     summary["cases_from_clock"] = n_clock
     summary["as_of"] = as_of.isoformat()
@@ -705,6 +753,70 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
         conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     log.info("escalation sweep as of %s: %s", as_of, summary)
     return summary
+
+
+_PROBLEMS_NAMED = 20
+
+
+def _problem_cases(conn: sa.Connection, d: _Dialect, run, cal: workcal.WorkCalendar) -> int:
+    """``sw_bad`` (case_id, reason): the working set's cases with an item received or a
+    progress row dated before the calendar's first day, taken out of ``sw_case``
+    (their per-case aggregates are already there: no extra pass). Returns how many."""
+    first = cal.first_day.isoformat()
+    why = (
+        "the escalation sweep cannot compute this case: {what} is dated {on}, before "
+        f"{first}, the first day the working calendar can judge (计算不了：日期早于工作日历起始日 "
+        f"{first}). Correct the date, or declare the year in XINFANG_CONFIG under "
+        "calendar: years (with its holidays and workdays); the next sweep then computes it."
+    )
+    item = why.format(what="an intake item", on="' || " + d.text("c.f") + " || '")
+    prog = why.format(what="a progress row", on="' || " + d.text("g.min_prog") + " || '")
+    run(
+        f"""CREATE TEMP TABLE sw_bad AS
+        SELECT c.case_id AS case_id,
+          CASE WHEN c.f < :t0 THEN '{item}' ELSE '{prog}' END AS reason
+        FROM sw_case c LEFT JOIN sw_psig g ON g.case_id = c.case_id
+        WHERE c.f < :t0 OR g.min_prog < :t0""",
+        t0=cal.first_day,
+    )
+    n = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_bad").scalar_one()
+    if n:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_bad ON sw_bad (case_id)")
+        run("DELETE FROM sw_case WHERE case_id IN (SELECT case_id FROM sw_bad)")
+    return n
+
+
+def _mark_problems(conn: sa.Connection, d: _Dialect, run) -> tuple[list[tuple[str, str]], int]:
+    """Record the left-out cases: ``ledger_case.sweep_problem``, and a ``case_sweep``
+    marker due on every sweep (no clock), so each sweep looks at them again.
+
+    Returns the first (ledger_no, reason) by ledger_no, and how many markers were added."""
+    now = dt.datetime.now().replace(microsecond=0)
+    run(
+        f"""UPDATE ledger_case SET sweep_problem = b.reason, updated_at = :now
+        FROM sw_bad b WHERE ledger_case.case_id = b.case_id
+          AND {d.distinct("ledger_case.sweep_problem", "b.reason")}""",
+        now=now,
+    )
+    run(
+        f"""UPDATE case_sweep SET sweep_sig = '{_PROBLEM_SIG}', swept_as_of = NULL,
+          due_tier = NULL, due_base = NULL, due_on = :as_of
+        WHERE case_id IN (SELECT case_id FROM sw_bad)"""
+    )
+    added = run(
+        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
+        SELECT b.case_id, NULL, '{_PROBLEM_SIG}', NULL, NULL, :as_of FROM sw_bad b
+        WHERE NOT EXISTS (SELECT 1 FROM case_sweep x WHERE x.case_id = b.case_id)"""
+    ).rowcount
+    named = run(
+        f"""SELECT l.ledger_no, b.reason FROM sw_bad b
+        JOIN ledger_case l ON l.case_id = b.case_id
+        ORDER BY l.ledger_no LIMIT {_PROBLEMS_NAMED}"""
+    ).all()
+    return [(no, why) for no, why in named], added
+
+
+_PROBLEM_SIG = "problem"
 
 
 # The fact tables whose rows a case's derivation depends on: (table, id column, which
@@ -1142,8 +1254,14 @@ def _write(
     conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
     _analyze(conn, "sw_out", "sw_ev")
     n_derived = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out").scalar_one()
-    changed = " OR ".join(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items())
-    sets = ", ".join(f"{c} = o.{v}" for c, v in cols.items())
+    # (a case computed again after being left out loses its sweep_problem)
+    changed = " OR ".join(
+        [
+            *(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items()),
+            "ledger_case.sweep_problem IS NOT NULL",
+        ]
+    )
+    sets = ", ".join([*(f"{c} = o.{v}" for c, v in cols.items()), "sweep_problem = NULL"])
     now = dt.datetime.now().replace(microsecond=0)
     updated = run(
         f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM sw_out o
