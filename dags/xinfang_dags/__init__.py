@@ -41,21 +41,46 @@ def notify_failure(context) -> None:
 
     Set ``XINFANG_ALERT_EMAIL`` (comma-separated) and an ``smtp_default``
     connection to receive alerts; otherwise the failure is only logged.
+
+    The exception text may quote the data (a PostgreSQL error carries the offending
+    value, an intake error the row): the log line and the e-mail carry it with every
+    ID- and phone-like number masked (``xinfang.masking.mask_text``), cut to 2,000
+    characters, and in the e-mail HTML-escaped, braces too (no markup and no Jinja
+    from the data); the subject is one masked line.
     """
+    import html
+
+    from xinfang.masking import mask_text
+
+    limit = 2_000
+
+    def masked(value, cap: int) -> str:
+        text = mask_text(str(value)[: cap * 10]) or ""  # (a huge text is cut before masking)
+        return text if len(text) <= cap else text[: cap - 1] + "…"
+
+    def escaped(text: str) -> str:
+        return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
     ti = context.get("task_instance") or context.get("ti")
-    what = f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}"
+    what = masked(f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}", 250)
+    run_id = masked(context.get("run_id"), 250)
     exc = context.get("exception")
-    log.error("xinfang task failed: %s (%s) run %s", what, exc, context.get("run_id"))
+    detail = masked(f"{type(exc).__name__}: {exc}" if exc is not None else "", limit)
+    log.error("xinfang task failed: %s (%s) run %s", what, detail, run_id)
     recipients = os.environ.get("XINFANG_ALERT_EMAIL", "").strip()
     if not recipients:
         return
+    subject = " ".join(f"[xinfang] {what} failed".split())  # one line: no header injection
     try:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         SmtpNotifier(
             to=recipients,
-            subject=f"[xinfang] {what} failed",
-            html_content=f"<p>{what} failed in run {context.get('run_id')}:</p><pre>{exc}</pre>",
+            subject=subject,
+            html_content=(
+                f"<p>{escaped(what)} failed in run {escaped(run_id)}:</p>"
+                f"<pre>{escaped(detail)}</pre>"
+            ),
         ).notify(context)
     except Exception:  # an alert that cannot be sent must not hide the original failure
         log.exception("could not e-mail the failure alert for %s", what)
