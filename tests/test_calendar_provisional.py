@@ -132,3 +132,58 @@ def test_materialize_rewrites_when_the_official_table_arrives(engine):
             sa.select(work_calendar.c.is_workday).where(work_calendar.c.day == D("2027-02-20"))
         ).scalar_one()
         assert worked
+
+
+@BOTH
+def test_the_official_table_arriving_re_derives_the_cases(engine):
+    """Swept daily across New Year on the provisional calendar; then the official 2027
+    table (an extra holiday on Monday 4 January, Saturday 9 January worked) is added
+    to the configuration: the next sweep moves the escalations and notices by itself."""
+    from escalation_helpers import events, new_case, notices
+
+    from xinfang import escalation
+    from xinfang.escalation_rules import CaseFacts, ItemFact, timeline
+
+    cid = new_case(engine, D("2026-12-28"))
+    day = D("2026-12-28")
+    while day <= D("2027-01-20"):
+        out = escalation.sweep(engine, day, config=config_with())
+        day += dt.timedelta(days=1)
+    # provisional: 29, 30, 31 Dec, 4, 5 Jan counted -> tier 2 on 6 Jan; then 7, 8, 11-14
+    assert events(engine, cid) == [
+        (1, 2, D("2027-01-06"), "sla"),
+        (2, 3, D("2027-01-14"), "sla"),
+    ]
+    assert ("warning", 1, D("2027-01-04")) in [n[:3] for n in notices(engine, cid)]
+    assert out["working_set"] == "delta"
+
+    official = config_with(
+        years=[2027], holidays=["2027-01-01", "2027-01-04"], workdays=["2027-01-09"]
+    )
+    assert escalation.config_signature(official) != escalation.config_signature(config_with())
+    out = escalation.sweep(engine, D("2027-01-20"), config=official)
+    assert out["working_set"] == "all"
+    assert (out["events_deleted"], out["events_inserted"]) == (1, 1)
+    # official: 29, 30, 31 Dec, 5, 6 Jan -> tier 2 on 7 Jan; 8, 9 (Saturday worked), 11-14
+    expected = [(1, 2, D("2027-01-07"), "sla"), (2, 3, D("2027-01-14"), "sla")]
+    assert events(engine, cid) == expected
+    nts = [n[:3] for n in notices(engine, cid)]
+    # day 4 of tier 1: 5 January (4 January a holiday now); of tier 2: 8, 9, 11, 12
+    assert ("warning", 1, D("2027-01-05")) in nts and ("warning", 1, D("2027-01-04")) not in nts
+    assert ("warning", 2, D("2027-01-12")) in nts
+    # what the reference rules give on the official calendar
+    ref = timeline(
+        CaseFacts((ItemFact(D("2026-12-28")),)), D("2027-01-20"), WorkCalendar(official), official
+    )
+    assert [(e.from_tier, e.to_tier, e.on, e.reason) for e in ref.events] == expected
+    # and the next daily sweep goes on from there
+    out = escalation.sweep(engine, D("2027-01-21"), config=official)
+    assert events(engine, cid) == expected
+
+
+def test_the_signature_names_the_provisional_calendar(monkeypatch):
+    from xinfang import escalation
+
+    base = escalation.config_signature(config_with())
+    monkeypatch.setattr(workcal, "holidays_version", lambda: "0.999")
+    assert escalation.config_signature(config_with()) != base
