@@ -8,7 +8,10 @@ The api-server mounts the app under ``/xinfang``:
 
 Both take ``?as_of=YYYY-MM-DD`` (default: today in Asia/Shanghai) for the day
 whose escalations and warnings are listed and whose month's dispositions are
-counted. They read the ledger database (``xinfang.db.get_engine()``, i.e.
+counted; a value that is not a date, or a day the working calendar cannot judge
+(before 2004, past what it can compute), is answered 400 with the reason.
+Above the figures the page says when the working calendar is provisional (a year
+past the chinese-calendar package's, statutory holidays only, no 调休). They read the ledger database (``xinfang.db.get_engine()``, i.e.
 ``AIRFLOW_CONN_XINFANG_LEDGER``), never Airflow's metadata database, and need a
 logged-in Airflow user (the UI's session cookie or a bearer token). ID and phone
 numbers are masked; the queries are in ``xinfang.dashboard``.
@@ -23,7 +26,7 @@ from typing import Annotated, Any
 
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Depends, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment
 
@@ -60,9 +63,12 @@ PAGE = Environment(autoescape=True).from_string(
  · last ledger activity <a href="?as_of={{ s.latest_activity }}">{{ s.latest_activity }}</a>{% endif %}
  · <a href="api/summary?as_of={{ s.as_of }}">JSON</a></form>
 {% if s.calendar.warning %}
-<p class="warn" id="calendar-warning"><b>工作日历只到 {{ s.calendar.known_until }}
-{%- if s.calendar.days_left >= 0 %}（还剩 {{ s.calendar.days_left }} 天）{% else %}，逐级升级已停止{% endif -%}
-：请补充下一年度的节假日和调休安排。</b><br>{{ s.calendar.warning }}</p>
+<p class="warn" id="calendar-warning">
+{%- if s.calendar.provisional %}<b id="calendar-provisional">{{ s.calendar.provisional|join('、') }}年工作日历为临时日历（仅法定节假日，无调休）
+{%- if s.calendar.days_left >= 0 %}，自 {{ s.calendar.provisional[0] }}-01-01 起使用（官方日历还剩 {{ s.calendar.days_left }} 天）{% endif -%}
+：逐级升级照常计算，但日期可能变动。请在 XINFANG_CONFIG 的 calendar 中补充官方节假日和调休安排（years、holidays、workdays），或升级 chinese-calendar；补充后系统自动重新计算受影响的案件。</b><br>{% endif %}
+{%- if s.calendar.stops %}<b id="calendar-stops">工作日历没有 {{ s.calendar.stops|join('、') }} 年的数据，逐级升级将在该年停止：请补充该年度的节假日和调休安排。</b><br>{% endif %}
+{{ s.calendar.warning }}</p>
 {% endif %}
 
 <div class="cards" id="headline">
@@ -129,7 +135,7 @@ PAGE = Environment(autoescape=True).from_string(
 
 ERROR_PAGE = Environment(autoescape=True).from_string(
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>信访看板</title></head>'
-    '<body style="font-family:system-ui,sans-serif;margin:16px"><h1>信访看板 unavailable</h1>'
+    '<body style="font-family:system-ui,sans-serif;margin:16px"><h1>信访看板 {{ title }}</h1>'
     '<p id="error">{{ message }}</p></body></html>'
 )
 
@@ -147,14 +153,19 @@ HEADLINE_LABELS = [
 
 
 def _as_of(as_of: str | None) -> dt.date | None:
+    """The requested day, or None for today; a day the dashboard cannot show is a 400."""
+    from xinfang.dashboard import BadAsOf, check_as_of
+
     if not as_of:
         return None
     try:
-        return dt.date.fromisoformat(as_of)
+        day = dt.date.fromisoformat(as_of.strip())
     except ValueError as exc:
-        raise HTTPException(
-            status_code=422, detail=f"as_of must be YYYY-MM-DD, got {as_of!r}"
+        raise BadAsOf(
+            f"as_of must be a date YYYY-MM-DD, got {as_of[:40]!r} (as_of 须为 YYYY-MM-DD 日期)"
         ) from exc
+    check_as_of(day)
+    return day
 
 
 class LedgerUnavailable(Exception):
@@ -184,15 +195,22 @@ AsOf = Annotated[str | None, Query(description="YYYY-MM-DD; default today (Asia/
 
 def create_app() -> FastAPI:
     """The dashboard app (synchronous routes: FastAPI runs them in its thread pool)."""
+    from xinfang.dashboard import BadAsOf
+
     app = FastAPI(title="xinfang campaign dashboard", docs_url=None, redoc_url=None)
+
+    def error(request: Request, exc: Exception, code: int, title: str) -> Response:
+        if request.url.path.endswith("/dashboard"):
+            return HTMLResponse(ERROR_PAGE.render(title=title, message=str(exc)), status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=code)
 
     @app.exception_handler(LedgerUnavailable)
     def ledger_unavailable(request: Request, exc: LedgerUnavailable) -> Response:
-        if request.url.path.endswith("/dashboard"):
-            return HTMLResponse(
-                ERROR_PAGE.render(message=str(exc)), status_code=status.HTTP_503_SERVICE_UNAVAILABLE
-            )
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return error(request, exc, status.HTTP_503_SERVICE_UNAVAILABLE, "unavailable")
+
+    @app.exception_handler(BadAsOf)
+    def bad_as_of(request: Request, exc: BadAsOf) -> Response:
+        return error(request, exc, status.HTTP_400_BAD_REQUEST, "bad request")
 
     @app.get("/dashboard", response_class=HTMLResponse)
     def dashboard_page(user: User, as_of: AsOf = None) -> HTMLResponse:

@@ -243,26 +243,47 @@ def test_html_page_shows_figures_masked(client) -> None:
     assert "依法化解" in html
 
 
-def test_calendar_warning_shows_when_the_calendar_runs_out(client, monkeypatch) -> None:
+def test_calendar_warning_shows_when_the_calendar_turns_provisional(client, monkeypatch) -> None:
     from xinfang import calendar as workcal
 
     end = workcal.calendar_bounds()[1]
+    nxt = end.year + 1
     params = {"as_of": AS_OF.isoformat()}
     monkeypatch.setattr(dashboard, "_today", lambda: end - dt.timedelta(days=100))
     assert 'id="calendar-warning"' not in client.get("/dashboard", params=params).text
     assert client.get("/api/summary", params=params).json()["calendar"]["warning"] is None
+    # 20 days before the official calendar ends: the next year will be provisional
     monkeypatch.setattr(dashboard, "_today", lambda: end - dt.timedelta(days=20))
     html = client.get("/dashboard", params=params).text
-    assert 'id="calendar-warning"' in html and f"years: [{end.year + 1}]" in html
-    assert client.get("/api/summary", params=params).json()["calendar"]["days_left"] == 20
-    assert "工作日历只到" in html and "（还剩 20 天）：" in html
+    assert 'id="calendar-warning"' in html and f"years: [{nxt}]" in html
+    cal = client.get("/api/summary", params=params).json()["calendar"]
+    assert cal["days_left"] == 20 and cal["provisional"] == [nxt]
+    chinese = f"{nxt}年工作日历为临时日历（仅法定节假日，无调休）"
+    assert chinese in html and "（官方日历还剩 20 天）" in html
+    # Chinese first, then the English text for IT
+    assert html.index(chinese) < html.index(f"provisional calendar for {nxt}")
+    assert "停止" not in html
+    # in the provisional year itself
     monkeypatch.setattr(dashboard, "_today", lambda: end + dt.timedelta(days=3))
     html = client.get("/dashboard", params=params).text
-    assert "，逐级升级已停止：" in html and f"no data after {end}" in html
+    assert chinese in html and "自动重新计算" in html and "还剩" not in html
+    assert f"in force on {end + dt.timedelta(days=3)}" in html
 
 
-def test_bad_date_is_rejected(client) -> None:
-    assert client.get("/api/summary", params={"as_of": "2023-13-01"}).status_code == 422
+@pytest.mark.parametrize(
+    "as_of", ["2023-13-01", "not-a-date", "9999-12-31", "2101-01-04", "2003-12-31", "0001-01-01"]
+)
+def test_an_as_of_it_cannot_use_is_a_400_with_the_reason(client, as_of) -> None:
+    r = client.get("/api/summary", params={"as_of": as_of})
+    assert r.status_code == 400 and "as_of" in r.json()["detail"]
+    page = client.get("/dashboard", params={"as_of": as_of})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert 'id="error"' in page.text and "as_of" in page.text
+
+
+def test_the_provisional_year_itself_can_be_shown(client) -> None:
+    r = client.get("/api/summary", params={"as_of": "2027-03-01"})
+    assert r.status_code == 200 and r.json()["as_of"] == "2027-03-01"
 
 
 def test_requires_login(engine) -> None:

@@ -30,6 +30,33 @@ from xinfang.vocab import STATUS_NAMES as STATUSES
 LIST_LIMIT = 200
 
 
+class BadAsOf(ValueError):
+    """An as-of date the dashboard cannot show (the plugin answers 400 with the text)."""
+
+
+def check_as_of(as_of: dt.date) -> None:
+    """Refuse a day the working calendar cannot judge (before its first day, or past
+    what it can compute): its figures would be meaningless or fail half-way."""
+    cal = workcal.get_calendar()
+    if as_of < cal.first_day:
+        raise BadAsOf(
+            f"as_of {as_of.isoformat()} is before {cal.first_day.isoformat()}, the first day of "
+            f"the working calendar (as_of 早于工作日历起始日 {cal.first_day.isoformat()})"
+        )
+    if not cal.can_judge(as_of.year) or as_of >= dt.date.max - dt.timedelta(days=62):
+        raise BadAsOf(
+            f"as_of {as_of.isoformat()} is past what the working calendar can compute: it "
+            f"judges {cal.first_day.year}-{_last_judged_year(cal)} (as_of 超出工作日历范围)"
+        )
+
+
+def _last_judged_year(cal: workcal.WorkCalendar) -> int:
+    year = cal.first_day.year
+    while cal.can_judge(year + 1):
+        year += 1
+    return year
+
+
 # -- helpers -----------------------------------------------------------------------------
 def _courts() -> dict[str, str]:
     from xinfang.config import get_config
@@ -286,8 +313,11 @@ def latest_activity(conn: Connection) -> dt.date | None:
 
 
 def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMIT) -> dict:
-    """Everything the dashboard shows, as JSON-ready data (personal data masked)."""
+    """Everything the dashboard shows, as JSON-ready data (personal data masked).
+
+    Raises :class:`BadAsOf` for a day the working calendar cannot judge."""
     as_of = as_of or _today()
+    check_as_of(as_of)
     with engine.connect() as conn:
         by_court = cases_by_court(conn)
         escalations = escalations_on(conn, as_of, limit)

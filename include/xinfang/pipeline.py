@@ -34,7 +34,11 @@ def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
 def daily_sweep(as_of: dt.date, engine: Engine | None = None) -> dict:
     """The escalation sweep of one day over the whole ledger, then the key persons.
 
-    Warns first when the working calendar runs out within ``calendar.warn_days``.
+    Warns first when the working calendar is provisional around ``as_of`` (the
+    year past the chinese-calendar package's, or the next within
+    ``calendar.warn_days``): "provisional calendar for 2027 ...", with what to add.
+    The sweep goes on; the warning is returned as ``calendar`` (``provisional``: the
+    years), and cases the calendar cannot judge are in ``escalation.problems``.
     """
     from xinfang import calendar as workcal
     from xinfang import persons
