@@ -20,10 +20,16 @@ as-of date: rerunning a date changes nothing, and a skipped day is caught up by 
 next run (escalations keep their true dates). To sweep as of a past date, trigger
 with that logical date (`airflow dags test escalation_sweep 2023-07-31`).
 
-**When it fails.** A `CalendarError` names a year the working calendar has no data
-for: add that year's holidays and 调休 days to `XINFANG_CONFIG` (`calendar:`), then
-clear the task. The `sweep` task's log warns of this `calendar.warn_days` (45) days
-ahead, as does the dashboard.
+**When it fails.** Past the years the `chinese-calendar` package knows, the sweep
+runs on a provisional calendar (Monday-Friday minus the statutory public holidays,
+no 调休) and its log warns `provisional calendar for <year> ...` from
+`calendar.warn_days` (45) days ahead, as does the dashboard: add that year's official
+holidays and 调休 days to `XINFANG_CONFIG` (`calendar: {years: [...], holidays: [...],
+workdays: [...]}`) or upgrade `chinese-calendar`, and the next run re-derives the
+affected cases by itself. A case dated before 2004 is left out with
+`ledger_case.sweep_problem` set and named in a WARNING (the other cases are swept);
+correct its date. A `CalendarError` now means only that the run's own date cannot be
+judged (before 2004, or past the `holidays` package's tables).
 """
 
 from __future__ import annotations
