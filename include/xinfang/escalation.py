@@ -771,12 +771,13 @@ def _problem_cases(conn: sa.Connection, d: _Dialect, run, cal: workcal.WorkCalen
     )
     item = why.format(what="an intake item", on="' || " + d.text("c.f") + " || '")
     prog = why.format(what="a progress row", on="' || " + d.text("g.min_prog") + " || '")
+    # (two filtered scans: the join of the few early progress rows only)
     run(
         f"""CREATE TEMP TABLE sw_bad AS
-        SELECT c.case_id AS case_id,
-          CASE WHEN c.f < :t0 THEN '{item}' ELSE '{prog}' END AS reason
-        FROM sw_case c LEFT JOIN sw_psig g ON g.case_id = c.case_id
-        WHERE c.f < :t0 OR g.min_prog < :t0""",
+        SELECT c.case_id AS case_id, '{item}' AS reason FROM sw_case c WHERE c.f < :t0
+        UNION ALL
+        SELECT c.case_id, '{prog}' FROM sw_psig g JOIN sw_case c ON c.case_id = g.case_id
+        WHERE g.min_prog < :t0 AND c.f >= :t0""",
         t0=cal.first_day,
     )
     n = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_bad").scalar_one()
