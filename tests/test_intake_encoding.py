@@ -32,7 +32,7 @@ def test_encodings_are_detected_and_decoded(codec, expected):
 
 def test_binary_garbage_is_a_file_error():
     garbage = bytes(range(256)) * 8
-    with pytest.raises(FileError, match="not text"):
+    with pytest.raises(FileError, match="not a text file"):
         decode(garbage)
 
 

@@ -1,74 +1,226 @@
 """Text-file encoding detection: UTF-8 (BOM or not), UTF-16 (as Excel writes it), GB18030/GBK.
 
 Detected, never configured. GB18030 is a superset of GBK and GB2312, so one
-decoder covers all three; it is tried after strict UTF-8 because almost any
-byte string is "valid" GB18030, and the result is then checked for control
-characters that no clerk types.
+decoder covers all three. A file that reads whole in UTF-8 (or else GB18030) is
+that; a file with a few lines in no encoding is decoded line by line (splitting
+the bytes on ``\\n`` is safe in UTF-8 and GB18030: no multi-byte sequence holds
+the byte 0x0A), in the encoding under which most lines decode, and the bad lines
+are handed to the readers to refuse as rows with their line numbers. Only a file
+that is mostly undecodable, or whose header line is, is quarantined.
+
+UTF-16 is chosen only for a byte-order mark or for zero bytes that look like
+UTF-16 (many, and nearly all in even or all in odd positions): one NUL byte in a
+UTF-8 file is a bad value in one row, not a different encoding.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from xinfang.intake.base import FileError
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LABEL = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "gb18030": "GB18030",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+}
+_SAMPLE = 1 << 16
+"""Bytes looked at to tell UTF-16 without a byte-order mark."""
+_CHUNK = 1 << 20
+"""Bytes decoded at a time while counting bad lines: a clean chunk costs one decode."""
+_MARK = "\ufdd0"
+"""A noncharacter the UTF-16 error handler puts before the bytes it escapes, to find their lines."""
 
 
-def _text_score(data: bytes, name: str) -> int:
+def _mark_errors(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return _MARK + "".join(f"\\x{b:02x}" for b in bad), exc.end
+
+
+codecs.register_error("xinfang.mark", _mark_errors)
+
+
+class Text(str):
+    """Decoded text that remembers its undecodable lines, so that ``read_csv(text)`` and
+    ``read_jsonl(text)`` refuse them as rows even when the caller passes only the text."""
+
+    bad_lines: Mapping[int, str] = {}
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    """The whole text, BOM removed; a bad line holds its bytes as ``\\xNN`` escapes."""
+    encoding: str
+    """Codec name: utf-8, utf-8-sig, gb18030, utf-16, utf-16-le, utf-16-be."""
+    bad_lines: Mapping[int, str] = field(default_factory=dict)
+    """1-based line number (lines split on ``\\n``) -> why it cannot be read."""
+
+
+def _limits(limits):
+    if limits is None:
+        from xinfang.config import get_config
+
+        limits = get_config().intake
+    return limits
+
+
+def _line_count(data: bytes | str, newline: bytes | str) -> int:
+    if not data:
+        return 0
+    return data.count(newline) + (0 if data.endswith(newline) else 1)
+
+
+def _utf16_order(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when the zero bytes say UTF-16 without a BOM, else None."""
+    sample = data[:_SAMPLE]
+    nuls = sample.count(0)
+    if nuls < 4 or nuls * 100 < len(sample):
+        return None
+    even = sample[0::2].count(0)
+    odd = nuls - even
+    if max(even, odd) < 0.9 * nuls:
+        return None  # zeros scattered over both positions: binary or a stray NUL run
+    name = "utf-16-le" if odd > even else "utf-16-be"
+    text = sample[: len(sample) // 2 * 2].decode(name, "replace")
+    noise = text.count("\ufffd") + sum(
+        text.count(chr(c)) for c in range(32) if c not in (9, 10, 13)
+    )
+    if noise * 100 > len(text) or ("\n" not in text and len(data) > _SAMPLE):
+        return None
+    return name
+
+
+def _bad_lines(data: bytes, codec: str) -> list[int]:
+    """1-based numbers of the ``\\n``-separated lines that do not decode in ``codec``."""
+    bad: list[int] = []
+    pos, line_no, n = 0, 1, len(data)
+    while pos < n:
+        end = data.find(b"\n", min(pos + _CHUNK, n - 1))
+        end = n if end < 0 else end + 1
+        chunk = data[pos:end]
+        try:
+            chunk.decode(codec)
+        except UnicodeDecodeError:
+            for i, line in enumerate(chunk.split(b"\n")):
+                try:
+                    line.decode(codec)
+                except UnicodeDecodeError:
+                    bad.append(line_no + i)
+        line_no += chunk.count(b"\n")
+        pos = end
+    return bad
+
+
+def _decode_lines(data: bytes, codec: str, bad: set[int]) -> str:
+    """The text, the bad lines with their bytes escaped (one line never spills into the next:
+    GB18030's decoder would swallow a newline into the error of a broken 4-byte sequence)."""
+    return "\n".join(
+        line.decode(codec, "backslashreplace") if i in bad else line.decode(codec)
+        for i, line in enumerate(data.split(b"\n"), start=1)
+    )
+
+
+def _not_text(bad: int, total: int, detail: str = "") -> FileError:
+    return FileError(
+        f"not a text file in UTF-8, UTF-16 or GB18030: {bad} of {total} lines cannot be decoded"
+        f"{detail} (binary content or a damaged file); save it again as CSV (UTF-8) or XLSX "
+        "and re-drop it"
+    )
+
+
+def _check(bad: Mapping[int, str], total: int, limits, header: bool) -> None:
+    if not bad:
+        return
+    if len(bad) > limits.max_bad_line_share * total:
+        raise _not_text(len(bad), total, f", more than intake.max_bad_line_share "
+                        f"({limits.max_bad_line_share:.0%})")  # fmt: skip
+    if header and 1 in bad:
+        raise _not_text(len(bad), total, ", among them the header line (line 1)")
+
+
+def _decode_utf16(data: bytes, codec: str, limits, header: bool) -> Decoded:
     try:
-        text = codecs.getincrementaldecoder(name)().decode(data[:8192], final=False)
+        return Decoded(data.decode(codec).removeprefix("\ufeff"), codec)
     except UnicodeDecodeError:
-        return -1
-    if _CONTROL.search(text):
-        return -1
-    return text.count("\n") + 1
+        pass
+    text = data.decode(codec, "xinfang.mark").removeprefix("\ufeff")
+    lines = text.split("\n")
+    reason = "bytes that are not valid UTF-16 text"
+    bad = {i: reason for i, line in enumerate(lines, start=1) if _MARK in line}
+    _check(bad, _line_count(text, "\n"), limits, header)
+    return Decoded(text.replace(_MARK, ""), codec, bad)
+
+
+def _nul_lines(data: bytes, limits) -> None:
+    """NUL bytes in a file read as UTF-8/GB18030: a few are bad values for the loader to
+    refuse; on most lines they mean binary content or UTF-16 the detector did not take."""
+    if b"\x00" not in data:
+        return
+    total = _line_count(data, b"\n")
+    with_nul = sum(1 for line in data.split(b"\n") if b"\x00" in line)
+    if with_nul > max(limits.max_bad_line_share, 0.5) * total:
+        raise FileError(
+            f"not a text file in UTF-8, UTF-16 or GB18030: {with_nul} of {total} lines hold "
+            "NUL bytes (binary content, or UTF-16 without a byte-order mark); save it again "
+            "as CSV (UTF-8) or XLSX and re-drop it"
+        )
+
+
+def decode_text(data: bytes, limits=None, *, header: bool = True) -> Decoded:
+    """Detect the encoding and decode; undecodable lines come back in ``bad_lines``.
+
+    FileError when more than ``intake.max_bad_line_share`` of the lines are bad, or (with
+    ``header``, as for CSV) the first line is.
+    """
+    limits = _limits(limits)
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return _decode_utf16(data, "utf-16", limits, header)
+    if data.startswith(codecs.BOM_UTF8):
+        candidates: tuple[str, ...] = ("utf-8",)
+        body, name = data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+    else:
+        order = _utf16_order(data)
+        if order is not None:
+            return _decode_utf16(data, order, limits, header)
+        candidates, body, name = ("utf-8", "gb18030"), data, ""
+    for codec in candidates:
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        _nul_lines(body, limits)
+        return Decoded(text, name or codec)
+    # Some lines in no encoding: the one under which most lines decode (UTF-8 on a tie).
+    scans = {codec: _bad_lines(body, codec) for codec in candidates}
+    codec = min(candidates, key=lambda c: len(scans[c]))
+    reason = f"bytes that are not valid {_LABEL[codec]} text"
+    bad = dict.fromkeys(scans[codec], reason)
+    _check(bad, _line_count(body, b"\n"), limits, header)
+    _nul_lines(body, limits)
+    return Decoded(_decode_lines(body, codec, set(bad)), name or codec, bad)
 
 
 def detect_encoding(data: bytes) -> str:
     """Name of the codec that reads ``data``; raises FileError when none does."""
-    return _detect(data)[0]
+    return decode_text(data).encoding
 
 
-def _detect(data: bytes) -> tuple[str, str | None]:
-    """(codec name, the whole text when detection already decoded and checked it)."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name, None
-    if 0 in data[:4096] and len(data) % 2 == 0:
-        # UTF-16 without BOM: pick the byte order that reads as text with line breaks.
-        best = max(("utf-16-le", "utf-16-be"), key=lambda name: _text_score(data, name))
-        if _text_score(data, best) > 0:
-            return best, None
-    for name in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(name)
-        except UnicodeDecodeError:
-            continue
-        if not _CONTROL.search(text):
-            return name, text
-    raise FileError(
-        "the file is not text in UTF-8, UTF-16 or GB18030/GBK "
-        "(binary content or a damaged file); save it again as CSV or XLSX and re-drop it"
-    )
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name). Strips a BOM; raises FileError for unreadable bytes."""
-    name, text = _detect(data)
-    if text is None:
-        try:
-            text = data.decode(name)
-        except UnicodeDecodeError as exc:
-            raise FileError(f"the file looks like {name} but cannot be decoded: {exc}") from exc
-        if _CONTROL.search(text):
-            raise FileError(
-                f"the file decodes as {name} but holds control characters: it is not a text file"
-            )
-    return text.removeprefix("\ufeff"), name
+def decode(data: bytes, limits=None) -> tuple[str, str]:
+    """(text, encoding name), the text a :class:`Text` carrying its bad lines, so that the
+    readers refuse them. Kept for callers of the first API; prefer :func:`decode_text`."""
+    decoded = decode_text(data, limits)
+    if not decoded.bad_lines:
+        return decoded.text, decoded.encoding
+    text = Text(decoded.text)
+    text.bad_lines = decoded.bad_lines
+    text.encoding = decoded.encoding
+    return text, decoded.encoding
