@@ -441,7 +441,7 @@ def test_a_gbk_line_in_a_utf8_file_is_a_row_error_naming_its_line():
     data = "\n".join([HEADER, row(1), row(2), row(3), row(4)]).encode() + b"\n"
     lines = data.split(b"\n")
     lines[2] = row(2, "来自旧系统").encode("gbk")  # physical line 3
-    decoded = decode_text(b"\n".join(lines), limits(max_bad_line_share=0.3))
+    decoded = decode_text(b"\n".join(lines))
     assert decoded.encoding == "utf-8"
     assert decoded.bad_lines == {3: "bytes that are not valid UTF-8 text"}
     _, rows = read_csv(decoded.text, limits(), decoded.bad_lines)
@@ -471,7 +471,7 @@ def test_bad_lines_with_lone_cr_line_ends_are_numbered_as_the_csv_reader_counts(
     data = text.encode()
     lines = data.split(b"\n")
     lines[1] = lines[1].replace("张伟3".encode(), b"\xff\xfe")  # \n-line 2 holds rows 3 and 4
-    decoded = decode_text(b"\n".join(lines), limits(max_bad_line_share=0.5))
+    decoded = decode_text(b"\n".join(lines))
     assert decoded.bad_lines == {2: "bytes that are not valid UTF-8 text"}
     _, rows = read_csv(decoded.text, limits(), decoded.bad_lines)
     got = list(rows)
@@ -481,8 +481,10 @@ def test_bad_lines_with_lone_cr_line_ends_are_numbered_as_the_csv_reader_counts(
 
 def test_too_many_bad_lines_or_a_bad_header_is_not_text():
     good_lines = [row(n).encode() for n in range(1, 10)]
-    with pytest.raises(FileError, match=r"not a text file in UTF-8, UTF-16 or GB18030: 3 of 10"):
-        decode_text(b"\n".join([HEADER.encode(), *good_lines[:6], *[b"\xff\xfe\xfd"] * 3]))
+    with pytest.raises(FileError, match=r"not a text file in UTF-8, UTF-16 or GB18030: 4 of 10"):
+        decode_text(b"\n".join([HEADER.encode(), *good_lines[:5], *[b"\xff\xfe\xfd"] * 4]))
+    with pytest.raises(FileError, match=r": 2 of 4 lines cannot be decoded"):  # half: not text
+        decode_text(b"\n".join([HEADER.encode(), good_lines[0], *[b"\xff\xfe\xfd"] * 2]))
     with pytest.raises(FileError, match=r"header line \(line 1\)"):
         decode_text(b"\n".join([b"\xff" + HEADER.encode(), *good_lines]))
 
@@ -562,3 +564,27 @@ def test_jsonl_bad_bytes_are_row_errors_with_line_numbers():
     got = list(rows)
     assert errors(got) == {5: "line 5 holds bytes that are not valid UTF-8 text"}
     assert good(got)[6]["ticket_id"] == "W6" and len(good(got)) == 10
+
+
+def test_a_short_gbk_file_with_two_damaged_lines_still_loads_its_other_rows():
+    """Seven lines, two bad: more than 10 %, but a file may always hold a few bad lines."""
+    text = "\r\n".join(
+        ["工单号,来电时间,来电人", *(f"R{n},2023-07-03,张伟{n}" for n in range(1, 7))]
+    )
+    lines = text.encode("gbk").split(b"\r\n")
+    lines[2] = lines[2].replace(b",", b"\xff,", 1)  # data row 2
+    lines[5] = lines[5].replace(b",", b"\x81\x7f,", 1)  # data row 5
+    text2, encoding = decode(b"\r\n".join(lines))
+    assert encoding == "gb18030"
+    _, rows = read_csv(text2)
+    got = list(rows)
+    assert errors(got) == {
+        2: "line 3: bytes that are not valid GB18030 text",
+        5: "line 6: bytes that are not valid GB18030 text",
+    }
+    assert {n: r["来电人"] for n, r in good(got).items()} == {
+        1: "张伟1",
+        3: "张伟3",
+        4: "张伟4",
+        6: "张伟6",
+    }

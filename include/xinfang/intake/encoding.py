@@ -74,9 +74,12 @@ def _limits(limits):
 
 
 def _line_count(data: bytes | str, newline: bytes | str) -> int:
+    """Lines as a reader counts them: ended by LF, CR LF or a lone CR (old Mac exports)."""
     if not data:
         return 0
-    return data.count(newline) + (0 if data.endswith(newline) else 1)
+    cr, crlf = (b"\r", b"\r\n") if isinstance(data, bytes) else ("\r", "\r\n")
+    lone_cr = data.count(cr) - data.count(crlf)
+    return data.count(newline) + lone_cr + (0 if data.endswith((newline, cr)) else 1)
 
 
 def _utf16_order(data: bytes) -> str | None:
@@ -137,14 +140,20 @@ def _not_text(bad: int, total: int, detail: str = "") -> FileError:
     )
 
 
+_FEW_BAD_LINES = 3
+"""Undecodable lines a file may hold whatever its length, if fewer than half its lines: a
+short export with two damaged lines is still a text file, its other rows worth loading."""
+
+
 def _check(bad: Mapping[int, str], total: int, limits, header: bool) -> None:
     if not bad:
         return
-    if len(bad) > limits.max_bad_line_share * total:
-        raise _not_text(len(bad), total, f", more than intake.max_bad_line_share "
-                        f"({limits.max_bad_line_share:.0%})")  # fmt: skip
+    n = len(bad)
+    share = limits.max_bad_line_share
+    if n > max(share * total, _FEW_BAD_LINES) or 2 * n >= total:
+        raise _not_text(n, total, f", more than intake.max_bad_line_share ({share:.0%}) allows")
     if header and 1 in bad:
-        raise _not_text(len(bad), total, ", among them the header line (line 1)")
+        raise _not_text(n, total, ", among them the header line (line 1)")
 
 
 def _decode_utf16(data: bytes, codec: str, limits, header: bool) -> Decoded:
