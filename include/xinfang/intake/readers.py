@@ -127,6 +127,7 @@ class _CsvRows:
             raise FileError(f"the header row (line {bad_header[0]}) cannot be decoded")
         self.header = [fold_header(h) for h in header_row]
         self.width = len(self.header)
+        self.named = all(self.header)
 
     def __iter__(self) -> Iterator[tuple[int, RawRow]]:
         header, width, max_chars, bad = self.header, self.width, self.max_chars, self.bad
@@ -154,10 +155,17 @@ class _CsvRows:
             end = tell()
             line = base + reader.line_num
             if (
-                line == last + 1
-                and len(values) == fast_width
+                len(values) == fast_width
                 and end - start <= max_chars
-                and not (bad and line in bad)
+                and not bad
+                and (
+                    line == last + 1
+                    # a line break typed in a value (quoted): one record over a few lines
+                    or (
+                        line - last <= MAX_RECORD_LINES
+                        and not self._swallows(start, end, line - last)
+                    )
+                )
             ):
                 yield row_no, dict(zip(header, [v.strip() for v in values], strict=False))
             else:
@@ -220,11 +228,9 @@ class _CsvRows:
         mismatch = n != width and any(v.strip() for v in values)
         if mismatch and n > width and not any(v.strip() for v in values[width:]):
             values, mismatch = values[:width], False  # trailing empty fields: formatting
-        if n_lines > 1 and self._stray_quote(start, n_lines, mismatch):
+        if n_lines > 1 and self._stray_quote(start, end, n_lines, mismatch):
             why = f"before line {line} ({n_lines:,} lines)"
             return self._refuse_line(first, start, why), True
-        if n_lines > 1:
-            self.buf.seek(end)  # _stray_quote read the record's lines again
         if mismatch:
             hint = (
                 "a value or a delimiter is missing"
@@ -234,6 +240,8 @@ class _CsvRows:
             fields = "field" if n == 1 else "fields"
             reason = f"{where}: {n} {fields}, the header has {width} ({hint})"
             return {"__error__": reason, **_zip(self.header, values)}, False
+        if self.named and len(values) == width:
+            return dict(zip(self.header, [v.strip() for v in values], strict=False)), False
         return _zip(self.header, values), False
 
     def _full_row(self, text: str) -> bool:
@@ -247,16 +255,35 @@ class _CsvRows:
             n > self.width and not any(v.strip() for v in values[self.width :])
         )
 
-    def _stray_quote(self, start: int, n_lines: int, mismatch: bool) -> bool:
+    def _swallows(self, start: int, end: int, n_lines: int) -> bool:
+        """Whether a record over several lines, as wide as the header, is a stray quote that
+        ran to the end of the file or over whole rows."""
+        if end == len(self.text) and self.text.count('"', start, end) % 2:
+            return True
+        return self._stray_quote(start, end, n_lines, False)
+
+    def _stray_quote(self, start: int, end: int, n_lines: int, mismatch: bool) -> bool:
         """Whether a record over several lines is a stray quote swallowing rows: its first line
         is a row of its own, and either the record's field count is wrong or another of its
-        lines is a row of its own too (a line break typed in a value is rarely one)."""
+        lines is a row of its own too (a line break typed in a value is rarely one).
+
+        The buffer is left at ``end`` when not."""
+        if not mismatch:
+            # Cheap test first: a line break typed in a value is followed by prose, rarely by
+            # as many delimiters as a row has.
+            need, d = self.width - 1, self.delimiter
+            if self.text.count(d, start, end) < 2 * need:
+                return False  # no room for a row besides the record's own delimiters
+            tail = self.text[start:end].split("\n")[1:]
+            if not any(piece.count(d) >= need for piece in tail):
+                return False
         self.buf.seek(start)
-        if not self._full_row(self.buf.readline()):
-            return False
-        if mismatch:
-            return True
-        return any(self._full_row(self.buf.readline()) for _ in range(n_lines - 1))
+        stray = self._full_row(self.buf.readline()) and (
+            mismatch or any(self._full_row(self.buf.readline()) for _ in range(n_lines - 1))
+        )
+        if not stray:
+            self.buf.seek(end)
+        return stray
 
 
 def read_csv(
