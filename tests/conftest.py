@@ -120,3 +120,12 @@ def dirs(tmp_path: Path, monkeypatch) -> dict[str, Path]:
 
 
 BOTH = pytest.mark.parametrize("ledger_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def airflow_ledger(tmp_path, pg_admin):
+    """A fresh PostgreSQL ledger as an Airflow connection URI (for `airflow dags test`)."""
+    name = _new_pg_database(pg_admin)
+    url = pg_admin.url.set(database=name)
+    yield url.render_as_string(hide_password=False).replace("postgresql+psycopg2", "postgresql")
+    _drop_pg_database(pg_admin, name)

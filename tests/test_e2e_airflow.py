@@ -44,16 +44,6 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return proc
 
 
-@pytest.fixture
-def airflow_ledger(tmp_path, pg_admin):
-    from conftest import _drop_pg_database, _new_pg_database
-
-    name = _new_pg_database(pg_admin)
-    url = pg_admin.url.set(database=name)
-    yield url.render_as_string(hide_password=False).replace("postgresql+psycopg2", "postgresql")
-    _drop_pg_database(pg_admin, name)
-
-
 def test_intake_sweep_runs_through_airflow_on_postgres(tmp_path, airflow_ledger):
     import datetime as dt
 

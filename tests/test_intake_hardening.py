@@ -294,6 +294,7 @@ def test_database_errors_quarantine_the_file_on_postgres(engine, dirs, monkeypat
 
     landing = dirs["landing"]
     monkeypatch.setattr(checks, "check_values", lambda *a, **k: None)
+    monkeypatch.setattr(checks, "check_typed", lambda *a, **k: None)
     body = letters(2)
     body[0] = f"2023-07-03,{'王' * 300},,,,,,太长"
     drop(landing, "letter", "a.csv", csv_text(LETTER, body))

@@ -46,6 +46,42 @@ def string_lengths(table: Table) -> dict[str, int]:
     }
 
 
+AS_TYPED: dict[str, str] = {
+    "name": "petitioner_name",
+    "court_name": "court_name",
+    "handler": "handler",
+    "referral_unit": "referral_unit",
+    "external_id": "external_id",
+    "case_number": "case_number",
+    "ledger_no": "ledger_no",
+    "department": "department",
+    "judge": "judge",
+    "leader": "leader",
+}
+"""Fields kept as typed (not re-spelled like ID and phone numbers) -> the column that
+holds them: a value typed longer than its column is refused, never cut or misread."""
+
+
+def typed_limits(lengths: Mapping[str, int]) -> dict[str, int]:
+    """Field -> the most characters it may be typed with."""
+    limits = {field: lengths[column] for field, column in AS_TYPED.items() if column in lengths}
+    limits.setdefault("ledger_no", 32)
+    return limits
+
+
+def check_typed(
+    fields: Mapping[str, Any], limits: Mapping[str, int], labels: Mapping[str, str]
+) -> None:
+    """Raise RowError for a value typed longer than the column that keeps it."""
+    for name, limit in limits.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value.strip()) > limit:
+            raise RowError(
+                f"{labels.get(name, name)} is {len(value.strip())} characters long; "
+                f"the ledger keeps at most {limit}"
+            )
+
+
 def check_values(
     values: Mapping[str, Any],
     lengths: Mapping[str, int],

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import stat
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def _chunks(iterable: Iterator, size: int) -> Iterator[list]:
 
 
 def _parse_rows(
-    spec, mapping, rows
+    spec, mapping, rows, typed: dict[str, int], labels: dict[str, str]
 ) -> Iterator[tuple[int, str, dict[str, Any] | None, str | None]]:
     """(row number, raw json, parsed values or None, reject reason or None) per data row.
 
@@ -147,6 +148,7 @@ def _parse_rows(
             continue
         fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
         try:
+            checks.check_typed(fields, typed, labels)
             yield row_no, raw_json, spec.parse_row(fields), None
         except RowError as exc:
             yield row_no, raw_json, None, str(exc)
@@ -309,7 +311,8 @@ def _load(
     base = {"file_id": file_id, "source_file": path.name}
     item_base = {**base, "loaded_at": loaded_at} if spec.target == "item" else base
     batch = _Rows(conn, spec, limits, day)
-    for chunk in _chunks(_parse_rows(spec, mapping, rows), CHUNK):
+    parsed = _parse_rows(spec, mapping, rows, checks.typed_limits(batch.lengths), batch.labels)
+    for chunk in _chunks(parsed, CHUNK):
         good: list[dict[str, Any]] = []
         bad: list[dict[str, Any]] = []
         for row_no, raw_json, values, reason in chunk:
@@ -490,7 +493,8 @@ def load_file(
         except Exception as exc:  # one file must never stop the others
             if _not_the_files_fault(exc):
                 raise
-            log.exception("%s/%s could not be loaded", channel, path.name)
+            trace = "".join(traceback.format_exception(exc, limit=-8))
+            log.warning("%s/%s could not be loaded:\n%s", channel, path.name, mask_text(trace))
             return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
         moved = landing.archive(path, landing_root, channel, day)
     except FileNotFoundError:
