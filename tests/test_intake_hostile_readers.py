@@ -588,3 +588,12 @@ def test_a_short_gbk_file_with_two_damaged_lines_still_loads_its_other_rows():
         4: "张伟4",
         6: "张伟6",
     }
+
+
+def test_a_short_utf16_file_without_bom_is_detected_and_few_nuls_in_utf8_are_not():
+    text = "信访人,信访内容\r\n张伟,内容\r\n"  # only 5 ASCII characters: 5 zero bytes
+    assert decode_text(text.encode("utf-16-le")).text == text
+    assert decode_text(text.encode("utf-16-be")).text == text
+    data = "ab\0c\0d,信访内容\n张伟,内容\n".encode()  # two NULs, both at even offsets
+    assert data.index(b"\0") % 2 == 0 and data.rindex(b"\0") % 2 == 0
+    assert decode_text(data).encoding == "utf-8"

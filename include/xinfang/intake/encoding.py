@@ -83,21 +83,23 @@ def _line_count(data: bytes | str, newline: bytes | str) -> int:
 
 
 def _utf16_order(data: bytes) -> str | None:
-    """'utf-16-le'/'utf-16-be' when the zero bytes say UTF-16 without a BOM, else None."""
+    """'utf-16-le'/'utf-16-be' when the zero bytes say UTF-16 without a BOM, else None:
+    at least 1 % of the sample, nearly all in odd (LE) or all in even (BE) positions, and
+    the text they give has the line breaks the bytes have and hardly any control characters."""
     sample = data[:_SAMPLE]
     nuls = sample.count(0)
-    if nuls < 4 or nuls * 100 < len(sample):
+    if nuls < 2 or nuls * 100 < len(sample):
         return None
     even = sample[0::2].count(0)
     odd = nuls - even
-    if max(even, odd) < 0.9 * nuls:
+    if max(even, odd) < (0.9 if nuls >= 8 else 1.0) * nuls:
         return None  # zeros scattered over both positions: binary or a stray NUL run
     name = "utf-16-le" if odd > even else "utf-16-be"
     text = sample[: len(sample) // 2 * 2].decode(name, "replace")
     noise = text.count("\ufffd") + sum(
         text.count(chr(c)) for c in range(32) if c not in (9, 10, 13)
     )
-    if noise * 100 > len(text) or ("\n" not in text and len(data) > _SAMPLE):
+    if noise * 100 > len(text) or (b"\n" in sample and "\n" not in text):
         return None
     return name
 
