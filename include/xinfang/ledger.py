@@ -279,7 +279,7 @@ def _read_copy(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
             dtypes[c.name] = object
     df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values=[""], encoding=encoding)
     for name in dates:
-        df[name] = pd.to_datetime(df[name])
+        df[name] = pd.to_datetime(df[name], format="ISO8601")
     for name, kind in dtypes.items():
         if kind == "Int64" and not df[name].isna().any():
             df[name] = df[name].astype(np.int64)

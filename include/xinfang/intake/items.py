@@ -44,9 +44,12 @@ def received(row: Row, field: str, header: str) -> dt.datetime:
     if text(value) is None:
         raise RowError(f"{header} is empty: the date the item was received is required")
     try:
-        return parse_datetime(value)
+        at = parse_datetime(value)
     except DateParseError as exc:
         raise RowError(f"{header}: {exc}") from exc
+    if at.microsecond:  # an Excel time cell is a float of days: 13:25:59.808 means 13:26
+        at = (at + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+    return at
 
 
 def due_date(value: Any, start: dt.datetime, header: str) -> dt.date | None:
