@@ -303,3 +303,25 @@ def test_database_errors_quarantine_the_file_on_postgres(engine, dirs, monkeypat
     assert summary["quarantined"] == 1 and summary["items"] == 3
     reason = (landing / "letter/quarantine/a.csv.reason.txt").read_text(encoding="utf-8")
     assert "StringDataRightTruncation" in reason or "DataError" in reason
+
+
+@BOTH
+def test_a_json_line_in_no_encoding_is_refused_even_the_first(engine, dirs):
+    """JSON Lines has no header line: an undecodable first line is a refused row."""
+    good = [
+        json.dumps(
+            {
+                "ticket_id": f"W{n}",
+                "submitted_at": "2023-07-03T09:00:00",
+                "name": "王芳",
+                "content": f"诉求{n}",
+            },
+            ensure_ascii=False,
+        ).encode()
+        for n in range(4)
+    ]
+    data = b"\n".join([b'{"name": "\xff\xfe"}', *good]) + b"\n"
+    drop(dirs["landing"], "online", "o.jsonl", data)
+    summary = run_sweep(engine, day=DAY)
+    assert summary["quarantined"] == 0 and summary["items"] == 4 and summary["rejects"] == 1
+    assert rows_of(engine, "SELECT source_row FROM intake_reject")[0][0] == 1

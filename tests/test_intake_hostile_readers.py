@@ -20,7 +20,7 @@ import pytest
 from xinfang.config import get_config
 from xinfang.intake import readers
 from xinfang.intake.base import FileError
-from xinfang.intake.encoding import decode, decode_text
+from xinfang.intake.encoding import decode_text
 from xinfang.intake.readers import check_size, inspect_xlsx, read_csv, read_jsonl, read_xlsx
 
 HEADER = "登记日期,信访人,身份证号,联系电话,住址,涉及案号,反映法院,信访内容"
@@ -456,10 +456,9 @@ def test_broken_bytes_in_a_gb18030_file_decode_by_line_and_the_rest_loads():
     lines = text.encode("gb18030").split(b"\n")
     lines[5] += b"\x81\x30"  # a cut 4-byte sequence at the end of line 6 (would eat the LF)
     data = b"\n".join(lines)
-    # the compatible API: the text carries its bad lines to the reader
-    text2, encoding = decode(data)
-    assert encoding == "gb18030"
-    _, rows = read_csv(text2)
+    decoded = decode_text(data)
+    assert decoded.encoding == "gb18030"
+    _, rows = read_csv(decoded.text, limits(), decoded.bad_lines)
     got = list(rows)
     assert errors(got) == {5: "line 6: bytes that are not valid GB18030 text"}
     assert sorted(good(got)) == [n for n in range(1, 12) if n != 5]
@@ -574,9 +573,9 @@ def test_a_short_gbk_file_with_two_damaged_lines_still_loads_its_other_rows():
     lines = text.encode("gbk").split(b"\r\n")
     lines[2] = lines[2].replace(b",", b"\xff,", 1)  # data row 2
     lines[5] = lines[5].replace(b",", b"\x81\x7f,", 1)  # data row 5
-    text2, encoding = decode(b"\r\n".join(lines))
-    assert encoding == "gb18030"
-    _, rows = read_csv(text2)
+    decoded = decode_text(b"\r\n".join(lines))
+    assert decoded.encoding == "gb18030"
+    _, rows = read_csv(decoded.text, limits(), decoded.bad_lines)
     got = list(rows)
     assert errors(got) == {
         2: "line 3: bytes that are not valid GB18030 text",

@@ -227,6 +227,11 @@ def _cached(path: str | None, mtime: float | None) -> Config:
     return build(load_raw(Path(path) if path else None))
 
 
+def intake_limits(limits: IntakeLimits | None = None) -> IntakeLimits:
+    """``limits``, or the intake limits of the configuration in force."""
+    return limits if limits is not None else get_config().intake
+
+
 def get_config() -> Config:
     """The configuration in force (re-read when XINFANG_CONFIG or the file changes)."""
     path = settings.config_path()

@@ -19,6 +19,7 @@ import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from xinfang.config import intake_limits
 from xinfang.intake.base import FileError
 
 _LABEL = {
@@ -47,14 +48,6 @@ def _mark_errors(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("xinfang.mark", _mark_errors)
 
 
-class Text(str):
-    """Decoded text that remembers its undecodable lines, so that ``read_csv(text)`` and
-    ``read_jsonl(text)`` refuse them as rows even when the caller passes only the text."""
-
-    bad_lines: Mapping[int, str] = {}
-    encoding: str = ""
-
-
 @dataclass(frozen=True)
 class Decoded:
     text: str
@@ -63,14 +56,6 @@ class Decoded:
     """Codec name: utf-8, utf-8-sig, gb18030, utf-16, utf-16-le, utf-16-be."""
     bad_lines: Mapping[int, str] = field(default_factory=dict)
     """1-based line number (lines split on ``\\n``) -> why it cannot be read."""
-
-
-def _limits(limits):
-    if limits is None:
-        from xinfang.config import get_config
-
-        limits = get_config().intake
-    return limits
 
 
 def _line_count(data: bytes | str, newline: bytes | str) -> int:
@@ -192,7 +177,7 @@ def decode_text(data: bytes, limits=None, *, header: bool = True) -> Decoded:
     FileError when more than ``intake.max_bad_line_share`` of the lines are bad, or (with
     ``header``, as for CSV) the first line is.
     """
-    limits = _limits(limits)
+    limits = intake_limits(limits)
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return _decode_utf16(data, "utf-16", limits, header)
     if data.startswith(codecs.BOM_UTF8):
@@ -226,12 +211,7 @@ def detect_encoding(data: bytes) -> str:
 
 
 def decode(data: bytes, limits=None) -> tuple[str, str]:
-    """(text, encoding name), the text a :class:`Text` carrying its bad lines, so that the
-    readers refuse them. Kept for callers of the first API; prefer :func:`decode_text`."""
+    """(text, encoding name); undecodable lines hold their bytes as ``\\xNN`` escapes.
+    The loader uses :func:`decode_text`, which also says which lines those are."""
     decoded = decode_text(data, limits)
-    if not decoded.bad_lines:
-        return decoded.text, decoded.encoding
-    text = Text(decoded.text)
-    text.bad_lines = decoded.bad_lines
-    text.encoding = decoded.encoding
-    return text, decoded.encoding
+    return decoded.text, decoded.encoding

@@ -43,6 +43,7 @@ from xinfang.intake import checks, landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
 from xinfang.intake.channels import ALL_CHANNELS
 from xinfang.intake.channels import spec as channel_spec
+from xinfang.intake.encoding import decode_text
 from xinfang.intake.items import config_in_force
 from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, FileKeys
 from xinfang.masking import mask_text
@@ -88,18 +89,17 @@ def file_format(path: Path, spec: ChannelSpec) -> str:
     return fmt
 
 
-def open_rows(path: Path, data: bytes, fmt: str) -> tuple[list[str], Iterator, str | None]:
+def open_rows(
+    path: Path, data: bytes, fmt: str, limits: IntakeLimits
+) -> tuple[list[str], Iterator, str | None]:
+    """(folded header, rows, encoding) of a file; lines in no encoding come as row errors."""
     if fmt == "xlsx":
-        header, rows = readers.read_xlsx(path)
+        header, rows = readers.read_xlsx(path, limits)
         return header, rows, None
-    from xinfang.intake.encoding import decode
-
-    text, encoding = decode(data)
-    if fmt == "jsonl":
-        header, rows = readers.read_jsonl(text)
-    else:
-        header, rows = readers.read_csv(text)
-    return header, rows, encoding
+    decoded = decode_text(data, limits, header=fmt != "jsonl")
+    read = readers.read_jsonl if fmt == "jsonl" else readers.read_csv
+    header, rows = read(decoded.text, limits, decoded.bad_lines)
+    return header, rows, decoded.encoding
 
 
 def map_header(header: list[str], spec: ChannelSpec) -> dict[str, str]:
@@ -302,7 +302,7 @@ def _load(
     limits: IntakeLimits,
 ) -> FileResult:
     fmt = file_format(path, spec)
-    header, rows, encoding = open_rows(path, data, fmt)
+    header, rows, encoding = open_rows(path, data, fmt, limits)
     mapping = map_header(header, spec)
     loaded_at = now_local()
     _take_turn(conn, spec.name)
@@ -439,11 +439,7 @@ def _read(path: Path, limits: IntakeLimits) -> bytes:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise FileError("not a regular file: only files are read from incoming/")
-        if st.st_size > limits.max_file_bytes:
-            raise FileError(
-                f"the file is {st.st_size:,} bytes, more than the limit of "
-                f"{limits.max_file_bytes:,} (intake.max_file_bytes); split it and drop the parts"
-            )
+        readers.check_size(st.st_size, limits)
         return f.read(limits.max_file_bytes + 1)
 
 

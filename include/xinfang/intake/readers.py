@@ -31,6 +31,7 @@ from xml.sax.saxutils import unescape
 
 import orjson
 
+from xinfang.config import intake_limits
 from xinfang.intake.base import FileError
 
 RawRow = dict[str, Any]
@@ -41,17 +42,9 @@ _RAW_KEEP = 2000
 """Characters of an over-long line kept in the reject's raw column."""
 
 
-def _limits(limits):
-    if limits is None:
-        from xinfang.config import get_config
-
-        limits = get_config().intake
-    return limits
-
-
 def check_size(size_bytes: int, limits=None) -> None:
     """FileError for a file past ``intake.max_file_bytes``; call before reading it."""
-    limits = _limits(limits)
+    limits = intake_limits(limits)
     if size_bytes > limits.max_file_bytes:
         raise FileError(
             f"the file is {size_bytes:,} bytes, more than the limit of "
@@ -290,17 +283,15 @@ def read_csv(
     text: str, limits=None, bad_lines: Mapping[int, str] | None = None
 ) -> tuple[list[str], Iterator[tuple[int, RawRow]]]:
     """(folded header, rows). ``bad_lines`` (line number -> reason, from
-    :func:`xinfang.intake.encoding.decode_text`) are refused as rows; by default those the
-    text carries when it came from :func:`~xinfang.intake.encoding.decode`.
+    :func:`xinfang.intake.encoding.decode_text`) are refused as rows.
 
     A record whose field count differs from the header's (trailing empty fields aside), or
     longer than ``intake.max_line_chars``, is a row error naming its line; an unclosed quote
     running on for more than ``MAX_RECORD_LINES`` lines (or to the end of the file) refuses
     the line it opened on and reading goes on with the next line.
     """
-    limits = _limits(limits)
-    if bad_lines is None:
-        bad_lines = getattr(text, "bad_lines", None) or {}
+    limits = intake_limits(limits)
+    bad_lines = bad_lines or {}
     _raise_field_limit(limits.max_line_chars)
     records = _CsvRows(text, limits, bad_lines)
     return records.header, iter(records)
@@ -630,7 +621,7 @@ def inspect_xlsx(path: Path, limits=None) -> None:
     asks for 512 GiB and aborts the process. Every part is inflated once here, in 1 MB
     pieces, so sizes a hostile header understates are found too.
     """
-    limits = _limits(limits)
+    limits = intake_limits(limits)
     book = _Workbook(path, limits)
     try:
         infos = book.check_declared()
@@ -778,9 +769,8 @@ def read_jsonl(
     A line that is not a JSON object, is longer than ``intake.max_line_chars``, is nested
     absurdly deep, holds a lone surrogate, or is in ``bad_lines`` is a row error.
     """
-    limits = _limits(limits)
-    if bad_lines is None:
-        bad_lines = getattr(text, "bad_lines", None) or {}
+    limits = intake_limits(limits)
+    bad_lines = bad_lines or {}
     max_chars = limits.max_line_chars
     # Every line repeats the same keys: fold each distinct key once.
     folded: dict[str, str] = {}
