@@ -17,6 +17,7 @@ from sqlalchemy import String, Table
 
 from xinfang.config import IntakeLimits
 from xinfang.intake.base import RowError
+from xinfang.schema import ledger_case
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
@@ -63,10 +64,18 @@ holds them: a value typed longer than its column is refused, never cut or misrea
 
 
 def typed_limits(lengths: Mapping[str, int]) -> dict[str, int]:
-    """Field -> the most characters it may be typed with."""
-    limits = {field: lengths[column] for field, column in AS_TYPED.items() if column in lengths}
-    limits.setdefault("ledger_no", 32)
-    return limits
+    """Field -> the most characters it may be typed with (``lengths``: the target table's;
+    a progress row's 台账编号 is looked up in ``ledger_case``)."""
+    lengths = {**string_lengths(ledger_case), **lengths}
+    return {field: lengths[column] for field, column in AS_TYPED.items() if column in lengths}
+
+
+def _check_length(name: str, value: Any, limit: int, labels: Mapping[str, str]) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise RowError(
+            f"{labels.get(name, name)} is {len(value)} characters long; "
+            f"the ledger keeps at most {limit}"
+        )
 
 
 def check_typed(
@@ -75,11 +84,7 @@ def check_typed(
     """Raise RowError for a value typed longer than the column that keeps it."""
     for name, limit in limits.items():
         value = fields.get(name)
-        if isinstance(value, str) and len(value.strip()) > limit:
-            raise RowError(
-                f"{labels.get(name, name)} is {len(value.strip())} characters long; "
-                f"the ledger keeps at most {limit}"
-            )
+        _check_length(name, value.strip() if isinstance(value, str) else value, limit, labels)
 
 
 def check_values(
@@ -91,12 +96,7 @@ def check_values(
 ) -> None:
     """Raise RowError for a value too long for its column or a date out of range."""
     for name, limit in lengths.items():
-        value = values.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            raise RowError(
-                f"{labels.get(name, name)} is {len(value)} characters long; "
-                f"the ledger keeps at most {limit}"
-            )
+        _check_length(name, values.get(name), limit, labels)
     latest_event = run_day + dt.timedelta(days=limits.days_ahead)
     latest_deadline = run_day + dt.timedelta(days=limits.deadline_days_ahead)
     for names, latest in ((EVENT_DATES, latest_event), (DEADLINES, latest_deadline)):
