@@ -8,19 +8,13 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from calendar_helpers import config_with
 from conftest import BOTH
 
 from xinfang import calendar as workcal
 from xinfang.calendar import CalendarError, WorkCalendar
-from xinfang.config import build, load_raw
 
 D = dt.date.fromisoformat
-
-
-def config_with(**calendar):
-    raw = load_raw()
-    raw["calendar"] = {"holidays": [], "workdays": [], "years": [], **calendar}
-    return build(raw)
 
 
 @pytest.fixture(scope="module")
