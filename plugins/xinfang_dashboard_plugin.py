@@ -11,7 +11,8 @@ whose escalations and warnings are listed and whose month's dispositions are
 counted; a value that is not a date, or a day the working calendar cannot judge
 (before 2004, past what it can compute), is answered 400 with the reason.
 Above the figures the page says when the working calendar is provisional (a year
-past the chinese-calendar package's, statutory holidays only, no 调休). They read the ledger database (``xinfang.db.get_engine()``, i.e.
+past the chinese-calendar package's, statutory holidays only, no 调休). They read
+the ledger database (``xinfang.db.get_engine()``, i.e.
 ``AIRFLOW_CONN_XINFANG_LEDGER``), never Airflow's metadata database, and need a
 logged-in Airflow user (the UI's session cookie or a bearer token). ID and phone
 numbers are masked; the queries are in ``xinfang.dashboard``.
@@ -153,8 +154,9 @@ HEADLINE_LABELS = [
 
 
 def _as_of(as_of: str | None) -> dt.date | None:
-    """The requested day, or None for today; a day the dashboard cannot show is a 400."""
-    from xinfang.dashboard import BadAsOf, check_as_of
+    """The requested day, or None for today; not a date is a 400 (a date the dashboard
+    cannot show is refused by ``dashboard.summary``, also a 400)."""
+    from xinfang.dashboard import BadAsOf
 
     if not as_of:
         return None
@@ -164,7 +166,6 @@ def _as_of(as_of: str | None) -> dt.date | None:
         raise BadAsOf(
             f"as_of must be a date YYYY-MM-DD, got {as_of[:40]!r} (as_of 须为 YYYY-MM-DD 日期)"
         ) from exc
-    check_as_of(day)
     return day
 
 
@@ -176,6 +177,7 @@ def _summary(as_of: str | None) -> dict[str, Any]:
     import sqlalchemy as sa
 
     from xinfang import dashboard, db
+    from xinfang.masking import mask_text
 
     day = _as_of(as_of)
     try:
@@ -185,7 +187,7 @@ def _summary(as_of: str | None) -> dict[str, Any]:
             "The ledger database cannot be read: it is unreachable "
             "(check AIRFLOW_CONN_XINFANG_LEDGER) or its schema is not created yet "
             "(run any xinfang DAG; its first task, migrate, creates it). "
-            f"Error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            f"Error: {type(exc).__name__}: {mask_text(str(exc).splitlines()[0][:300])}"
         ) from exc
 
 
