@@ -122,13 +122,13 @@ def _mask_run(folded: str, start: int, end: int, original: str) -> str:
     while i < len(groups):
         best: tuple[int, str] | None = None
         number = ""
+        plus = folded[groups[i][0]] == "+" or folded[groups[i][0] : groups[i][0] + 2] == "(+"
         for j in range(i, len(groups)):
             number += digits[j]
             if len(number) > 22:
                 break
             if money or ("X" in number[:-1].upper()):
                 break
-            plus = folded[groups[i][0]] == "+" or folded[groups[i][0] : groups[i][0] + 2] == "(+"
             masked = _masked(number, plus=plus, joined=j > i, phone_word=phone_word and i == 0)
             if masked is not None:
                 best = (j, masked)
