@@ -325,3 +325,28 @@ def test_a_json_line_in_no_encoding_is_refused_even_the_first(engine, dirs):
     summary = run_sweep(engine, day=DAY)
     assert summary["quarantined"] == 0 and summary["items"] == 4 and summary["rejects"] == 1
     assert rows_of(engine, "SELECT source_row FROM intake_reject")[0][0] == 1
+
+
+@BOTH
+def test_numbers_typed_into_names_are_masked(engine, dirs):
+    """A name reaches every analyst view: an ID or phone typed into it is masked there."""
+    from xinfang.ledger import assign_cases
+
+    landing = dirs["landing"]
+    drop(landing, "letter", "a.csv", csv_text(LETTER, [f"2023-07-03,张伟 {ID_NUMBER},,,,,,执行款"]))
+    run_sweep(engine, day=DAY)
+    assign_cases(engine)
+    ledger_no = rows_of(engine, "SELECT ledger_no FROM ledger_case")[0][0]
+    header = "台账编号,日期,办理进展,状态,承办法官"
+    drop(
+        landing,
+        "progress",
+        "p.csv",
+        f"{header}\n{ledger_no},2023-07-03,已联系,办理中,李法官{PHONE}\n",
+    )
+    sweep_channel("progress", engine, day=DAY)
+    name, raw = rows_of(engine, "SELECT petitioner_name, raw FROM intake_item")[0]
+    judge = rows_of(engine, "SELECT judge FROM case_progress")[0][0]
+    assert ID_NUMBER not in name and "110101********4514" in name
+    assert ID_NUMBER in raw  # the record as received is kept
+    assert judge == "李法官138****5678"

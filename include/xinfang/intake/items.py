@@ -17,6 +17,7 @@ from typing import Any
 
 from xinfang.config import Config, get_config
 from xinfang.intake.base import Row, RowError
+from xinfang.masking import mask_text
 from xinfang.normalize.case_number import CaseNumber, find_case_numbers, parse_case_number
 from xinfang.normalize.dates import DateParseError, parse_date, parse_datetime
 from xinfang.normalize.idcard import parse_id_number
@@ -134,6 +135,9 @@ def build_item(
     config = _CONFIG or get_config()
     name_text = text(name)
     lead, others, count = split_group(name_text) if name_text else (None, [], 1)
+    if lead and any(ch.isdigit() for ch in name_text):
+        # a number typed into the name (an ID, a phone) is masked: names reach every view
+        lead, others = mask_text(lead), [mask_text(o) for o in others]
     size = max(count or 1, group_count(group_size) or 1) if group_size is not None else count or 1
     ident = parse_id_number(text(id_number))
     canonical_phone_ = canonical_phone(text(phone), config.default_area_code)

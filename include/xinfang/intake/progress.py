@@ -17,6 +17,7 @@ from typing import Any
 
 from xinfang.config import get_config
 from xinfang.intake.base import ChannelSpec, Row, RowError
+from xinfang.masking import mask_text
 from xinfang.vocab import DISPOSITION_NAMES
 
 STATUSES: dict[str, str] = {
@@ -142,10 +143,12 @@ def parse_court(value: Any) -> str | None:
 
 
 def _name(value: Any, limit: int = 64) -> str | None:
+    """A person or department as named, a number typed into it (an ID, a phone) masked:
+    names reach every view."""
     text = _text(value)
     if text is None:
         return None
-    return " ".join(text.split())[:limit]
+    return mask_text(" ".join(text.split()))[:limit]
 
 
 def parse_row(row: Row) -> dict[str, Any]:
