@@ -24,10 +24,12 @@ EXPECTED = Path(__file__).parent / "data" / "seed_simplified.txt"
 
 
 def seed_path() -> Path:
-    """The shared seed next to the repository, else under $XINFANG_SHARED_DIR."""
+    """The shared seed next to the repository, else under $XINFANG_SHARED_DIR, else the
+    copy in tests/data/seed (so a clone with nothing beside it runs the same tests)."""
     candidates = [Path(settings.REPO_ROOT).parent / "shared" / "seed" / SEED_NAME]
     if shared := os.environ.get("XINFANG_SHARED_DIR"):
         candidates.append(Path(shared) / "seed" / SEED_NAME)
+    candidates.append(Path(__file__).resolve().parent / "data" / "seed" / SEED_NAME)
     for path in candidates:
         if path.is_file():
             return path
