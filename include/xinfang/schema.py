@@ -157,8 +157,8 @@ intake_item = Table(
     ),
     Column("corrects_item_id", BigInteger, comment="the item this row corrects (same 工单号…)"),
     UniqueConstraint("file_id", "source_row"),
-    Index("ix_intake_item_channel_row_key", "channel", "row_key"),
-    Index("ix_intake_item_channel_external_id", "channel", "external_id"),
+    Index("ix_intake_item_row_key", "row_key"),  # (the key hashes the channel too)
+    Index("ix_intake_item_external_id", "external_id"),
     Index("ix_intake_item_case_id", "case_id"),
     Index("ix_intake_item_id_number", "id_number"),
     Index("ix_intake_item_case_number", "case_number"),

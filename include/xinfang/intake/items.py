@@ -135,7 +135,7 @@ def build_item(
     config = _CONFIG or get_config()
     name_text = text(name)
     lead, others, count = split_group(name_text) if name_text else (None, [], 1)
-    if lead and any(ch.isdigit() for ch in name_text):
+    if lead and _DIGITS.search(name_text):
         # a number typed into the name (an ID, a phone) is masked: names reach every view
         lead, others = mask_text(lead), [mask_text(o) for o in others]
     size = max(count or 1, group_count(group_size) or 1) if group_size is not None else count or 1

@@ -54,6 +54,8 @@ PROGRESS_FIELDS: tuple[str, ...] = (
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is str:  # nearly every value: no further type tests
+        return " ".join(value.split())
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0).isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -63,10 +65,19 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _values_text(values: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    get = values.get
+    return "\x1f".join([_text(get(f)) for f in fields])
+
+
+def _hash(values_text: str, occurrence: int) -> str:
+    text = f"{values_text}\x1e{occurrence}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
 def row_key(values: Mapping[str, Any], fields: tuple[str, ...], occurrence: int = 1) -> str:
     """32 hex characters over ``fields`` of ``values`` and the occurrence number."""
-    text = "\x1f".join(_text(values.get(f)) for f in fields) + f"\x1e{occurrence}"
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return _hash(_values_text(values, fields), occurrence)
 
 
 class FileKeys:
@@ -77,6 +88,6 @@ class FileKeys:
         self._seen: Counter[str] = Counter()
 
     def key(self, values: Mapping[str, Any]) -> str:
-        base = row_key(values, self.fields, 0)
-        self._seen[base] += 1
-        return row_key(values, self.fields, self._seen[base])
+        text = _values_text(values, self.fields)
+        self._seen[text] += 1
+        return _hash(text, self._seen[text])

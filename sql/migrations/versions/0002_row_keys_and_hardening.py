@@ -81,15 +81,8 @@ def upgrade() -> None:
             )
         )
     _backfill()
-    op.create_index(
-        "ix_intake_item_channel_row_key", "intake_item", ["channel", "row_key"], unique=False
-    )
-    op.create_index(
-        "ix_intake_item_channel_external_id",
-        "intake_item",
-        ["channel", "external_id"],
-        unique=False,
-    )
+    op.create_index("ix_intake_item_row_key", "intake_item", ["row_key"], unique=False)
+    op.create_index("ix_intake_item_external_id", "intake_item", ["external_id"], unique=False)
     op.create_index("ix_case_progress_row_key", "case_progress", ["row_key"], unique=False)
 
 
@@ -174,8 +167,8 @@ def _date(text: str):
 
 def downgrade() -> None:
     op.drop_index("ix_case_progress_row_key", table_name="case_progress")
-    op.drop_index("ix_intake_item_channel_external_id", table_name="intake_item")
-    op.drop_index("ix_intake_item_channel_row_key", table_name="intake_item")
+    op.drop_index("ix_intake_item_external_id", table_name="intake_item")
+    op.drop_index("ix_intake_item_row_key", table_name="intake_item")
     with op.batch_alter_table("ledger_case") as batch:
         batch.drop_column("sweep_problem")
     with op.batch_alter_table("case_progress") as batch:
