@@ -254,6 +254,23 @@ def test_ui_login_dags_and_dashboard(airflow_ui: str) -> None:
                 f"{base}/xinfang/api/summary", params={"as_of": AS_OF.isoformat()}
             ).json()
             assert data["headline"]["overdue"] == 2 and data["headline"]["cases"] == 6
+
+            # Past the holiday package's last year: the provisional calendar, said in Chinese
+            # first above the figures; a date the dashboard cannot use is a 400 with the reason.
+            page.goto(f"{base}/xinfang/dashboard?as_of=2027-01-11")
+            expect(page.locator("#calendar-provisional")).to_contain_text(
+                "2027年工作日历为临时日历（仅法定节假日，无调休）"
+            )
+            expect(page.locator('[data-figure="cases"] b')).to_have_text("6")
+            page.screenshot(
+                path=str(
+                    Path(os.environ.get("XINFANG_BROWSER_ARTIFACTS", "/tmp"))
+                    / "xinfang_dashboard_provisional.png"
+                )
+            )
+            bad = page.goto(f"{base}/xinfang/dashboard?as_of=9999-12-31")
+            assert bad is not None and bad.status == 400
+            expect(page.locator("#error")).to_contain_text("9999-12-31")
         except Exception:
             shot = (
                 Path(os.environ.get("XINFANG_BROWSER_ARTIFACTS", "/tmp"))
