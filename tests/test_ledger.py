@@ -96,7 +96,7 @@ def test_hotline_homophone_and_phone_join_without_id(engine):
                 match_decision.c.item_id == ids[1]
             )
         ).one()
-    assert rule.rule == "phone_name+text"
+    assert rule.rule == "phone_name+facts"
     assert rule.score is not None and rule.score > 0
 
 

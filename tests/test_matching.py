@@ -79,7 +79,7 @@ def test_plan_rules():
     t = _labels(plan)
     assert t[0] == t[1]
     assert len({t[0], t[2], t[3], t[4], t[5]}) == 5
-    assert plan.rule[1] == "phone_name+text"
+    assert plan.rule[1] == "phone_name+facts"
     assert plan.matched[1] == 1
     assert plan.rule[2] == "new_case:other_case_number"
     assert plan.rule[5] == "new_case:no_identity"
@@ -104,7 +104,7 @@ def test_existing_cases_are_kept_and_joined():
     plan = plan_matters(df)
     assert plan.item_pos.tolist() == [1, 2]
     assert _labels(plan) == [7, 7]
-    assert plan.rule == ["id_number+case_number", "id_number+text"]
+    assert plan.rule == ["id_number+case_number", "id_number+facts"]
 
 
 def test_caseless_existing_case_adopts_a_case_number():

@@ -23,7 +23,14 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["Scores", "evaluate_campaign", "main", "score_partition"]
+__all__ = [
+    "Scores",
+    "error_classes",
+    "evaluate_campaign",
+    "evaluate_folder",
+    "main",
+    "score_partition",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,97 @@ def evaluate_campaign(
     return scores, df
 
 
+def error_classes(df: pd.DataFrame) -> dict[str, object]:
+    """Where the errors are, by kind of item: stray items (not in their matter's main
+    case) per tag, and ledger cases that mix matters (of one person or of several).
+
+    ``df`` columns: case_id, truth_case, and optionally person and tags (';'-joined).
+    """
+    main = df.groupby(["truth_case", "case_id"]).size().rename("n").reset_index()
+    main = main.sort_values(["truth_case", "n", "case_id"], ascending=[True, False, True])
+    main_case = main.drop_duplicates("truth_case").set_index("truth_case")["case_id"]
+    stray = df["case_id"].to_numpy() != df["truth_case"].map(main_case).to_numpy()
+    split_matters = int(df.loc[stray, "truth_case"].nunique())
+    tags_total: Counter = Counter()
+    tags_stray: Counter = Counter()
+    if "tags" in df:
+        for tags, is_stray in zip(df["tags"].fillna("").tolist(), stray.tolist(), strict=True):
+            for tag in filter(None, str(tags).split(";")):
+                tags_total[tag] += 1
+                tags_stray[tag] += int(is_stray)
+    mixed = df.groupby("case_id")["truth_case"].nunique()
+    mixing = df[df["case_id"].isin(mixed[mixed > 1].index)]
+    same_person = other_person = 0
+    if not mixing.empty:
+        for _, grp in mixing.groupby("case_id"):
+            matters = grp.drop_duplicates("truth_case")
+            pairs = len(matters) * (len(matters) - 1) // 2
+            if "person" in grp and matters["person"].nunique() == 1:
+                same_person += pairs
+            else:
+                other_person += pairs
+    return {
+        "stray_items": int(stray.sum()),
+        "matters_split": split_matters,
+        "matters": int(df["truth_case"].nunique()),
+        "merged_pairs_same_person": same_person,
+        "merged_pairs_other_people": other_person,
+        "stray_by_tag": {t: f"{tags_stray[t]} of {n}" for t, n in tags_total.most_common()},
+    }
+
+
+def evaluate_folder(
+    folder: Path, engine: sa.Engine | None = None
+) -> tuple[Scores, pd.DataFrame, dict[str, object]]:
+    """Load ``folder/landing`` (any generator's channel files), deduplicate, and score
+    the ledger against ``folder/truth.csv`` (channel, source_file, source_row and a
+    matter column: ``matter_id``/``matter``/``truth_case``; optionally a person column
+    and tags: ``variations``/``trap``). The folder's files are copied, not moved."""
+    import shutil
+
+    from xinfang import db
+    from xinfang.intake.sweep import run_sweep
+    from xinfang.ledger import assign_cases
+    from xinfang.schema import intake_item
+
+    truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
+    rename = {"matter_id": "truth_case", "matter": "truth_case", "person_id": "person"}
+    rename |= {"variations": "tags", "trap": "tags"}
+    truth = truth.rename(columns={k: v for k, v in rename.items() if k in truth})
+    with tempfile.TemporaryDirectory(prefix="xinfang_eval_") as tmp:
+        landing = Path(tmp) / "landing"
+        shutil.copytree(folder / "landing", landing)
+        own_engine = engine is None
+        if engine is None:
+            engine = db.make_engine(f"sqlite:///{Path(tmp) / 'ledger.sqlite'}")
+            db.upgrade(engine)
+        run_sweep(engine, landing)
+        t0 = time.perf_counter()
+        assign_cases(engine)
+        took = time.perf_counter() - t0
+        with engine.connect() as conn:
+            got = pd.DataFrame(
+                conn.execute(
+                    sa.select(
+                        intake_item.c.channel,
+                        intake_item.c.source_file,
+                        intake_item.c.source_row,
+                        intake_item.c.case_id,
+                    )
+                ).all(),
+                columns=["channel", "source_file", "source_row", "case_id"],
+            )
+        if own_engine:
+            engine.dispose()
+    got["source_row"] = got["source_row"].astype(int)
+    truth["source_row"] = truth["source_row"].astype(int)
+    df = got.merge(truth, on=["channel", "source_file", "source_row"], how="inner")
+    extra = error_classes(df)
+    extra["truth_rows_not_loaded"] = len(truth) - len(df)
+    extra["assign_seconds"] = round(took, 1)
+    return score_partition(df["case_id"], df["truth_case"]), df, extra
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m xinfang.evaluate", description=__doc__)
     ap.add_argument("--items", type=int, default=3000)
@@ -184,7 +282,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--daily", action="store_true", help="load and assign day by day")
     ap.add_argument("--db", help="ledger URL (default: a temporary SQLite file)")
     ap.add_argument("--out", type=Path, help="keep the files, truth and ledger here")
+    ap.add_argument(
+        "--folder",
+        type=Path,
+        help="score another generator's output instead: a folder with landing/ and truth.csv",
+    )
     args = ap.parse_args(argv)
+    if args.folder:
+        return _main_folder(args)
     engine = None
     if args.db:
         from xinfang import db
@@ -204,6 +309,22 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     ok = scores.pair_f1 >= 0.98 and scores.b3_f1 >= 0.98
     return 0 if ok else 1
+
+
+def _main_folder(args: argparse.Namespace) -> int:
+    engine = None
+    if args.db:
+        from xinfang import db
+
+        engine = db.make_engine(args.db)
+        db.upgrade(engine)
+    print(f"deduplication evaluation of {args.folder} ({dt.date.today()})")
+    scores, _, extra = evaluate_folder(args.folder, engine)
+    for line in scores.lines():
+        print(line)
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    return 0 if scores.pair_f1 >= 0.98 and scores.b3_f1 >= 0.98 else 1
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ between the cases of different people about one case number. On PostgreSQL a
 transaction-level advisory lock serializes concurrent runs, and the writes use
 COPY.
 
-Manual overrides (``merge``, ``split``) are kept in ``manual_override`` and
-honoured by later runs: an item never moves once assigned, and ``rebuild``
-replays the overrides after reassigning everything from scratch.
+Manual overrides (``merge``, ``split``, ``confirm``) are kept in ``manual_override``
+and honoured by later runs: an item never moves once assigned, and ``rebuild``
+replays the overrides after reassigning everything from scratch. ``confirm`` is
+staff's word on a decision of the review queue (``v_match_review``): a confirmed
+join stays together like a merge (action ``confirm``), a confirmed near miss stays
+apart from the candidate it nearly joined (action ``apart``, a cannot-link).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from xinfang.matching import (
     is_common_name_key,
     plan_matters,
 )
+from xinfang.normalize.names import partial_name
 from xinfang.schema import (
     case_link,
     intake_item,
@@ -61,6 +65,7 @@ def _timed(what: str) -> Iterator[None]:
 
 __all__ = [
     "assign_cases",
+    "confirm",
     "merge",
     "rebuild",
     "split",
@@ -336,7 +341,8 @@ def _overrides(conn: Connection) -> pd.DataFrame:
 def _cannot_link(ov: pd.DataFrame) -> dict[int, set[int]]:
     out: dict[int, set[int]] = {}
     for row in ov.itertuples(index=False):
-        if row.action == "split" and pd.notna(row.other_item_id):
+        # split: never again with the case it left; apart: a confirmed near miss
+        if row.action in ("split", "apart") and pd.notna(row.other_item_id):
             out.setdefault(int(row.item_id), set()).add(int(row.other_item_id))
     return out
 
@@ -352,6 +358,7 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[
     nc = new.dropna(subset=["name_key", "case_number"])
     namecn = set(zip(nc["name_key"], nc["case_number"], strict=True))
     named = new.dropna(subset=["name_key", "content_normalized"])
+    named = named[[partial_name(n) is None for n in named["petitioner_name"].tolist()]]
     rare_names = {k for k in set(named["name_key"]) if not is_common_name_key(k)}
     cases: set[int] = set()
     big_names: set[str] = set()
@@ -746,6 +753,8 @@ def _write_plan(
             "rule": rules,
             "score": pd.Series(plan.score, dtype=object),
             "decided_at": now,
+            "evidence": pd.Series(plan.evidence or [None] * len(rules), dtype=object),
+            "threshold": pd.Series(plan.threshold or [None] * len(rules), dtype=object),
         }
     )
     with _timed("decisions"), _bulk_write(conn, match_decision, len(dec)):
@@ -1090,6 +1099,8 @@ def merge(engine: Engine, item_id: int, other_item_id: int, reason: str, by: str
     """
     if not reason or not by:
         raise ValueError("a manual merge needs a reason and who made it")
+    if item_id == other_item_id:
+        raise ValueError(f"item {item_id} cannot be merged with itself")
     now = dt.datetime.now().replace(microsecond=0)
     with engine.begin() as conn:
         _lock(conn)
@@ -1177,6 +1188,85 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
         return int(new_case)
 
 
+def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any]:
+    """Staff confirm the matcher's latest decision on ``item_id`` (甄别, ``v_match_review``).
+
+    A join (the item shares its case with other items) is recorded as action
+    ``confirm`` with the item it joined (its latest decision's matched item while that
+    is in the item's case, else the earliest other item of the case): later runs and
+    ``rebuild`` keep the two together, like a merge. A near miss (the item opened a
+    case of its own below the bar, its latest decision naming the best candidate item
+    of another case) is recorded as action ``apart`` with that candidate: the two are
+    never put in one case (a cannot-link, as a split's). Nothing moves now; either way
+    the item leaves the review queue. Returns ``action``, ``case_id``,
+    ``other_item_id`` and ``other_case_id``.
+    """
+    if not reason or not by:
+        raise ValueError("a confirmation needs a reason and who made it")
+    now = dt.datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        _lock(conn)
+        case = _case_of_item(conn, item_id)
+        if case is None:
+            raise ValueError(f"item {item_id} has no case yet: run assign_cases first")
+        last = conn.execute(
+            sa.select(
+                match_decision.c.score,
+                match_decision.c.threshold,
+                match_decision.c.matched_item_id,
+            )
+            .where(match_decision.c.item_id == item_id)
+            .order_by(match_decision.c.decision_id.desc())
+            .limit(1)
+        ).first()
+        matched = last.matched_item_id if last is not None else None
+        matched_case = None
+        if matched is not None and matched != item_id:
+            matched_case = conn.execute(
+                sa.select(intake_item.c.case_id).where(intake_item.c.item_id == matched)
+            ).scalar()
+        below = (
+            last is not None
+            and last.score is not None
+            and last.threshold is not None
+            and last.score < last.threshold
+        )
+        if below and matched_case is not None and matched_case != case:
+            action, other = "apart", int(matched)
+        else:
+            action = "confirm"
+            other = int(matched) if matched_case is not None and matched_case == case else None
+            if other is None:
+                other = conn.execute(
+                    sa.select(intake_item.c.item_id)
+                    .where(intake_item.c.case_id == case, intake_item.c.item_id != item_id)
+                    .order_by(intake_item.c.received_at, intake_item.c.item_id)
+                    .limit(1)
+                ).scalar()
+            if other is None:
+                raise ValueError(
+                    f"item {item_id} is alone in its case and its latest decision names no "
+                    "candidate: nothing to confirm"
+                )
+            matched_case = case
+        conn.execute(
+            manual_override.insert().values(
+                action=action,
+                item_id=item_id,
+                other_item_id=other,
+                reason=reason,
+                created_by=by,
+                created_at=now,
+            )
+        )
+        return {
+            "action": action,
+            "case_id": int(case),
+            "other_item_id": int(other),
+            "other_case_id": int(matched_case),
+        }
+
+
 def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]:
     """Reassign every item from scratch, deterministically, replaying manual overrides.
 
@@ -1213,6 +1303,13 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
                 if q is not None:
                     labels[p] = labels[q]
                     rules[p], matched[p] = "manual_merge", int(row.other_item_id)
+            elif row.action == "confirm" and pd.notna(row.other_item_id):
+                # a confirmed join stays together; the matcher's own explanation is
+                # kept when it found the join again
+                q = pos.get(int(row.other_item_id))
+                if q is not None and labels[p] != labels[q]:
+                    labels[p] = labels[q]
+                    rules[p], matched[p] = "manual_confirm", int(row.other_item_id)
         # reuse old cases: the biggest overlaps first, each old case once
         ov_df = pd.DataFrame({"label": labels, "old": old_case.to_numpy()}).dropna()
         ov_df["old"] = ov_df["old"].astype(np.int64)

@@ -31,7 +31,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xinfang.normalize.names import is_common_name, names_compatible
+from xinfang.facts import Facts
+from xinfang.facts import compare as compare_facts
+from xinfang.facts import extract as extract_facts
+from xinfang.normalize.names import (
+    id_sex,
+    is_common_name,
+    names_compatible,
+    partial_fits,
+    partial_name,
+    surname_key,
+)
 
 __all__ = [
     "MAX_NAME_BLOCK",
@@ -159,6 +169,7 @@ class TextIndex:
         self._bounds = np.searchsorted(pos, np.concatenate([starts, [total]])).tolist()
         self._tok: list[frozenset[int] | None] = [None] * len(parts)
         self._amt: list[frozenset[int] | None] = [None] * len(parts)
+        self._facts: list[Facts | None] = [None] * len(parts)
         self._texts = parts
 
     def has_tokens(self, i: int) -> bool:
@@ -232,6 +243,33 @@ class TextIndex:
                     return True
         return False
 
+    def facts(self, i: int) -> Facts:
+        f = self._facts[i]
+        if f is None:
+            f = self._facts[i] = extract_facts(self._texts[i])
+        return f
+
+    def matter_score(self, i: int, members: list[int]) -> tuple[float, str, int | None]:
+        """How alike text ``i`` is to a matter told by ``members``: the best bigram Dice
+        with one member plus the facts (``xinfang.facts.compare``) it shares with or
+        contradicts in all of them; with the evidence and the closest member."""
+        a = self.tokens(i)
+        na = len(a)
+        dice, closest = 0.0, members[0] if members else None
+        for j in members:
+            b = self.tokens(j)
+            s = 2.0 * len(a & b) / (na + len(b)) if na and b else 0.0
+            if s > dice:
+                dice, closest = s, j
+        mine = self.facts(i)
+        theirs = _union_facts([self.facts(j) for j in members])
+        told = "\n".join(self._texts[j] for j in members)
+        cmp = compare_facts(mine, theirs, self._texts[i], told)
+        parts = [f"text={dice:.2f}", *cmp.shared]
+        if cmp.conflicts:
+            parts.append("differ=" + ",".join(cmp.conflicts))
+        return dice + cmp.score, "; ".join(parts), closest
+
     def tokens(self, i: int) -> frozenset[int]:
         t = self._tok[i]
         if t is None:
@@ -241,6 +279,15 @@ class TextIndex:
 
 
 _EMPTY: frozenset[int] = frozenset()
+
+
+def _union_facts(facts: list[Facts]) -> Facts:
+    if len(facts) == 1:
+        return facts[0]
+    return Facts(**{slot: frozenset().union(*(getattr(f, slot) for f in facts)) for slot in _SLOTS})
+
+
+_SLOTS = tuple(Facts.__dataclass_fields__)
 
 
 def text_tokens(text: str | None) -> frozenset[int]:
@@ -334,6 +381,11 @@ class Plan:
     person: np.ndarray | None = None
     merges: dict[int, int] = field(default_factory=dict)
     """Ledger cases found to be one matter with another: case_id -> surviving case_id."""
+    threshold: list[float | None] | None = None
+    """Per item, the bar a facts-and-text score was held against (None: decided by an
+    identifier or a case number)."""
+    evidence: list[str | None] | None = None
+    """Per item, the facts that decided a join or a near miss ('text=0.12; money=…')."""
 
 
 def _edges_by_key(df: pd.DataFrame, cols: list[str]) -> Iterable[tuple[int, int]]:
@@ -362,6 +414,56 @@ PARALLEL_MIN = 50_000
 """Fewest new items for which ``plan_matters(workers=N)`` forks."""
 
 
+def _join_on_phone(uf: _UnionFind, grp: pd.DataFrame, sexes: list[str]) -> None:
+    """Rule 2 for a phone with several names: join those that can be one person.
+
+    Full names join when compatible. A partial name (surname and honorific) joins the
+    full names of its surname and sex when they are all one person, never two of
+    them; with no such full name it joins the partial names of its surname and sex.
+    Unnamed rows join when every name on the phone can be one person.
+    """
+    rows = list(
+        zip(grp["pos"].tolist(), grp["name_key"].tolist(), grp["partial"].tolist(), strict=True)
+    )
+    named = [(p, k) for p, k, _ in rows if isinstance(k, str)]
+    for i, (pa, ka) in enumerate(named):
+        for pb, kb in named[i + 1 :]:
+            if names_compatible(ka, kb):
+                uf.union(pa, pb)
+    partials = [(p, s) for p, _, s in rows if isinstance(s, str)]
+    for i, (pa, sa) in enumerate(partials):
+        surname, sex = sa.split("|")
+        fits = [p for p, k in named if partial_fits(surname, sex, k, sexes[p])]
+        if fits:
+            fit_keys = {k for p, k in named if p in fits}
+            if all(names_compatible(a, b) for a in fit_keys for b in fit_keys):
+                uf.union(fits[0], pa)
+            continue
+        for pb, sb in partials[i + 1 :]:
+            if _partials_fit(sa, sb):
+                uf.union(pa, pb)
+    keys = {k for _, k in named}
+    if named and all(names_compatible(a, b) for a in keys for b in keys):
+        if not all(any(partial_fits(*s.split("|"), k) for k in keys) for _, s in partials):
+            return  # another person's partial name shares the phone
+        for p, k, s in rows:
+            if not isinstance(k, str) and not isinstance(s, str):
+                uf.union(named[0][0], p)
+    elif not named and partials:
+        surnames = {s.split("|")[0] for _, s in partials}
+        if len(surnames) == 1:
+            for p, k, s in rows:
+                if not isinstance(k, str) and not isinstance(s, str):
+                    uf.union(partials[0][0], p)
+
+
+def _partials_fit(a: str, b: str) -> bool:
+    """Two partial names ('wang|m', 'wang|') that can be one person."""
+    sa, xa = a.split("|")
+    sb, xb = b.split("|")
+    return sa == sb and (not xa or not xb or xa == xb)
+
+
 def _persons(
     df: pd.DataFrame,
     texts: TextIndex | None = None,
@@ -381,28 +483,19 @@ def _persons(
     # 1. the same ID number.
     for a, b in _edges_by_key(df, ["id_number"]):
         uf.union(a, b)
-    # 2. the same phone, compatible names.
+    # 2. the same phone, compatible names (a partial name, 王先生, fits its surname).
     ph = df.dropna(subset=["phone"])
     if not ph.empty:
         nkeys = ph.groupby("phone", sort=False)["name_key"].nunique()
-        simple = ph[ph["phone"].map(nkeys).to_numpy() <= 1]
-        for a, b in _edges_by_key(simple, ["phone"]):
+        partial = ph.groupby("phone", sort=False)["partial"].count()
+        tangled = (ph["phone"].map(nkeys).to_numpy() > 1) | (
+            ph["phone"].map(partial).to_numpy() > 0
+        )
+        for a, b in _edges_by_key(ph[~tangled], ["phone"]):
             uf.union(a, b)
-        multi = ph[ph["phone"].map(nkeys).to_numpy() > 1]
-        for _, grp in multi.groupby("phone", sort=False):
-            rows = list(zip(grp["pos"].tolist(), grp["name_key"].tolist(), strict=True))
-            named = [(p, k) for p, k in rows if isinstance(k, str)]
-            # names on this phone that can be one person; unnamed rows join only
-            # when the phone's names are all compatible with each other.
-            for i, (pa, ka) in enumerate(named):
-                for pb, kb in named[i + 1 :]:
-                    if names_compatible(ka, kb):
-                        uf.union(pa, pb)
-            keys = {k for _, k in named}
-            if all(names_compatible(a, b) for a in keys for b in keys):
-                unnamed = [p for p, k in rows if not isinstance(k, str)]
-                for p in unnamed:
-                    uf.union(named[0][0], p)
+        sexes = df["sex"].tolist()
+        for _, grp in ph[tangled].groupby("phone", sort=False):
+            _join_on_phone(uf, grp, sexes)
     # 3. the same name key and case number (a common name too: with a case number it
     #    is no longer a name alone; the other party of a lawsuit has another name).
     for a, b in _edges_by_key(df, ["name_key", "case_number"]):
@@ -465,6 +558,25 @@ class _Matter:
     adopted: bool = False  # took on a case number it did not have
 
 
+def _mark_partial_names(df: pd.DataFrame) -> None:
+    """Add ``partial`` ('wang|m' for 王先生) and ``sex`` (from the ID number) columns;
+    a partial name's ``name_key`` is cleared: it never identifies anybody by itself."""
+    names = df["petitioner_name"].tolist() if "petitioner_name" in df else [None] * len(df)
+    partial: list[str | None] = []
+    for n in names:
+        got = partial_name(n) if isinstance(n, str) and len(n) <= 8 else None
+        partial.append(f"{surname_key(got[0])}|{got[1]}" if got else None)
+    df["partial"] = pd.Series(partial, index=df.index, dtype=object)
+    df["sex"] = [id_sex(i) if isinstance(i, str) else "" for i in df["id_number"].tolist()]
+    if any(p is not None for p in partial):
+        keys = df["name_key"].tolist()
+        df["name_key"] = pd.Series(
+            [None if p is not None else k for p, k in zip(partial, keys, strict=True)],
+            index=df.index,
+            dtype=object,
+        )
+
+
 def plan_matters(
     items: pd.DataFrame,
     params: MatchParams | None = None,
@@ -491,6 +603,7 @@ def plan_matters(
         if col in df:
             vals = [v if isinstance(v, str) and v else None for v in df[col].tolist()]
             df[col] = pd.Series(vals, index=df.index, dtype=object)
+    _mark_partial_names(df)
     common_cache: dict[str, bool] = {}
     common = []
     for k in df["name_key"].tolist():
@@ -536,18 +649,20 @@ def plan_matters(
     rule: list[str] = [""] * len(new_pos)
     score: list[float | None] = [None] * len(new_pos)
     matched: list[int | None] = [None] * len(new_pos)
+    threshold: list[float | None] = [None] * len(new_pos)
+    evidence: list[str | None] = [None] * len(new_pos)
     adopt: dict[int, str] = {}
     merges: dict[int, int] = {}
     n_new = 0
     for res in results:
-        pos, tgt, rl, sc, mt, ad, nn, mg = res
+        pos, tgt, rl, sc, mt, ad, nn, mg, br, ev = res
         merges.update(mg)
         tgt = np.asarray(tgt, dtype=np.int64)
         tgt = np.where(tgt < 0, tgt - n_new, tgt)  # new matters numbered across parts
         idx = slot[np.asarray(pos, dtype=np.int64)]
         target[idx] = tgt
-        for i, r, s_, m_ in zip(idx.tolist(), rl, sc, mt, strict=True):
-            rule[i], score[i], matched[i] = r, s_, m_
+        for i, r, s_, m_, b_, e_ in zip(idx.tolist(), rl, sc, mt, br, ev, strict=True):
+            rule[i], score[i], matched[i], threshold[i], evidence[i] = r, s_, m_, b_, e_
         adopt.update(ad)
         n_new += nn
     return Plan(
@@ -560,6 +675,8 @@ def plan_matters(
         adopt=adopt,
         person=person,
         merges=merges,
+        threshold=threshold,
+        evidence=evidence,
     )
 
 
@@ -620,17 +737,19 @@ class _Assigner:
             return True
         return any(ids[p] in cl.get(ids[q], ()) for q in m.members)
 
-    def best_text(self, ms: list[_Matter], p: int) -> tuple[_Matter | None, float]:
-        top, aw = self.texts.best, self.params.amount_weight
-        ac = self.params.amount_conflict
-        best, best_s = None, -1.0
+    def best_text(self, ms: list[_Matter], p: int) -> tuple[_Matter | None, float, str, int | None]:
+        """The matter of ``ms`` whose grievance is most like row ``p``'s: (matter, score,
+        evidence, closest member). The score is the text's bigram Dice with the closest
+        member plus the weighed facts (``xinfang.facts``) the matter's texts share with
+        it or contradict."""
+        best: tuple[_Matter | None, float, str, int | None] = (None, -9.0, "", None)
         k = self.params.max_texts_per_matter
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s = top(p, mem, aw, ac)
-            if s > best_s:
-                best, best_s = m, s
-        return best, best_s
+            s, evidence, q = self.texts.matter_score(p, mem)
+            if s > best[1]:
+                best = (m, s, evidence, q)
+        return best
 
     def decide(self, news: list[int], matters: list[_Matter]) -> list[tuple]:
         """Place each new row in one of ``matters`` (extended in place with new matters,
@@ -642,17 +761,23 @@ class _Assigner:
         idn, phones, nkeys = self.idn, self.phones, self.nkeys
         out: list[tuple] = []
 
-        def new_matter(p: int, cn: str | None, why: str) -> None:
+        def new_matter(p: int, cn: str | None, why: str, near: tuple | None = None) -> None:
             if not idn[p] and not phones[p] and not nkeys[p]:
                 why = "new_case:no_identity"
             m = _Matter(0, cn, [])
             matters.append(m)
-            out.append((p, m, why, None, None))
+            if near is None:
+                out.append((p, m, why, None, None, None, None))
+            else:  # a near miss: the closest matter it did not join, for review
+                s, q, bar_, evidence = near
+                out.append((p, m, why, round(s, 4), q, bar_, evidence))
             self.add_member(m, p)
 
-        def join(m: _Matter, p: int, matter_rule: str, s: float | None) -> None:
+        def join(
+            m: _Matter, p: int, matter_rule: str, s: float | None, bar_=None, evidence=None
+        ) -> None:
             why, q = self.explain(m, p)
-            out.append((p, m, f"{why}+{matter_rule}", s, q))
+            out.append((p, m, f"{why}+{matter_rule}", s, q, bar_, evidence))
             self.add_member(m, p)
 
         def bar() -> float:
@@ -667,24 +792,28 @@ class _Assigner:
                 join(same[0], p, "case_number", 1.0)
                 continue
             open_ = [m for m in matters if m.case_number is None and not self.blocked(m, p)]
+            near = None
             if open_:
-                m, s = self.best_text(open_, p)
+                m, s, evidence, q = self.best_text(open_, p)
                 if m is not None and s >= bar():
                     m.case_number = cn
                     m.adopted = True
-                    join(m, p, "text", round(s, 4))
+                    join(m, p, "facts", round(s, 4), bar(), evidence)
                     continue
-            new_matter(p, cn, "new_case:other_case_number" if matters else "new_case")
+                if m is not None:
+                    near = (s, q, bar(), evidence)
+            new_matter(p, cn, "new_case:other_case_number" if matters else "new_case", near)
         for p in news:
             if cns[p]:
                 continue
             cands = [m for m in matters if not self.blocked(m, p)]
             if cands:
-                m, s = self.best_text(cands, p)
+                m, s, evidence, q = self.best_text(cands, p)
                 if m is not None and s >= bar():
-                    join(m, p, "text", round(s, 4))
+                    join(m, p, "facts", round(s, 4), bar(), evidence)
                     continue
-                new_matter(p, None, "new_case:other_grievance")
+                near = (s, q, bar(), evidence) if m is not None else None
+                new_matter(p, None, "new_case:other_grievance", near)
             else:
                 new_matter(p, None, "new_case")
         return out
@@ -701,18 +830,30 @@ class _Assigner:
         out_rule: list[str] = []
         out_score: list[float | None] = []
         out_matched: list[int | None] = []
+        out_bar: list[float | None] = []
+        out_evidence: list[str | None] = []
         adopt: dict[int, str] = {}
         merges: dict[int, int] = {}
         n_new = 0
         case_ids, ccn, item_ids = self.case_ids, self.ccn, self.item_ids
         idn, phones, nkeys = self.idn, self.phones, self.nkeys
 
-        def emit(p: int, key: int, rule: str, score: float | None, q: int | None) -> None:
+        def emit(
+            p: int,
+            key: int,
+            rule: str,
+            score: float | None,
+            q: int | None,
+            bar: float | None = None,
+            evidence: str | None = None,
+        ) -> None:
             out_pos.append(p)
             out_tgt.append(key)
             out_rule.append(rule)
             out_score.append(score)
             out_matched.append(item_ids[q] if q is not None else None)
+            out_bar.append(bar)
+            out_evidence.append(evidence)
 
         for g in groups:
             rows = g.tolist()
@@ -759,7 +900,7 @@ class _Assigner:
                         for c in cases:
                             if c != survivor:
                                 merges[c] = survivor
-                for p, m, rule, score, q in decisions:
+                for p, m, rule, score, q, bar, evidence in decisions:
                     if case_ids[p] >= 0:
                         continue
                     root = find(id(m))
@@ -769,7 +910,7 @@ class _Assigner:
                     key = comp_key[root]
                     if key >= 0 and m.case_number:
                         adopt.setdefault(key, m.case_number)  # kept only where none yet
-                    emit(p, key, rule, score, q)
+                    emit(p, key, rule, score, q, bar, evidence)
                 continue
             matters: list[_Matter] = []
             by_case: dict[int, _Matter] = {}
@@ -785,14 +926,25 @@ class _Assigner:
                     self.add_member(m, p)
                 else:
                     news.append(p)
-            for p, m, rule, score, q in self.decide(news, matters):
+            for p, m, rule, score, q, bar, evidence in self.decide(news, matters):
                 if m.key == 0:
                     n_new += 1
                     m.key = -n_new
                 if m.key >= 0 and m.adopted:
                     adopt[m.key] = m.case_number
-                emit(p, m.key, rule, score, q)
-        return out_pos, out_tgt, out_rule, out_score, out_matched, adopt, n_new, merges
+                emit(p, m.key, rule, score, q, bar, evidence)
+        return (
+            out_pos,
+            out_tgt,
+            out_rule,
+            out_score,
+            out_matched,
+            adopt,
+            n_new,
+            merges,
+            out_bar,
+            out_evidence,
+        )
 
 
 def is_common_name_key(key: str) -> bool:

@@ -382,6 +382,16 @@ match_decision = Table(
     Column("rule", String(32), nullable=False),
     Column("score", Float),
     Column("decided_at", DateTime, nullable=False),
+    Column(
+        "evidence",
+        Text,
+        comment="the facts that decided it (shared and conflicting slots, text score)",
+    ),
+    Column(
+        "threshold",
+        Float,
+        comment="the bar the score was held against: score - threshold is the margin",
+    ),
     Index("ix_match_decision_item", "item_id"),
     comment="Why each item belongs to its case.",
 )

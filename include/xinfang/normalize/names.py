@@ -18,12 +18,18 @@ from functools import lru_cache
 
 __all__ = [
     "COMMON_NAMES",
+    "HONORIFICS",
+    "SURNAMES",
     "chinese_number",
     "clean_name",
+    "id_sex",
     "is_common_name",
     "name_key",
     "names_compatible",
+    "partial_fits",
+    "partial_name",
     "split_group",
+    "surname_key",
 ]
 
 # The most frequent full names in China (Ministry of Public Security name reports,
@@ -238,3 +244,74 @@ def names_compatible(key_a: str | None, key_b: str | None) -> bool:
     if len(sa) != len(sb) or sa[0] != sb[0]:
         return False
     return _levenshtein_le1(key_a, key_b)
+
+
+# Surnames (the 百家姓's common ones, single and compound): what a caller recorded as
+# 王先生 or 老赵 keeps of their name.
+SURNAMES: frozenset[str] = frozenset(
+    """
+    王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹
+    彭 曾 肖 田 董 袁 潘 于 蒋 蔡 余 杜 叶 程 苏 魏 吕 丁 任 沈 姚 卢 姜 崔 钟 谭 陆 汪 范 金
+    石 廖 贾 夏 韦 付 傅 方 白 邹 孟 熊 秦 邱 江 尹 薛 闫 阎 段 雷 侯 龙 史 陶 黎 贺 顾 毛 郝
+    龚 邵 万 钱 严 覃 武 戴 莫 孔 向 汤 常 温 康 施 文 牛 樊 葛 邢 安 齐 易 乔 伍 庞 颜 倪 庄
+    聂 章 鲁 岳 翟 殷 詹 申 欧 耿 关 兰 焦 俞 左 柳 甘 祝 包 宁 尚 符 舒 阮 柯 纪 梅 童 凌 毕
+    单 季 裴 霍 涂 成 苗 谷 盛 曲 翁 冉 骆 蓝 路 游 辛 靳 管 柴 蒙 鲍 华 喻 祁 蒲 房 滕 屈 饶
+    解 牟 艾 尤 阳 时 穆 农 司 卓 古 吉 缪 简 车 项 连 芦 麦 褚 娄 窦 戚 岑 景 党 宫 费 卜 冷
+    晏 席 卫 米 柏 宗 瞿 桂 全 佟 应 臧 闵 苟 邬 边 卞 姬 师 和 仇 栾 隋 商 刁 沙 荣 巫 寇 桑
+    郎 甄 丛 仲 虞 敖 巩 明 佘 池 查 麻 苑 迟 邝 封 鞠 井 楚 刑 訾 汝 逯 相 邸 桓 官 扈 那
+    欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫
+    """.split()  # noqa: SIM905
+)
+# Honorifics a hotline operator writes after a surname, with the sex they imply.
+HONORIFICS: dict[str, str] = {
+    "先生": "m", "女士": "f", "小姐": "f", "太太": "f", "阿姨": "f", "大姨": "f",
+    "老师": "", "师傅": "", "大爷": "m", "大妈": "f", "大娘": "f", "大姐": "f",
+    "大哥": "m", "老板": "", "老太": "f", "奶奶": "f", "爷爷": "m", "叔叔": "m",
+    "大叔": "m", "阿婆": "f", "婆婆": "f", "伯伯": "m", "大伯": "m", "老伯": "m",
+    "同志": "", "经理": "", "主任": "", "某": "", "某某": "", "姐": "f", "哥": "m",
+    "叔": "m", "婶": "f", "姨": "f", "伯": "m", "总": "", "工": "", "律师": "",
+}  # fmt: skip
+_PREFIXES = ("老", "小", "阿")
+
+
+@lru_cache(maxsize=100_000)
+def partial_name(name: str | None) -> tuple[str, str] | None:
+    """(surname, sex) of a name that is only a surname and an honorific, else None.
+
+    '王先生' -> ('王', 'm'), '李女士' -> ('李', 'f'), '老赵' / '小王' -> ('赵', '') /
+    ('王', ''), '刘老师' -> ('刘', ''); '王伟' -> None. Such a name fits any full name of
+    its surname (and sex) but identifies nobody: the matcher treats it as a partial name.
+    """
+    cleaned = clean_name(name)
+    if not 2 <= len(cleaned) <= 5:
+        return None
+    for prefix in _PREFIXES:
+        rest = cleaned[len(prefix) :]
+        if cleaned.startswith(prefix) and rest in SURNAMES:
+            return rest, ""
+    for size in (2, 1):
+        surname, rest = cleaned[:size], cleaned[size:]
+        if surname in SURNAMES and rest in HONORIFICS:
+            return surname, HONORIFICS[rest]
+    return None
+
+
+def surname_key(surname: str) -> str:
+    """Pinyin of a surname as it starts a name key ('王' -> 'wang', '欧阳' -> 'ou yang')."""
+    return name_key(surname) or ""
+
+
+def id_sex(id_number: str | None) -> str:
+    """'m' or 'f' from an 18-digit ID number's 17th digit; '' when unknown."""
+    if not id_number or len(id_number) != 18 or not id_number[16].isdigit():
+        return ""
+    return "m" if int(id_number[16]) % 2 else "f"
+
+
+def partial_fits(surname_key_: str, sex: str, key: str | None, other_sex: str = "") -> bool:
+    """Whether a partial name (surname key, sex) can be the person of name ``key``."""
+    if not key:
+        return False
+    if sex and other_sex and sex != other_sex:
+        return False
+    return key == surname_key_ or key.startswith(surname_key_ + " ")

@@ -1,0 +1,354 @@
+"""The facts a grievance names: the slots that tell one petition matter from another.
+
+Each channel tells a grievance in its own words (a letter's 尊敬的院领导…, an
+operator's 来电人反映…, a visit's short 诉求), so two items of one matter share few
+words; they share facts: the counterparty, the sums of money, the dates, the places,
+the people named (the judge, the debtor), the asset and the kind of complaint.
+``extract`` pulls those slots out of ``content_normalized`` (simplified, full-width
+folded) with patterns, no model; ``compare`` weighs the slots two texts share and
+the ones on which they disagree, and names them, so a join can be explained.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from xinfang.normalize.names import SURNAMES, chinese_number
+
+__all__ = ["SLOT_WEIGHTS", "Comparison", "Facts", "compare", "extract"]
+
+_CJK = "\u4e00-\u9fff"
+_NUM = "零〇一二两三四五六七八九十百千万亿"
+
+# ---- money -------------------------------------------------------------------------
+_MONEY = re.compile(
+    rf"(\d+(?:\.\d+)?|[{_NUM}]+)\s*(?:多|余)?\s*(亿|万|千|百)?\s*(?:多|余)?\s*(元|块|万元)?"
+)
+_UNITS = {"亿": 100_000_000, "万": 10_000, "千": 1_000, "百": 100, None: 1, "": 1}
+
+# ---- dates -------------------------------------------------------------------------
+_DATE_CN = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?")
+_DATE_NUM = re.compile(r"((?:19|20)\d{2})[-./](\d{1,2})[-./](\d{1,2})")
+
+# ---- organizations -----------------------------------------------------------------
+_ORG_SUFFIX = (
+    "有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|厂|合作社|村民委员会|村委会|"
+    "居民委员会|居委会|物业|医院|学校|银行|信用社|门市|超市|酒店|饭店|工地|项目部|"
+    "开发区管委会|管委会|街道办事处|街道办|镇政府|乡政府|人民政府|政府|局|站|所|中心"
+)
+_ORG = re.compile(rf"([{_CJK}A-Za-z0-9]{{2,14}}?)({_ORG_SUFFIX})")
+# words that end the text before a name starts: the name is what follows them
+_LEAD_WORDS = re.compile(
+    r".*(?:起诉|申请|执行|被告|原告|对方|单位|拖欠|欠款|欠我|欠|与|和|跟|同|向|被|告|诉|对|是|"
+    r"在|的|了|将|把|给|让|找|因|从|由|其|该|到|为|家|位于|住|系|即|涉及|关于|反映|投诉|称)"
+)
+_ORG_GENERIC = re.compile(
+    r"^(?:河北省|河北|廊坊市|廊坊|北京市|北京|天津市|天津|三河市|三河|霸州市|霸州|固安县|固安|"
+    r"永清县|永清|香河县|香河|大城县|大城|文安县|文安|大厂县|大厂|安次区|安次|广阳区|广阳|燕郊)+"
+)
+_ORG_TRADE = re.compile(
+    r"(?:建筑工程|建筑安装|建筑|工程|房地产开发|房地产|置业|科技|商贸|贸易|物流|实业|劳务|建设|"
+    r"装饰|装修|物业服务|物业管理|汽车销售|汽车|服务|投资|发展|管理|机械|建材|食品|农业|文化|"
+    r"传媒|电子|信息|网络|餐饮|运输|钢铁|化工|制造|印刷|家具|纺织|医药|环保|能源|新材料)+$"
+)
+_NOT_ORG = frozenset(
+    {"法院", "人民法院", "中院", "检察院", "公安局", "派出所", "信访局", "司法局", "政府", "执行局"}
+)
+
+# ---- places ------------------------------------------------------------------------
+_PLACE = re.compile(
+    rf"([{_CJK}0-9]{{1,8}}?)(村|庄|屯|镇|乡|街道|大街|街|路|道|小区|社区|花园|家园|公寓|号楼|号院)"
+)
+_PLACE_SKIP = frozenset({"农村", "一路", "道路", "知道", "渠道", "街道", "乡镇", "城乡", "马路"})
+
+# ---- people named ------------------------------------------------------------------
+_ROLE = (
+    "法官|庭长|院长|审判员|执行员|执行法官|承办人|书记员|经理|老板|包工头|村长|村主任|"
+    "支书|书记|主任|厂长|律师|队长"
+)
+_PERSON_BEFORE_ROLE = re.compile(rf"([{_CJK}]{{2,3}}?)(?:{_ROLE})")
+_PERSON_AFTER = re.compile(
+    rf"(?:{_ROLE}|被告人?|被执行人|被申请人|对方当事人|对方|债务人|借款人|欠款人|肇事者|肇事司机|"
+    rf"司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人)[:：]?\s*([{_CJK}]{{2,3}})"
+)
+_SURNAME_1 = frozenset(s for s in SURNAMES if len(s) == 1)
+_SURNAME_2 = frozenset(s for s in SURNAMES if len(s) == 2)
+_NOT_GIVEN = frozenset("某的了在是说不也都就还又已要把被给向对与和跟同等人们")
+
+# ---- assets and kinds of complaint -------------------------------------------------
+ASSETS: dict[str, tuple[str, ...]] = {
+    "house": ("房屋", "房子", "住房", "商品房", "楼房", "宅基地", "门面", "商铺", "房产", "平房"),
+    "vehicle": ("车辆", "汽车", "轿车", "货车", "车子", "面包车", "三轮车", "挖掘机"),
+    "wages": ("工资", "工钱", "劳务费", "薪水", "薪酬", "劳动报酬", "农民工"),
+    "land": ("土地", "承包地", "耕地", "林地", "责任田", "流转", "口粮田"),
+    "loan": ("借款", "借钱", "借给", "欠款", "借条", "欠条", "利息", "民间借贷"),
+    "injury": ("交通事故", "车祸", "撞伤", "受伤", "伤残", "医疗费", "人身损害", "工伤"),
+    "compensation": ("拆迁", "征收", "征地", "补偿款", "安置", "腾退"),
+    "family": ("离婚", "抚养", "赡养", "抚养费", "探望", "彩礼", "继承", "遗产"),
+    "goods": ("货款", "买卖合同", "供货", "材料款", "建材"),
+    "construction": ("工程款", "施工", "装修", "包工"),
+    "rent": ("租金", "房租", "租赁"),
+    "property_fee": ("物业费", "物业"),
+    "fraud": ("诈骗", "集资", "非法吸收", "理财"),
+}
+KINDS: dict[str, tuple[str, ...]] = {
+    "enforcement": ("执行", "被执行", "执行款", "强制执行", "查封", "冻结", "拍卖", "失信"),
+    "filing": ("立案", "不予受理", "不给立案", "起诉材料"),
+    "delay": ("拖延", "久拖", "超期", "不开庭", "迟迟", "审理期限"),
+    "judgment": ("判决不公", "不服", "再审", "改判", "申诉", "偏袒", "枉法"),
+    "conduct": ("态度", "作风", "推诿", "不接电话", "刁难", "吃拿卡要", "私下会见"),
+    "aid": ("司法救助", "救助", "生活困难"),
+    "objection": ("执行异议", "案外人", "错误查封"),
+}
+
+
+def _slot_words(table: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
+    words = sorted({w for ws in table.values() for w in ws}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)))
+
+
+_ASSET_WORDS = _slot_words(ASSETS)
+_KIND_WORDS = _slot_words(KINDS)
+_ASSET_OF = {w: k for k, ws in ASSETS.items() for w in ws}
+_KIND_OF = {w: k for k, ws in KINDS.items() for w in ws}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The slots of one grievance text (empty sets where the text names nothing)."""
+
+    money: frozenset[int] = frozenset()
+    """Sums of money in yuan ('12万元', '十二万', '120,000元' -> 120000)."""
+    dates: frozenset[str] = frozenset()
+    """Days ('2023-05-12') and months ('2023-05') named."""
+    orgs: frozenset[str] = frozenset()
+    """Organizations, by their distinctive core ('廊坊市华信建筑有限公司' -> '华信')."""
+    places: frozenset[str] = frozenset()
+    """Villages, streets, housing estates ('东王村', '新华小区')."""
+    people: frozenset[str] = frozenset()
+    """People named, by surname and first given character ('王建国法官' -> '王建')."""
+    assets: frozenset[str] = frozenset()
+    """What is at stake: house, wages, land, loan, vehicle, injury, compensation…"""
+    kinds: frozenset[str] = frozenset()
+    """Kind of complaint: enforcement, filing, delay, judgment, conduct, aid, objection."""
+
+    def is_empty(self) -> bool:
+        return not (self.money or self.dates or self.orgs or self.places or self.people)
+
+
+def _money(text: str) -> frozenset[int]:
+    if not any(c in text for c in "元块万"):
+        return frozenset()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    out = set()
+    for m in _MONEY.finditer(text):
+        number, unit, yuan = m.group(1), m.group(2), m.group(3)
+        if not unit and len(number) > 1 and number[-1] in "万亿":
+            number, unit = number[:-1], number[-1]  # '十二万'
+        if not unit and not yuan:
+            continue  # a bare number: a count, a house number, a year
+        if yuan == "万元":
+            unit = unit or "万"
+        if number[0].isdigit():
+            value = float(number)
+        else:
+            value = _chinese_amount(number)
+            if value is None:
+                continue
+        total = round(value * _UNITS[unit])
+        if total >= 100 and not (unit is None and yuan in (None, "") and total < 1000):
+            out.add(total)
+    return frozenset(out)
+
+
+def _chinese_amount(s: str) -> float | None:
+    """'十二' -> 12, '三千五百' -> 3500, '一万二' is left to the unit parser."""
+    total, section = 0, 0
+    digit = None
+    for ch in s:
+        if ch in "万亿":
+            section = (section + (digit or 0)) or 1
+            total += section * (10_000 if ch == "万" else 100_000_000)
+            section, digit = 0, None
+        elif ch in "千百十":
+            section += (digit if digit is not None else 1) * {"千": 1000, "百": 100, "十": 10}[ch]
+            digit = None
+        else:
+            d = chinese_number(ch)
+            if d is None:
+                return None
+            digit = d
+    return float(total + section + (digit or 0)) if (total or section or digit) else None
+
+
+def _dates(text: str) -> frozenset[str]:
+    out = set()
+    for m in (*_DATE_CN.finditer(text), *_DATE_NUM.finditer(text)):
+        year, month, day = int(m.group(1)), int(m.group(2)), m.group(3)
+        if not 1 <= month <= 12:
+            continue
+        out.add(f"{year:04d}-{month:02d}")
+        if day and 1 <= int(day) <= 31:
+            out.add(f"{year:04d}-{month:02d}-{int(day):02d}")
+    return frozenset(out)
+
+
+def _org_core(name: str) -> str | None:
+    name = _LEAD_WORDS.sub("", name)
+    name = re.sub(r"^.*(?:省|市|县|区|镇|乡)(?=..)", "", name)
+    core = _ORG_TRADE.sub("", _ORG_GENERIC.sub("", name))
+    core = re.sub(r"(?:市|县|区|省)$", "", core)
+    if len(core) < 2:
+        core = name
+    if len(core) < 2 or core in _NOT_ORG:
+        return None
+    return core[:6]
+
+
+def _orgs(text: str) -> frozenset[str]:
+    out = set()
+    for m in _ORG.finditer(text):
+        whole = m.group(1) + m.group(2)
+        if any(bad in whole for bad in ("法院", "检察院", "公安", "信访")):
+            continue
+        core = _org_core(m.group(1))
+        if core:
+            out.add(core)
+    return frozenset(out)
+
+
+def _places(text: str) -> frozenset[str]:
+    out = set()
+    for m in _PLACE.finditer(text):
+        stem = _LEAD_WORDS.sub("", m.group(1))
+        stem = _ORG_GENERIC.sub("", stem)
+        stem = re.sub(r"^.*?(?:省|市|县|区|镇|乡)(?=.)", "", stem)
+        if not stem:
+            continue
+        place = stem + m.group(2)
+        if len(place) >= 3 and place not in _PLACE_SKIP:
+            out.add(place[-6:])
+    return frozenset(out)
+
+
+def _person_key(candidate: str) -> str | None:
+    """Surname + first given character, if ``candidate`` starts like a person's name."""
+    size = 2 if candidate[:2] in _SURNAME_2 else 1 if candidate[:1] in _SURNAME_1 else 0
+    if not size or len(candidate) <= size or candidate[size] in _NOT_GIVEN:
+        return None
+    return candidate[: size + 1]
+
+
+def _people(text: str) -> frozenset[str]:
+    out = set()
+    for pattern in (_PERSON_AFTER, _PERSON_BEFORE_ROLE):
+        for m in pattern.finditer(text):
+            cand = m.group(1)
+            cand = _LEAD_WORDS.sub("", cand) or cand
+            key = _person_key(cand)
+            if key:
+                out.add(key)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=200_000)
+def extract(text: str | None) -> Facts:
+    """The slots ``text`` names (see ``Facts``)."""
+    if not text:
+        return _NONE
+    return Facts(
+        money=_money(text),
+        dates=_dates(text),
+        orgs=_orgs(text),
+        places=_places(text),
+        people=_people(text),
+        assets=frozenset(_ASSET_OF[w] for w in _ASSET_WORDS.findall(text)),
+        kinds=frozenset(_KIND_OF[w] for w in _KIND_WORDS.findall(text)),
+    )
+
+
+_NONE = Facts()
+
+SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
+    # slot: (added when the texts share a value, taken off when both name values
+    # and share none)
+    "money": (0.45, 0.40),
+    "orgs": (0.45, 0.35),
+    "people": (0.35, 0.20),
+    "places": (0.30, 0.15),
+    "dates": (0.20, 0.05),
+    "assets": (0.10, 0.20),
+    "kinds": (0.05, 0.0),
+}
+
+
+def _org_match(a: frozenset[str], b: frozenset[str]) -> str | None:
+    for x in a:
+        for y in b:
+            if x == y or (len(x) >= 2 and len(y) >= 2 and (x in y or y in x)):
+                return x if len(x) <= len(y) else y
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How two grievances' facts relate: a score and the slots behind it."""
+
+    score: float
+    shared: tuple[str, ...]
+    """'money=350000', 'orgs=恒达'…"""
+    conflicts: tuple[str, ...]
+    """Slots both name with no value in common: 'money', 'orgs'…"""
+
+
+def compare(a: Facts, b: Facts, text_a: str = "", text_b: str = "") -> Comparison:
+    """Weigh the slots two grievances share against the ones where they disagree.
+
+    With the texts given, an organization, place or person one text names that the
+    other text mentions in passing (恒达建材 in 'the 恒达 case') counts as shared too.
+    """
+    score = 0.0
+    shared: list[str] = []
+    conflicts: list[str] = []
+    for slot, (gain, loss) in SLOT_WEIGHTS.items():
+        va, vb = getattr(a, slot), getattr(b, slot)
+        common = None
+        if slot in _NAMED and (text_a or text_b):
+            common = _mentioned(va, text_b) or _mentioned(vb, text_a)
+        if common is None:
+            if not va or not vb:
+                continue
+            common = _common(slot, va, vb)
+            if common is not None and slot == "dates" and len(common) == 7:
+                gain = gain / 2  # the same month only
+        if common is not None:
+            score += gain
+            shared.append(f"{slot}={common}")
+        elif loss:
+            score -= loss
+            conflicts.append(slot)
+    return Comparison(round(score, 4), tuple(shared), tuple(conflicts))
+
+
+_NAMED = frozenset({"orgs", "places", "people"})
+
+
+def _mentioned(values: frozenset[str], text: str) -> str | None:
+    for v in values:
+        if len(v) >= 2 and v in text:
+            return v
+    return None
+
+
+def _common(slot: str, va: frozenset, vb: frozenset) -> str | int | None:
+    if slot == "orgs":
+        return _org_match(va, vb)
+    both = va & vb
+    if not both:
+        return None
+    if slot == "dates":
+        days = [d for d in both if len(d) == 10]
+        return max(days) if days else max(both)
+    return min(both)

@@ -1,0 +1,118 @@
+"""The facts of a grievance (xinfang.facts) and the matter decisions they drive."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from xinfang.facts import compare, extract
+from xinfang.matching import plan_matters
+from xinfang.normalize.names import name_key
+
+LETTER = (
+    "尊敬的院领导：我与廊坊市恒达建材有限公司民间借贷纠纷一案，2022年3月15日判决对方"
+    "支付35万元，至今没有执行到位，执行法官王建国一直推诿。此致敬礼"
+)
+CALL = "来电人反映：恒达建材欠其三十五万元，承办法官王建国不接电话，要求回电。"
+LAND = "信访人反映其在固安县柳泉镇东王村的承包地被村委会收回，要求补偿12.5万元。"
+LAND_VISIT = "诉求：东王村土地补偿款125000元一直不给"
+WAGES = "在三河市燕郊镇鑫源商贸有限公司打工，老板刘德海拖欠工资8600元不给。"
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("判决对方支付35万元", {350000}),
+        ("欠款三十五万元", {350000}),
+        ("补偿款125,000元", {125000}),
+        ("12.5万元", {125000}),
+        ("欠我8600块钱", {8600}),
+        ("十二万", {120000}),
+        ("一共3000多元", {3000}),
+        ("来访人数5人，12号楼，2023年", set()),
+    ],
+)
+def test_money(text, money):
+    assert extract(text).money == money
+
+
+def test_dates_orgs_places_people():
+    f = extract(LETTER)
+    assert {"2022-03-15", "2022-03"} <= f.dates
+    assert f.orgs == {"恒达"}
+    assert "王建" in f.people
+    assert "enforcement" in f.kinds
+    land = extract(LAND)
+    assert "东王村" in land.places
+    assert "land" in land.assets
+    wages = extract(WAGES)
+    assert wages.orgs == {"鑫源"}
+    assert "刘德" in wages.people
+    assert "wages" in wages.assets
+    assert extract(None).is_empty() and extract("要求尽快处理").is_empty()
+
+
+def test_compare_shares_and_conflicts():
+    same = compare(extract(LETTER), extract(CALL), LETTER, CALL)
+    assert same.score > 0.5
+    assert "money=350000" in same.shared
+    assert any(s.startswith("orgs=") for s in same.shared)  # 恒达 named in passing
+    assert compare(extract(LAND), extract(LAND_VISIT)).score > 0.5
+    other = compare(extract(LETTER), extract(WAGES), LETTER, WAGES)
+    assert other.score < 0
+    assert "money" in other.conflicts
+
+
+def _frame(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:
+    """(name, phone, text) rows of one ID-less petitioner, no case numbers."""
+    return pd.DataFrame(
+        [
+            {
+                "item_id": i + 1,
+                "case_id": -1,
+                "case_case_number": None,
+                "petitioner_name": name,
+                "id_number": "110101199003074514",
+                "phone": phone,
+                "name_key": name_key(name),
+                "case_number": None,
+                "content_normalized": text,
+            }
+            for i, (name, phone, text) in enumerate(rows)
+        ]
+    )
+
+
+def test_slots_decide_a_join_without_a_case_number():
+    # one person, two matters already open; the call shares no wording with the land
+    # visit note but names its village and sum: it joins that matter, on those facts
+    rows = [
+        ("赵德才", "13812345678", LETTER),
+        ("赵德才", "13812345678", LAND),
+        ("赵德才", "13812345678", LAND_VISIT),
+    ]
+    plan = plan_matters(_frame(rows))
+    first, land, visit = plan.target.tolist()
+    assert first != land == visit
+    assert plan.rule[2].endswith("+facts")
+    assert "money=125000" in plan.evidence[2]
+    assert "places=东王村" in plan.evidence[2]
+    assert plan.score[2] >= plan.threshold[2]
+
+
+def test_one_persons_two_matters_stay_apart_even_when_the_first_is_the_only_one():
+    rows = [("赵德才", "13812345678", LETTER), ("赵德才", "13812345678", WAGES)]
+    plan = plan_matters(_frame(rows))
+    loan, wages = plan.target.tolist()
+    assert loan != wages
+    # a near miss, explained, for the review queue
+    assert plan.rule[1] == "new_case:other_grievance"
+    assert plan.score[1] < plan.threshold[1]
+    assert "differ=" in plan.evidence[1]
+    assert plan.matched[1] == 1
+
+
+def test_paraphrase_of_the_only_matter_joins():
+    rows = [("赵德才", "13812345678", LETTER), ("赵德才", "13812345678", CALL)]
+    loan, call = plan_matters(_frame(rows)).target.tolist()
+    assert loan == call
