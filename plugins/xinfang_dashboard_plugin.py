@@ -11,7 +11,10 @@ whose escalations and warnings are listed and whose month's dispositions are
 counted; a value that is not a date, or a day the working calendar cannot judge
 (before 2004, past what it can compute), is answered 400 with the reason.
 Above the figures the page says when the working calendar is provisional (a year
-past the chinese-calendar package's, statutory holidays only, no 调休). They read
+past the chinese-calendar package's, statutory holidays only, no 调休). Below the
+figures, the review queue of deduplication (待甄别, the view ``v_match_review``): the
+20 closest calls, each with the ``python -m xinfang.admin`` command that confirms,
+splits or merges it (the page only shows the commands; it changes nothing). They read
 the ledger database (``xinfang.db.get_engine()``, i.e.
 ``AIRFLOW_CONN_XINFANG_LEDGER``), never Airflow's metadata database, and need a
 logged-in Airflow user (the UI's session cookie or a bearer token). ID and phone
@@ -56,6 +59,7 @@ PAGE = Environment(autoescape=True).from_string(
  th{background:#f3f3f3} td.n{text-align:right} tr.total td{font-weight:bold;background:#fafafa}
  .cards{display:flex;flex-wrap:wrap;gap:8px} .card{border:1px solid #ccc;border-radius:6px;padding:6px 12px}
  .card b{display:block;font-size:22px} .muted{color:#777;font-size:12px} .warn{color:#c0392b}
+ td.nw{white-space:nowrap}
 </style></head><body>
 <h1>集中办访 · 信访台账 Dashboard</h1>
 <form method="get" class="muted">as of <input type="date" name="as_of" value="{{ s.as_of }}">
@@ -129,6 +133,24 @@ PAGE = Environment(autoescape=True).from_string(
 {% for code, label in dispositions %}<td class="n">{{ row[code] }}</td>{% endfor %}
 <td class="n">{{ row.total }}</td></tr>
 {% endfor %}</table>
+<h2 id="review-heading">待甄别 / matches to review ({{ s.review.count }})</h2>
+<p class="muted">The deduplication decisions closest to the bar (|margin| ≤ 0.15, view v_match_review),
+closest call first. 合并 join: the item joined the case; 未合并 near miss: it opened a case of its own
+although the candidate case came close. Staff decide with the command shown (python -m xinfang.admin;
+fill in the reason 理由 and your name 姓名); the decision is kept across reruns.</p>
+{% if s.review.rows %}<table id="match-review"><tr><th>item</th><th>kind 类型</th><th>margin</th>
+<th>rule</th><th>evidence 依据</th><th>台账编号</th><th>candidate 候选台账</th><th>信访人</th><th>身份证号</th>
+<th>电话</th><th>received</th><th>command 命令</th></tr>
+{% for r in s.review.rows %}<tr data-item="{{ r.item_id }}"><td class="n">{{ r.item_id }}</td>
+<td class="nw">{{ '合并 join' if r.kind == 'join' else '未合并 near miss' }}</td>
+<td class="n">{{ '%+.3f'|format(r.margin) }}</td><td>{{ r.rule }}</td><td>{{ r.evidence or '' }}</td>
+<td class="nw">{{ r.ledger_no or '' }}</td><td class="nw">{{ r.candidate_ledger_no or '' }}</td>
+<td class="nw">{{ r.petitioner_name or '' }}</td><td class="nw">{{ r.id_number_masked or '' }}</td>
+<td class="nw">{{ r.phone_masked or '' }}</td><td class="nw">{{ (r.received_at or '')[:16]|replace('T', ' ') }}</td>
+<td>{% for c in r.commands %}<span class="muted">{{ c.label }}</span> <code>{{ c.command }}</code>{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>
+{% endfor %}</table>
+{% if s.review.count > s.review.rows|length %}<p class="muted">first {{ s.review.rows|length }} shown: <code>python -m xinfang.admin review --limit {{ s.review.count }}</code> lists them all</p>{% endif %}
+{% else %}<p class="muted">none</p>{% endif %}
 <p class="muted">ID and phone numbers are masked. Data: the ledger database.</p>
 </body></html>
 """

@@ -18,6 +18,7 @@ EXPECTED_VIEWS = {
     "v_escalation_history",
     "v_disposition_monthly",
     "v_monthly_figures",
+    "v_match_review",
 }
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import calendar as workcal
-from xinfang.masking import mask_id, mask_phone
+from xinfang.masking import mask_id, mask_phone, mask_text
 from xinfang.schema import (
     disposition_monthly,
     escalation_event,
@@ -28,6 +28,9 @@ from xinfang.vocab import DISPOSITION_NAMES as DISPOSITIONS
 from xinfang.vocab import STATUS_NAMES as STATUSES
 
 LIST_LIMIT = 200
+REVIEW_LIMIT = 20
+"""Rows of the review queue (甄别) the dashboard lists, closest call first."""
+ADMIN = "python -m xinfang.admin"
 
 
 class BadAsOf(ValueError):
@@ -302,6 +305,56 @@ def month_dispositions(conn: Connection, month: dt.date) -> dict[str, Any]:
     }
 
 
+def review_commands(kind: str, item_id: int, matched_item_id: int | None) -> list[dict]:
+    """What staff can run on one row of the review queue (``xinfang.admin``), the
+    command that keeps the matcher's decision first."""
+    tail = '--reason "理由" --by "姓名"'
+    confirm = {"action": "confirm", "command": f"{ADMIN} confirm {item_id} {tail}"}
+    if kind == "near_miss":
+        confirm["label"] = "确认分立 keep apart"
+        out = [confirm]
+        if matched_item_id is not None:
+            out.append(
+                {
+                    "action": "merge",
+                    "label": "合并 merge",
+                    "command": f"{ADMIN} merge {item_id} {matched_item_id} {tail}",
+                }
+            )
+        return out
+    confirm["label"] = "确认合并 confirm"
+    split = {"action": "split", "label": "拆分 split", "command": f"{ADMIN} split {item_id} {tail}"}
+    return [confirm, split]
+
+
+def match_review(conn: Connection, limit: int = REVIEW_LIMIT) -> dict[str, Any]:
+    """The review queue of deduplication (甄别): the joins and near misses closest to the
+    bar (view ``v_match_review``), the closest call (smallest ``abs(margin)``) first.
+
+    ID and phone numbers come masked from the view; the name and the evidence are
+    masked again as free text (``mask_text``), should a number have slipped into them."""
+    count = conn.execute(sa.text("SELECT count(*) FROM v_match_review")).scalar_one()
+    rows = conn.execute(
+        sa.text(
+            "SELECT item_id, channel, received_at, petitioner_name, phone_masked,"
+            " id_number_masked, kind, rule, score, threshold, margin, evidence, case_id,"
+            " ledger_no, candidate_case_id, candidate_ledger_no, matched_item_id, decided_at"
+            " FROM v_match_review ORDER BY abs(margin), item_id LIMIT :n"
+        ).columns(received_at=sa.DateTime, decided_at=sa.DateTime),  # SQLite: text
+        {"n": int(limit)},
+    ).all()
+    out = []
+    for row in rows:
+        r = {k: _iso(v) for k, v in row._mapping.items()}
+        for key in ("score", "threshold", "margin"):
+            r[key] = round(float(r[key]), 4) if r[key] is not None else None
+        r["petitioner_name"] = mask_text(r["petitioner_name"])
+        r["evidence"] = mask_text(r["evidence"])
+        r["commands"] = review_commands(r["kind"], r["item_id"], r["matched_item_id"])
+        out.append(r)
+    return {"count": count, "rows": out}
+
+
 def latest_activity(conn: Connection) -> dt.date | None:
     """The last day with an escalation or notification: a useful ``as_of`` for a replayed ledger."""
     last_esc = conn.execute(sa.select(sa.func.max(escalation_event.c.escalated_on))).scalar()
@@ -324,6 +377,7 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
         notices = notifications_on(conn, as_of, limit)
         overdue = overdue_cases(conn, limit)
         dispositions = month_dispositions(conn, as_of)
+        review = match_review(conn)
         latest = latest_activity(conn)
     totals = by_court["totals"]
     return {
@@ -347,5 +401,6 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
         "notifications": notices,
         "overdue": overdue,
         "dispositions": dispositions,
+        "review": review,
         "labels": {"dispositions": DISPOSITIONS, "statuses": STATUSES},
     }

@@ -1335,6 +1335,9 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
                 .where(ledger_case.c.case_id.in_(kept))
                 .values(item_count=0, case_number=None)
             )
+        # the matcher's bar and evidence stay with its own decisions (the review queue
+        # reads them); a decision replaced by a manual one has neither
+        manual = [r.startswith("manual_") for r in rules]
         relabeled = Plan(
             item_pos=np.arange(len(frame)),
             target=final,
