@@ -1345,6 +1345,14 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
             score=plan.score,
             matched=matched,
             n_new=0,
+            threshold=[
+                None if m else b
+                for m, b in zip(manual, plan.threshold or [None] * len(rules), strict=True)
+            ],
+            evidence=[
+                None if m else e
+                for m, e in zip(manual, plan.evidence or [None] * len(rules), strict=True)
+            ],
         )
         summary = _write_plan(conn, frame, relabeled, now)
         # identity fields of the kept cases from their items
