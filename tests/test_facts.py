@@ -116,3 +116,9 @@ def test_paraphrase_of_the_only_matter_joins():
     rows = [("赵德才", "13812345678", LETTER), ("赵德才", "13812345678", CALL)]
     loan, call = plan_matters(_frame(rows)).target.tolist()
     assert loan == call
+
+
+def test_numbers_typed_into_the_text_never_become_facts():
+    # the evidence of a decision is shown to staff: no phone or ID number may reach it
+    f = extract("电话13812345678元，身份证110101199003074514号楼，13812345678公司")
+    assert f.money == frozenset() and f.places == frozenset() and f.orgs == frozenset()

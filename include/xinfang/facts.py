@@ -158,6 +158,8 @@ def _money(text: str) -> frozenset[int]:
             if value is None:
                 continue
         total = round(value * _UNITS[unit])
+        if total >= 10**10:
+            continue  # no petition's sum: a phone or ID number typed before 元
         if total >= 100 and not (unit is None and yuan in (None, "") and total < 1000):
             out.add(total)
     return frozenset(out)
@@ -202,8 +204,8 @@ def _org_core(name: str) -> str | None:
     core = re.sub(r"(?:市|县|区|省)$", "", core)
     if len(core) < 2:
         core = name
-    if len(core) < 2 or core in _NOT_ORG:
-        return None
+    if len(core) < 2 or core in _NOT_ORG or re.search(r"\d{5}", core):
+        return None  # (a run of digits: a number typed into the text, never a name)
     return core[:6]
 
 
@@ -228,7 +230,7 @@ def _places(text: str) -> frozenset[str]:
         if not stem:
             continue
         place = stem + m.group(2)
-        if len(place) >= 3 and place not in _PLACE_SKIP:
+        if len(place) >= 3 and place not in _PLACE_SKIP and not re.search(r"\d{5}", place):
             out.add(place[-6:])
     return frozenset(out)
 

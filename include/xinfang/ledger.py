@@ -543,7 +543,13 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     out["first_pos"] = g["first_pos"].min()
     # first non-null value per matter (GroupBy.first skips nulls), in processing order
     out["case_number"] = g["case_number"].first().reindex(out.index)
-    out["petitioner_name"] = g["petitioner_name"].first().reindex(out.index)
+    # the first full name: a caller recorded as 王先生 is named by a later letter
+    names = df["petitioner_name"]
+    partial = [isinstance(n, str) and partial_name(n) is not None for n in names.tolist()]
+    full = names.mask(pd.Series(partial, index=df.index)).groupby(df["label"], sort=False)
+    out["petitioner_name"] = (
+        full.first().reindex(out.index).fillna(g["petitioner_name"].first().reindex(out.index))
+    )
     idn = g["id_number"].first()
     ph = g["phone"].first()
     nk = g["name_key"].first()

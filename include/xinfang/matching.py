@@ -241,7 +241,21 @@ class TextIndex:
                     b = self.tokens(j)
                 if text_similarity(a, b) >= floor and self.score(i, j, amount_weight) >= bar:
                     return True
+                if self.same_facts(i, j):
+                    return True
         return False
+
+    def same_facts(self, i: int, j: int) -> bool:
+        """Whether two grievances name two of the same particular facts (a sum, an
+        organization, a person, a place, a day) and contradict none of them."""
+        fa, fb = self.facts(i), self.facts(j)
+        if fa.is_empty() or fb.is_empty():
+            return False
+        cmp = compare_facts(fa, fb, self._texts[i], self._texts[j])
+        strong = [s for s in cmp.shared if s.split("=")[0] in _STRONG_SLOTS]
+        if any(s.startswith("dates=") and len(s) < 16 for s in strong):
+            strong = [s for s in strong if not s.startswith("dates=")]  # a month only
+        return len(strong) >= 2 and not (set(cmp.conflicts) & _STRONG_SLOTS)
 
     def facts(self, i: int) -> Facts:
         f = self._facts[i]
@@ -288,6 +302,7 @@ def _union_facts(facts: list[Facts]) -> Facts:
 
 
 _SLOTS = tuple(Facts.__dataclass_fields__)
+_STRONG_SLOTS = frozenset({"money", "orgs", "people", "places", "dates"})
 
 
 def text_tokens(text: str | None) -> frozenset[int]:
