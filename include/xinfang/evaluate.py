@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import re
 import sys
 import tempfile
 import time
@@ -199,7 +200,7 @@ def error_classes(df: pd.DataFrame) -> dict[str, object]:
     tags_stray: Counter = Counter()
     if "tags" in df:
         for tags, is_stray in zip(df["tags"].fillna("").tolist(), stray.tolist(), strict=True):
-            for tag in filter(None, str(tags).split(";")):
+            for tag in filter(None, re.split(r"[;,]", str(tags))):
                 tags_total[tag] += 1
                 tags_stray[tag] += int(is_stray)
     mixed = df.groupby("case_id")["truth_case"].nunique()

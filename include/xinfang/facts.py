@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from xinfang.normalize.case_number import find_case_numbers
 from xinfang.normalize.names import SURNAMES, chinese_number
 
 __all__ = ["SLOT_WEIGHTS", "Comparison", "Facts", "compare", "extract"]
@@ -24,7 +25,7 @@ _NUM = "零〇一二两三四五六七八九十百千万亿"
 
 # ---- money -------------------------------------------------------------------------
 _MONEY = re.compile(
-    rf"(\d+(?:\.\d+)?|[{_NUM}]+)\s*(?:多|余)?\s*(亿|万|千|百)?\s*(?:多|余)?\s*(元|块|万元)?"
+    rf"(\d+(?:\.\d+)?|[{_NUM}]+)\s*(多|余)?\s*(亿|万|千|百)?\s*(多|余)?\s*(元|块|万元)?"
 )
 _UNITS = {"亿": 100_000_000, "万": 10_000, "千": 1_000, "百": 100, None: 1, "": 1}
 
@@ -71,7 +72,8 @@ _ROLE = (
 _PERSON_BEFORE_ROLE = re.compile(rf"([{_CJK}]{{2,3}}?)(?:{_ROLE})")
 _PERSON_AFTER = re.compile(
     rf"(?:{_ROLE}|被告人?|被执行人|被申请人|对方当事人|对方|债务人|借款人|欠款人|肇事者|肇事司机|"
-    rf"司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人)[:：]?\s*([{_CJK}]{{2,3}})"
+    rf"司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人|村民|起诉|状告|借给|"
+    rf"与|和|跟|同|告|欠)[:：]?\s*([{_CJK}]{{2,3}})"
 )
 _SURNAME_1 = frozenset(s for s in SURNAMES if len(s) == 1)
 _SURNAME_2 = frozenset(s for s in SURNAMES if len(s) == 2)
@@ -120,7 +122,10 @@ class Facts:
     """The slots of one grievance text (empty sets where the text names nothing)."""
 
     money: frozenset[int] = frozenset()
-    """Sums of money in yuan ('12万元', '十二万', '120,000元' -> 120000)."""
+    """Sums of money in yuan ('12万元', '十二万', '120,000元' -> 120000); an approximate
+    one negative ('1万多' -> -10000)."""
+    cases: frozenset[str] = frozenset()
+    """Case numbers (案号) the text names, canonical."""
     dates: frozenset[str] = frozenset()
     """Days ('2023-05-12') and months ('2023-05') named."""
     orgs: frozenset[str] = frozenset()
@@ -135,7 +140,9 @@ class Facts:
     """Kind of complaint: enforcement, filing, delay, judgment, conduct, aid, objection."""
 
     def is_empty(self) -> bool:
-        return not (self.money or self.dates or self.orgs or self.places or self.people)
+        return not (
+            self.money or self.cases or self.dates or self.orgs or self.places or self.people
+        )
 
 
 def _money(text: str) -> frozenset[int]:
@@ -144,7 +151,8 @@ def _money(text: str) -> frozenset[int]:
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     out = set()
     for m in _MONEY.finditer(text):
-        number, unit, yuan = m.group(1), m.group(2), m.group(3)
+        number, unit, yuan = m.group(1), m.group(3), m.group(5)
+        approx = bool(m.group(2) or m.group(4))
         if not unit and len(number) > 1 and number[-1] in "万亿":
             number, unit = number[:-1], number[-1]  # '十二万'
         if not unit and not yuan:
@@ -161,8 +169,19 @@ def _money(text: str) -> frozenset[int]:
         if total >= 10**10:
             continue  # no petition's sum: a phone or ID number typed before 元
         if total >= 100 and not (unit is None and yuan in (None, "") and total < 1000):
-            out.add(total)
+            out.add(-total if approx else total)  # '1万多': about, at least 10000
     return frozenset(out)
+
+
+def _same_sum(a: int, b: int) -> bool:
+    """Two sums one grievance could name: equal within 1% ('7.49万' and '74910元'), or
+    an approximate one (negative: '1万多') and one between it and twice it."""
+    if a < 0 and b < 0:
+        return a == b
+    if a < 0 or b < 0:
+        about, exact = (-a, b) if a < 0 else (-b, a)
+        return about <= exact < 2 * about
+    return abs(a - b) <= 0.01 * max(a, b)
 
 
 def _chinese_amount(s: str) -> float | None:
@@ -262,6 +281,7 @@ def extract(text: str | None) -> Facts:
         return _NONE
     return Facts(
         money=_money(text),
+        cases=frozenset(c.canonical for c in find_case_numbers(text)),
         dates=_dates(text),
         orgs=_orgs(text),
         places=_places(text),
@@ -274,14 +294,16 @@ def extract(text: str | None) -> Facts:
 _NONE = Facts()
 
 SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
-    # slot: (added when the texts share a value, taken off when both name values
-    # and share none)
-    "money": (0.45, 0.40),
-    "orgs": (0.45, 0.35),
-    "people": (0.35, 0.20),
+    # slot: (added when the texts share a value, taken off when both name values and
+    # share none). Disagreement weighs less than agreement: one matter's texts name
+    # different sums (offered, claimed) and different people (the judge, the debtor).
+    "cases": (1.00, 0.40),
+    "money": (0.45, 0.20),
+    "orgs": (0.45, 0.20),
+    "people": (0.35, 0.05),
     "places": (0.30, 0.15),
     "dates": (0.20, 0.05),
-    "assets": (0.10, 0.20),
+    "assets": (0.10, 0.10),
     "kinds": (0.05, 0.0),
 }
 
@@ -347,6 +369,8 @@ def _mentioned(values: frozenset[str], text: str) -> str | None:
 def _common(slot: str, va: frozenset, vb: frozenset) -> str | int | None:
     if slot == "orgs":
         return _org_match(va, vb)
+    if slot == "money":
+        return next((abs(x) for x in va for y in vb if _same_sum(x, y)), None)
     both = va & vb
     if not both:
         return None

@@ -24,6 +24,7 @@ score, and the earlier item it was matched to.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -246,8 +247,9 @@ class TextIndex:
         return False
 
     def same_facts(self, i: int, j: int) -> bool:
-        """Whether two grievances name two of the same particular facts (a sum, an
-        organization, a person, a place, a day) and contradict none of them."""
+        """Whether two grievances name the same particular facts (a case number, a sum,
+        an organization, a person, a place, a day) and contradict none of them: two
+        facts, or one and some wording in common."""
         fa, fb = self.facts(i), self.facts(j)
         if fa.is_empty() or fb.is_empty():
             return False
@@ -255,7 +257,11 @@ class TextIndex:
         strong = [s for s in cmp.shared if s.split("=")[0] in _STRONG_SLOTS]
         if any(s.startswith("dates=") and len(s) < 16 for s in strong):
             strong = [s for s in strong if not s.startswith("dates=")]  # a month only
-        return len(strong) >= 2 and not (set(cmp.conflicts) & _STRONG_SLOTS)
+        if set(cmp.conflicts) & _STRONG_SLOTS:
+            return False
+        return len(strong) >= 2 or (
+            len(strong) == 1 and text_similarity(self.tokens(i), self.tokens(j)) >= 0.1
+        )
 
     def facts(self, i: int) -> Facts:
         f = self._facts[i]
@@ -263,7 +269,9 @@ class TextIndex:
             f = self._facts[i] = extract_facts(self._texts[i])
         return f
 
-    def matter_score(self, i: int, members: list[int]) -> tuple[float, str, int | None]:
+    def matter_score(
+        self, i: int, members: list[int], cases: tuple[str | None, str | None] = (None, None)
+    ) -> tuple[float, str, int | None]:
         """How alike text ``i`` is to a matter told by ``members``: the best bigram Dice
         with one member plus the facts (``xinfang.facts.compare``) it shares with or
         contradicts in all of them; with the evidence and the closest member."""
@@ -275,8 +283,8 @@ class TextIndex:
             s = 2.0 * len(a & b) / (na + len(b)) if na and b else 0.0
             if s > dice:
                 dice, closest = s, j
-        mine = self.facts(i)
-        theirs = _union_facts([self.facts(j) for j in members])
+        mine = _with_case(self.facts(i), cases[0])
+        theirs = _with_case(_union_facts([self.facts(j) for j in members]), cases[1])
         told = "\n".join(self._texts[j] for j in members)
         cmp = compare_facts(mine, theirs, self._texts[i], told)
         parts = [f"text={dice:.2f}", *cmp.shared]
@@ -301,8 +309,15 @@ def _union_facts(facts: list[Facts]) -> Facts:
     return Facts(**{slot: frozenset().union(*(getattr(f, slot) for f in facts)) for slot in _SLOTS})
 
 
+def _with_case(facts: Facts, case_number: str | None) -> Facts:
+    """The facts with the item's or matter's own case number among the ones named."""
+    if not case_number or case_number in facts.cases:
+        return facts
+    return dataclasses.replace(facts, cases=facts.cases | {case_number})
+
+
 _SLOTS = tuple(Facts.__dataclass_fields__)
-_STRONG_SLOTS = frozenset({"money", "orgs", "people", "places", "dates"})
+_STRONG_SLOTS = frozenset({"cases", "money", "orgs", "people", "places", "dates"})
 
 
 def text_tokens(text: str | None) -> frozenset[int]:
@@ -323,12 +338,15 @@ class MatchParams:
 
     text_threshold: float = 0.30
     """Bigram Dice an unnumbered item needs to join a matter of the same person."""
-    text_threshold_single: float = 0.10
+    text_threshold_single: float = 0.05
     """Lower bar when the person has exactly one matter so far: paraphrased hotline
     summaries share few bigrams with the letter they repeat."""
     name_text_threshold: float = 0.45
     """Bigram Dice at which two items of one uncommon name (no ID or phone in common) are
     taken for one person telling one grievance."""
+    lead_margin: float = 0.15
+    """With several matters, the best one joins at ``text_threshold - lead_margin`` when it
+    scores this much above the next: the item tells which of them it is about."""
     amount_weight: float = 0.25
     """Added to the text score when two grievances name the same sum of money, taken off
     when both name sums and none is shared."""
@@ -752,19 +770,25 @@ class _Assigner:
             return True
         return any(ids[p] in cl.get(ids[q], ()) for q in m.members)
 
-    def best_text(self, ms: list[_Matter], p: int) -> tuple[_Matter | None, float, str, int | None]:
+    def best_text(
+        self, ms: list[_Matter], p: int
+    ) -> tuple[_Matter | None, float, str, int | None, float]:
         """The matter of ``ms`` whose grievance is most like row ``p``'s: (matter, score,
-        evidence, closest member). The score is the text's bigram Dice with the closest
-        member plus the weighed facts (``xinfang.facts``) the matter's texts share with
-        it or contradict."""
+        evidence, closest member, the runner-up's score). The score is the text's bigram
+        Dice with the closest member plus the weighed facts (``xinfang.facts``) the
+        matter's texts share with it or contradict."""
         best: tuple[_Matter | None, float, str, int | None] = (None, -9.0, "", None)
+        second = -9.0
         k = self.params.max_texts_per_matter
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s, evidence, q = self.texts.matter_score(p, mem)
+            s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number))
             if s > best[1]:
+                second = best[1]
                 best = (m, s, evidence, q)
-        return best
+            elif s > second:
+                second = s
+        return (*best, second)
 
     def decide(self, news: list[int], matters: list[_Matter]) -> list[tuple]:
         """Place each new row in one of ``matters`` (extended in place with new matters,
@@ -775,6 +799,7 @@ class _Assigner:
         params, cns = self.params, self.cns
         idn, phones, nkeys = self.idn, self.phones, self.nkeys
         out: list[tuple] = []
+        first_score = -9.0
 
         def new_matter(p: int, cn: str | None, why: str, near: tuple | None = None) -> None:
             if not idn[p] and not phones[p] and not nkeys[p]:
@@ -795,8 +820,14 @@ class _Assigner:
             out.append((p, m, f"{why}+{matter_rule}", s, q, bar_, evidence))
             self.add_member(m, p)
 
-        def bar() -> float:
-            return params.text_threshold_single if len(matters) == 1 else params.text_threshold
+        def bar(second: float = -9.0) -> float:
+            """One matter so far: little evidence suffices. Several: the bar, unless the
+            best is far ahead of the next (the item tells which of them it is about)."""
+            if len(matters) == 1:
+                return params.text_threshold_single
+            if first_score - second >= params.lead_margin:
+                return max(params.text_threshold_single, params.text_threshold - params.lead_margin)
+            return params.text_threshold
 
         for p in news:
             cn = cns[p]
@@ -809,25 +840,27 @@ class _Assigner:
             open_ = [m for m in matters if m.case_number is None and not self.blocked(m, p)]
             near = None
             if open_:
-                m, s, evidence, q = self.best_text(open_, p)
-                if m is not None and s >= bar():
+                m, s, evidence, q, second = self.best_text(open_, p)
+                first_score = s
+                if m is not None and s >= bar(second):
                     m.case_number = cn
                     m.adopted = True
-                    join(m, p, "facts", round(s, 4), bar(), evidence)
+                    join(m, p, "facts", round(s, 4), bar(second), evidence)
                     continue
                 if m is not None:
-                    near = (s, q, bar(), evidence)
+                    near = (s, q, bar(second), evidence)
             new_matter(p, cn, "new_case:other_case_number" if matters else "new_case", near)
         for p in news:
             if cns[p]:
                 continue
             cands = [m for m in matters if not self.blocked(m, p)]
             if cands:
-                m, s, evidence, q = self.best_text(cands, p)
-                if m is not None and s >= bar():
-                    join(m, p, "facts", round(s, 4), bar(), evidence)
+                m, s, evidence, q, second = self.best_text(cands, p)
+                first_score = s
+                if m is not None and s >= bar(second):
+                    join(m, p, "facts", round(s, 4), bar(second), evidence)
                     continue
-                near = (s, q, bar(), evidence) if m is not None else None
+                near = (s, q, bar(second), evidence) if m is not None else None
                 new_matter(p, None, "new_case:other_grievance", near)
             else:
                 new_matter(p, None, "new_case")
