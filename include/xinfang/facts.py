@@ -52,8 +52,10 @@ _ORG_GENERIC = re.compile(
 _ORG_TRADE = re.compile(
     r"(?:建筑工程|建筑安装|建筑|工程|房地产开发|房地产|置业|科技|商贸|贸易|物流|实业|劳务|建设|"
     r"装饰|装修|物业服务|物业管理|汽车销售|汽车|服务|投资|发展|管理|机械|建材|食品|农业|文化|"
-    r"传媒|电子|信息|网络|餐饮|运输|钢铁|化工|制造|印刷|家具|纺织|医药|环保|能源|新材料)+$"
+    r"传媒|电子|信息|网络|餐饮|运输|钢铁|化工|制造|印刷|家具|纺织|医药|环保|能源|新材料|"
+    r"保险|财产保险|人寿保险|财险|寿险)+$"
 )
+_OFFICE_SUFFIXES = frozenset({"政府", "人民政府", "局", "站", "所", "中心", "管委会"})
 _NOT_ORG = frozenset(
     {"法院", "人民法院", "中院", "检察院", "公安局", "派出所", "信访局", "司法局", "政府", "执行局"}
 )
@@ -223,7 +225,7 @@ def _org_core(name: str) -> str | None:
     core = re.sub(r"(?:市|县|区|省)$", "", core)
     if len(core) < 2:
         core = name
-    if len(core) < 2 or core in _NOT_ORG or re.search(r"\d{5}", core):
+    if len(core) < 2 or core in _NOT_ORG or _ORG_TRADE.fullmatch(core) or re.search(r"\d{5}", core):
         return None  # (a run of digits: a number typed into the text, never a name)
     return core[:6]
 
@@ -234,6 +236,8 @@ def _orgs(text: str) -> frozenset[str]:
         whole = m.group(1) + m.group(2)
         if any(bad in whole for bad in ("法院", "检察院", "公安", "信访")):
             continue
+        if m.group(2) in _OFFICE_SUFFIXES and m.group(1)[-1] not in "省市县区镇乡":
+            continue  # '希望政府…', '派出所': an office is named by its place
         core = _org_core(m.group(1))
         if core:
             out.add(core)
@@ -249,7 +253,9 @@ def _places(text: str) -> frozenset[str]:
         if not stem:
             continue
         place = stem + m.group(2)
-        if len(place) >= 3 and place not in _PLACE_SKIP and not re.search(r"\d{5}", place):
+        if stem.isdigit() or re.search(r"\d{5}", place):
+            continue  # '21号楼': a building number, not a place of its own
+        if len(place) >= 3 and place not in _PLACE_SKIP:
             out.add(place[-6:])
     return frozenset(out)
 
