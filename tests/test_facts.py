@@ -136,3 +136,21 @@ def test_numbers_typed_into_the_text_never_become_facts():
     # the evidence of a decision is shown to staff: no phone or ID number may reach it
     f = extract("电话13812345678元，身份证110101199003074514号楼，13812345678公司")
     assert f.money == frozenset() and f.places == frozenset() and f.orgs == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "values"),
+    [
+        ("案子判了以后村里还是不退地", "places", set()),  # 村里: the village, no name
+        ("包工头李树林已经跑路", "places", set()),  # 跑路 is no road
+        ("还我一个公道", "places", set()),
+        ("包工头李树林已经跑路", "people", {"李树"}),  # the role is no name
+        ("在廊坊开元家具制造有限公司受了工伤", "orgs", {"开元"}),
+        ("工程完工后富达公司拖欠工资", "orgs", {"富达"}),
+        ("判决生效后这家公司一直不给钱", "orgs", set()),
+        ("希望政府和法院给农民工做主", "orgs", set()),
+        ("家住安次区建设北路泰合花园21号楼", "places", {"建设北路", "泰合花园"}),
+    ],
+)
+def test_slot_boundaries(text, slot, values):
+    assert set(getattr(extract(text), slot)) == values

@@ -42,8 +42,8 @@ _ORG_SUFFIX = (
 _ORG = re.compile(rf"([{_CJK}A-Za-z0-9]{{2,14}}?)({_ORG_SUFFIX})")
 # words that end the text before a name starts: the name is what follows them
 _LEAD_WORDS = re.compile(
-    r".*(?:起诉|申请|执行|被告|原告|对方|单位|拖欠|欠款|欠我|欠|与|和|跟|同|向|被|告|诉|对|是|"
-    r"在|的|了|将|把|给|让|找|因|从|由|其|该|到|为|家|位于|住|系|即|涉及|关于|反映|投诉|称)"
+    r".*(?:起诉|申请|执行|被告|原告|对方|单位|拖欠|欠款|欠我|欠|与|和|跟|向|被|是|在|的|了|把|给|"
+    r"让|找|说|叫|去|到|帮|对|因|从|这家|那家|该|其|家住|住在|位于|涉及|关于|反映|投诉|称|后)"
 )
 _ORG_GENERIC = re.compile(
     r"^(?:河北省|河北|廊坊市|廊坊|北京市|北京|天津市|天津|三河市|三河|霸州市|霸州|固安县|固安|"
@@ -62,8 +62,11 @@ _NOT_ORG = frozenset(
 
 # ---- places ------------------------------------------------------------------------
 _PLACE = re.compile(
-    rf"([{_CJK}0-9]{{1,8}}?)(村|庄|屯|镇|乡|街道|大街|街|路|道|小区|社区|花园|家园|公寓|号楼|号院)"
+    rf"([{_CJK}0-9]{{1,8}}?)(村(?![里民委干])|庄|屯|镇|乡|街道|大街|街|路(?![费口])|道(?![歉理])|"
+    rf"小区|社区|花园|家园|公寓|号楼|号院)"
 )
+# stems that end a verb or a phrase, not a place's name: 跑路, 公道, 以后村里…
+_NOT_PLACE_STEM = re.compile(r"(?:跑|走|上|公|知|说|一|的|了|后|个|条|门|马|半)$")
 _PLACE_SKIP = frozenset({"农村", "一路", "道路", "知道", "渠道", "街道", "乡镇", "城乡", "马路"})
 
 # ---- people named ------------------------------------------------------------------
@@ -77,6 +80,7 @@ _PERSON_AFTER = re.compile(
     rf"司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人|村民|起诉|状告|借给|"
     rf"与|和|跟|同|告|欠)[:：]?\s*([{_CJK}]{{2,3}})"
 )
+_NOT_NAME = re.compile(r"包工|工头|法官|老板|公司|村委|对方|单位|政府|法院|领导|有关|当事")
 _SURNAME_1 = frozenset(s for s in SURNAMES if len(s) == 1)
 _SURNAME_2 = frozenset(s for s in SURNAMES if len(s) == 2)
 _NOT_GIVEN = frozenset("某的了在是说不也都就还又已要把被给向对与和跟同等人们")
@@ -225,9 +229,10 @@ def _org_core(name: str) -> str | None:
     core = re.sub(r"(?:市|县|区|省)$", "", core)
     if len(core) < 2:
         core = name
+    core = core[-6:]  # a name ends where its suffix starts
     if len(core) < 2 or core in _NOT_ORG or _ORG_TRADE.fullmatch(core) or re.search(r"\d{5}", core):
         return None  # (a run of digits: a number typed into the text, never a name)
-    return core[:6]
+    return core
 
 
 def _orgs(text: str) -> frozenset[str]:
@@ -250,13 +255,12 @@ def _places(text: str) -> frozenset[str]:
         stem = _LEAD_WORDS.sub("", m.group(1))
         stem = _ORG_GENERIC.sub("", stem)
         stem = re.sub(r"^.*?(?:省|市|县|区|镇|乡)(?=.)", "", stem)
-        if not stem:
-            continue
+        stem = stem[-4:]
+        if not stem or stem.isdigit() or _NOT_PLACE_STEM.search(stem):
+            continue  # '21号楼' is a building number; '跑路', '公道' are no places
         place = stem + m.group(2)
-        if stem.isdigit() or re.search(r"\d{5}", place):
-            continue  # '21号楼': a building number, not a place of its own
-        if len(place) >= 3 and place not in _PLACE_SKIP:
-            out.add(place[-6:])
+        if len(place) >= 3 and place not in _PLACE_SKIP and not re.search(r"\d{5}", place):
+            out.add(place)
     return frozenset(out)
 
 
@@ -274,6 +278,8 @@ def _people(text: str) -> frozenset[str]:
         for m in pattern.finditer(text):
             cand = m.group(1)
             cand = _LEAD_WORDS.sub("", cand) or cand
+            if _NOT_NAME.search(cand):
+                continue
             key = _person_key(cand)
             if key:
                 out.add(key)
