@@ -154,3 +154,28 @@ def test_numbers_typed_into_the_text_never_become_facts():
 )
 def test_slot_boundaries(text, slot, values):
     assert set(getattr(extract(text), slot)) == values
+
+
+def _people_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """(name, phone, text) rows without ID numbers or case numbers."""
+    frame = _frame(rows)
+    frame["id_number"] = None
+    return frame
+
+
+def test_a_common_name_joins_only_on_three_particular_facts():
+    letter = "我与富达钢构公司劳务纠纷，承办法官郭伟让我自己去找人，公司拖欠工资8.6万元。"
+    call = "来电人反映富达钢构欠其工资86000元，郭伟法官一直不处理。"
+    two_facts = "来电人反映富达钢构欠其工资86000元，要求尽快处理。"
+    joined = plan_matters(
+        _people_frame([("刘婷", "13812345678", letter), ("刘婷", "03165091454", call)])
+    )
+    assert len(set(joined.target.tolist())) == 1  # the firm, the sum and the judge
+    apart = plan_matters(
+        _people_frame([("刘婷", "13812345678", letter), ("刘婷", "03165091454", two_facts)])
+    )
+    assert len(set(apart.target.tolist())) == 2  # many workers of one firm: not enough
+    rare = plan_matters(
+        _people_frame([("郝建国", "13812345678", letter), ("郝建国", "03165091454", two_facts)])
+    )
+    assert len(set(rare.target.tolist())) == 1  # an uncommon name: two facts suffice

@@ -112,3 +112,27 @@ def test_partial_name_never_joins_two_different_full_names():
     a, b, c = _cases(rows)
     assert a != b
     assert c not in (a, b)
+
+
+def test_rarer_surname_with_a_two_character_honorific():
+    assert partial_name("洪女士") == ("洪", "f")
+    assert partial_name("佘先生") == ("佘", "m")
+    assert partial_name("犇姐") is None  # one-character honorifics: known surnames only
+
+
+def test_partial_name_on_another_phone_joins_by_case_number():
+    # the caller rings from a relative's phone but names the case: the one 徐 on it
+    cn = "(2020)冀10民初3108号"
+    rows = [
+        {"name": "徐玉珍", "id": FEMALE_ID, "phone": "13812345678", "cn": cn},
+        {"name": "徐阿姨", "phone": "13900001111", "cn": cn, "text": CALL},
+        {"name": "武建国", "id": MALE_ID, "phone": "13700002222", "cn": cn},  # the other party
+        {"name": "武先生", "phone": "13600003333", "cn": cn, "text": CALL},
+    ]
+    first, call, other, other_call = _cases(rows)
+    assert first == call
+    assert other == other_call != first
+    # two people of the surname on the case number: the partial name stays apart
+    rows.insert(1, {"name": "徐建华", "phone": "13500004444", "cn": cn})
+    got = _cases(rows)
+    assert got[2] not in (got[0], got[1])

@@ -40,7 +40,6 @@ from xinfang.matching import (
     MAX_NAME_BLOCK,
     MatchParams,
     Plan,
-    is_common_name_key,
     plan_matters,
 )
 from xinfang.normalize.names import partial_name
@@ -359,7 +358,9 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[
     namecn = set(zip(nc["name_key"], nc["case_number"], strict=True))
     named = new.dropna(subset=["name_key", "content_normalized"])
     named = named[[partial_name(n) is None for n in named["petitioner_name"].tolist()]]
-    rare_names = {k for k in set(named["name_key"]) if not is_common_name_key(k)}
+    # rule 4 reads every name (a common one joins on facts alone); blocks bigger than
+    # MAX_NAME_BLOCK are skipped below, so the commonest names cost one count
+    rare_names = set(named["name_key"])
     cases: set[int] = set()
     big_names: set[str] = set()
     seen_ids: set[str] = set()

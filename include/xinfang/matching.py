@@ -228,9 +228,17 @@ class TextIndex:
         return top
 
     def any_reaches(
-        self, rows_a: list[int], rows_b: list[int], floor: float, bar: float, amount_weight: float
+        self,
+        rows_a: list[int],
+        rows_b: list[int],
+        floor: float,
+        bar: float,
+        amount_weight: float,
+        common: bool = False,
     ) -> bool:
-        """Whether some pair has bigram Dice >= ``floor`` and score >= ``bar``."""
+        """Whether some pair has bigram Dice >= ``floor`` and score >= ``bar``, or names
+        the same facts (``same_facts``). ``common``: a common name, for which only two
+        particular facts in common count, never the wording."""
         tok = self._tok
         for i in rows_a:
             a = tok[i]
@@ -240,16 +248,20 @@ class TextIndex:
                 b = tok[j]
                 if b is None:
                     b = self.tokens(j)
+                if common:
+                    if self.same_facts(i, j, strong_needed=3):
+                        return True
+                    continue
                 if text_similarity(a, b) >= floor and self.score(i, j, amount_weight) >= bar:
                     return True
                 if self.same_facts(i, j):
                     return True
         return False
 
-    def same_facts(self, i: int, j: int) -> bool:
+    def same_facts(self, i: int, j: int, strong_needed: int = 1) -> bool:
         """Whether two grievances name the same particular facts (a case number, a sum,
         an organization, a person, a place, a day) and contradict none of them: two
-        facts, or one and some wording in common."""
+        facts, or one and some wording in common (``strong_needed`` raises both)."""
         fa, fb = self.facts(i), self.facts(j)
         if fa.is_empty() or fb.is_empty():
             return False
@@ -259,8 +271,10 @@ class TextIndex:
             strong = [s for s in strong if not s.startswith("dates=")]  # a month only
         if set(cmp.conflicts) & _STRONG_SLOTS:
             return False
-        return len(strong) >= 2 or (
-            len(strong) == 1 and text_similarity(self.tokens(i), self.tokens(j)) >= 0.1
+        if len(strong) >= max(2, strong_needed):
+            return True
+        return (
+            len(strong) >= strong_needed and text_similarity(self.tokens(i), self.tokens(j)) >= 0.1
         )
 
     def facts(self, i: int) -> Facts:
@@ -490,6 +504,34 @@ def _join_on_phone(uf: _UnionFind, grp: pd.DataFrame, sexes: list[str]) -> None:
                     uf.union(partials[0][0], p)
 
 
+def _join_partial_on_case_number(uf: _UnionFind, df: pd.DataFrame) -> None:
+    partial = df.dropna(subset=["partial", "case_number"])
+    if partial.empty:
+        return
+    named = df.dropna(subset=["name_key", "case_number"])
+    named = named[named["case_number"].isin(set(partial["case_number"])).to_numpy()]
+    by_case: dict[str, list[tuple[int, str, str]]] = {}
+    for p, k, cn, sex in zip(
+        named["pos"].tolist(),
+        named["name_key"].tolist(),
+        named["case_number"].tolist(),
+        named["sex"].tolist(),
+        strict=True,
+    ):
+        by_case.setdefault(cn, []).append((p, k, sex))
+    for p, s, cn in zip(
+        partial["pos"].tolist(),
+        partial["partial"].tolist(),
+        partial["case_number"].tolist(),
+        strict=True,
+    ):
+        surname, sex = s.split("|")
+        fits = [(q, k) for q, k, x in by_case.get(cn, ()) if partial_fits(surname, sex, k, x)]
+        keys = {k for _, k in fits}
+        if fits and all(names_compatible(a, b) for a in keys for b in keys):
+            uf.union(fits[0][0], p)
+
+
 def _partials_fit(a: str, b: str) -> bool:
     """Two partial names ('wang|m', 'wang|') that can be one person."""
     sa, xa = a.split("|")
@@ -533,10 +575,14 @@ def _persons(
     #    is no longer a name alone; the other party of a lawsuit has another name).
     for a, b in _edges_by_key(df, ["name_key", "case_number"]):
         uf.union(a, b)
+    # 3b. a partial name (王先生) with a case number: the one person of that surname
+    #     and sex on the case number, if just one.
+    _join_partial_on_case_number(uf, df)
     # 4. the same uncommon name telling the same grievance (nearly word for word): a
     #    petitioner writing from another phone without the ID number.
+    #    A common name (张伟) joins only on two particular facts in common.
     if texts is not None and name_text_threshold <= 1.0:
-        rare = df[~df["common"].to_numpy()].dropna(subset=["name_key"])
+        rare = df.dropna(subset=["name_key"])
         if skip_names:
             rare = rare[~rare["name_key"].isin(list(skip_names)).to_numpy()]
         sizes = rare.groupby("name_key", sort=False)["pos"].transform("size").to_numpy()
@@ -546,7 +592,11 @@ def _persons(
         order = np.argsort(codes, kind="stable")
         cuts = np.flatnonzero(np.diff(codes[order])) + 1
         rpos = rare["pos"].to_numpy()[order]
+        is_common = df["common"].to_numpy()
         for pos in (chunk.tolist() for chunk in np.split(rpos, cuts)):
+            if not pos:
+                continue  # (no names in the block at all)
+            common = bool(is_common[pos[0]])
             by_root: dict[int, list[int]] = {}
             for a in pos:
                 if texts.has_tokens(a):
@@ -575,7 +625,9 @@ def _persons(
                     ia, ib = uf.idn[fa], uf.idn[fb]
                     if ia and ib and ia != ib:
                         continue
-                    if texts.any_reaches(rows_a, rows_b, floor, name_text_threshold, amount_weight):
+                    if texts.any_reaches(
+                        rows_a, rows_b, floor, name_text_threshold, amount_weight, common
+                    ):
                         uf.union(fa, fb)
     return _roots(uf)
 

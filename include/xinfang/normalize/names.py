@@ -259,6 +259,7 @@ SURNAMES: frozenset[str] = frozenset(
     解 牟 艾 尤 阳 时 穆 农 司 卓 古 吉 缪 简 车 项 连 芦 麦 褚 娄 窦 戚 岑 景 党 宫 费 卜 冷
     晏 席 卫 米 柏 宗 瞿 桂 全 佟 应 臧 闵 苟 邬 边 卞 姬 师 和 仇 栾 隋 商 刁 沙 荣 巫 寇 桑
     郎 甄 丛 仲 虞 敖 巩 明 佘 池 查 麻 苑 迟 邝 封 鞠 井 楚 刑 訾 汝 逯 相 邸 桓 官 扈 那
+    洪 汪 武 耿 弓 鄢 芮 晁 冼 强 言 练 年 蔺 闻 战 粟 厉 燕 舒 贝 竺 邰 皮 原 伏 茅 吉 幸
     欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫
     """.split()  # noqa: SIM905
 )
@@ -293,6 +294,10 @@ def partial_name(name: str | None) -> tuple[str, str] | None:
         surname, rest = cleaned[:size], cleaned[size:]
         if surname in SURNAMES and rest in HONORIFICS:
             return surname, HONORIFICS[rest]
+    # one character and a two-character honorific: a rarer surname (洪先生, 佘女士)
+    rest = cleaned[1:]
+    if len(rest) == 2 and rest in HONORIFICS and "\u4e00" <= cleaned[0] <= "\u9fff":
+        return cleaned[0], HONORIFICS[rest]
     return None
 
 
