@@ -54,7 +54,7 @@ def test_dates_orgs_places_people():
     f = extract(LETTER)
     assert {"2022-03-15", "2022-03"} <= f.dates
     assert f.orgs == {"恒达"}
-    assert "王建" in f.people
+    assert "王建" in f.officials  # the judge: a court official, not the other party
     assert "enforcement" in f.kinds
     land = extract(LAND)
     assert "东王村" in land.places

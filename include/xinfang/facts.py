@@ -70,14 +70,16 @@ _NOT_PLACE_STEM = re.compile(r"(?:跑|走|上|公|知|说|一|的|了|后|个|�
 _PLACE_SKIP = frozenset({"农村", "一路", "道路", "知道", "渠道", "街道", "乡镇", "城乡", "马路"})
 
 # ---- people named ------------------------------------------------------------------
-_ROLE = (
-    "法官|庭长|院长|审判员|执行员|执行法官|承办人|书记员|经理|老板|包工头|村长|村主任|"
-    "支书|书记|主任|厂长|律师|队长"
-)
-_PERSON_BEFORE_ROLE = re.compile(rf"([{_CJK}]{{2,3}}?)(?:{_ROLE})")
-_PERSON_AFTER = re.compile(
-    rf"(?:{_ROLE}|被告人?|被执行人|被申请人|对方当事人|对方|债务人|借款人|欠款人|肇事者|肇事司机|"
-    rf"司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人|村民|起诉|状告|借给|"
+# officials of the court (they change and several are named: weak evidence) and the
+# other party's roles (the counterparty of the grievance: strong evidence)
+_OFFICIAL = "执行法官|承办法官|法官|庭长|院长|审判员|执行员|承办人|书记员"
+_PARTY_ROLE = "经理|老板|包工头|村长|村主任|支书|书记|主任|厂长|队长"
+_OFFICIAL_BEFORE = re.compile(rf"([{_CJK}]{{2,3}}?)(?:{_OFFICIAL})")
+_OFFICIAL_AFTER = re.compile(rf"(?:{_OFFICIAL})[:：]?\s*([{_CJK}]{{2,3}})")
+_PARTY_BEFORE = re.compile(rf"([{_CJK}]{{2,3}}?)(?:{_PARTY_ROLE})")
+_PARTY_AFTER = re.compile(
+    rf"(?:{_PARTY_ROLE}|被告人?|被执行人|被申请人|对方当事人|对方|债务人|借款人|欠款人|肇事者|"
+    rf"肇事司机|司机|前夫|前妻|邻居|承包人|发包人|房东|租户|买方|卖方|出借人|村民|起诉|状告|借给|"
     rf"与|和|跟|同|告|欠)[:：]?\s*([{_CJK}]{{2,3}})"
 )
 _NOT_NAME = re.compile(r"包工|工头|法官|老板|公司|村委|对方|单位|政府|法院|领导|有关|当事")
@@ -139,7 +141,10 @@ class Facts:
     places: frozenset[str] = frozenset()
     """Villages, streets, housing estates ('东王村', '新华小区')."""
     people: frozenset[str] = frozenset()
-    """People named, by surname and first given character ('王建国法官' -> '王建')."""
+    """The other party's people, by surname and first given character ('被执行人刘东',
+    '前夫季强' -> '刘东', '季强')."""
+    officials: frozenset[str] = frozenset()
+    """The court's people named ('执行法官王建国' -> '王建'): they change, several are named."""
     assets: frozenset[str] = frozenset()
     """What is at stake: house, wages, land, loan, vehicle, injury, compensation…"""
     kinds: frozenset[str] = frozenset()
@@ -147,7 +152,13 @@ class Facts:
 
     def is_empty(self) -> bool:
         return not (
-            self.money or self.cases or self.dates or self.orgs or self.places or self.people
+            self.money
+            or self.cases
+            or self.dates
+            or self.orgs
+            or self.places
+            or self.people
+            or self.officials
         )
 
 
@@ -272,9 +283,9 @@ def _person_key(candidate: str) -> str | None:
     return candidate[: size + 1]
 
 
-def _people(text: str) -> frozenset[str]:
+def _named(text: str, patterns: tuple[re.Pattern[str], ...]) -> frozenset[str]:
     out = set()
-    for pattern in (_PERSON_AFTER, _PERSON_BEFORE_ROLE):
+    for pattern in patterns:
         for m in pattern.finditer(text):
             cand = m.group(1)
             cand = _LEAD_WORDS.sub("", cand) or cand
@@ -297,7 +308,8 @@ def extract(text: str | None) -> Facts:
         dates=_dates(text),
         orgs=_orgs(text),
         places=_places(text),
-        people=_people(text),
+        people=_named(text, (_PARTY_AFTER, _PARTY_BEFORE)),
+        officials=_named(text, (_OFFICIAL_AFTER, _OFFICIAL_BEFORE)),
         assets=frozenset(_ASSET_OF[w] for w in _ASSET_WORDS.findall(text)),
         kinds=frozenset(_KIND_OF[w] for w in _KIND_WORDS.findall(text)),
     )
@@ -312,7 +324,8 @@ SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
     "cases": (1.00, 0.40),
     "money": (0.45, 0.20),
     "orgs": (0.45, 0.20),
-    "people": (0.35, 0.05),
+    "people": (0.40, 0.25),
+    "officials": (0.30, 0.0),
     "places": (0.30, 0.15),
     "dates": (0.20, 0.05),
     "assets": (0.10, 0.10),
@@ -368,7 +381,7 @@ def compare(a: Facts, b: Facts, text_a: str = "", text_b: str = "") -> Compariso
     return Comparison(round(score, 4), tuple(shared), tuple(conflicts))
 
 
-_NAMED = frozenset({"orgs", "places", "people"})
+_NAMED = frozenset({"orgs", "places", "people", "officials"})
 
 
 def _mentioned(values: frozenset[str], text: str) -> str | None:

@@ -331,7 +331,7 @@ def _with_case(facts: Facts, case_number: str | None) -> Facts:
 
 
 _SLOTS = tuple(Facts.__dataclass_fields__)
-_STRONG_SLOTS = frozenset({"cases", "money", "orgs", "people", "places", "dates"})
+_STRONG_SLOTS = frozenset({"cases", "money", "orgs", "people", "officials", "places", "dates"})
 
 
 def text_tokens(text: str | None) -> frozenset[int]:
