@@ -179,3 +179,12 @@ def test_a_common_name_joins_only_on_three_particular_facts():
         _people_frame([("郝建国", "13812345678", letter), ("郝建国", "03165091454", two_facts)])
     )
     assert len(set(rare.target.tolist())) == 1  # an uncommon name: two facts suffice
+
+
+def test_a_case_numbers_type_implies_the_kind_of_complaint():
+    from xinfang.facts import case_kinds
+
+    assert case_kinds("(2023)冀1023执恢58号") == {"enforcement"}
+    assert case_kinds("(2023)冀1023执异5号") == {"enforcement", "objection"}
+    assert case_kinds("(2025)冀10民终4631号") == {"judgment", "delay"}
+    assert case_kinds(None) == frozenset() == case_kinds("not a case number")

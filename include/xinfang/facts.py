@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from xinfang.normalize.case_number import find_case_numbers
+from xinfang.normalize.case_number import find_case_numbers, parse_case_number
 from xinfang.normalize.names import SURNAMES, chinese_number
 
 __all__ = ["SLOT_WEIGHTS", "Comparison", "Facts", "compare", "extract"]
@@ -112,6 +112,20 @@ KINDS: dict[str, tuple[str, ...]] = {
     "aid": ("司法救助", "救助", "生活困难"),
     "objection": ("执行异议", "案外人", "错误查封"),
 }
+
+
+def case_kinds(case_number: str | None) -> frozenset[str]:
+    """The kinds of complaint a case number's type code implies ('执恢' -> enforcement,
+    '民终' -> judgment or delay): an item about 执行款 fits the 执 case of its person."""
+    found = parse_case_number(case_number) if case_number else None
+    if found is None:
+        return frozenset()
+    code = found.type_code
+    if "执" in code:
+        return frozenset({"enforcement", "objection"} if "异" in code else {"enforcement"})
+    if "赔" in code or "救" in code:
+        return frozenset({"aid"})
+    return frozenset({"judgment", "delay"})
 
 
 def _slot_words(table: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
@@ -329,7 +343,7 @@ SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
     "places": (0.30, 0.15),
     "dates": (0.20, 0.05),
     "assets": (0.10, 0.10),
-    "kinds": (0.05, 0.0),
+    "kinds": (0.10, 0.05),
 }
 
 

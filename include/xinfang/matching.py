@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xinfang.facts import Facts
+from xinfang.facts import Facts, case_kinds
 from xinfang.facts import compare as compare_facts
 from xinfang.facts import extract as extract_facts
 from xinfang.normalize.names import (
@@ -327,7 +327,9 @@ def _with_case(facts: Facts, case_number: str | None) -> Facts:
     """The facts with the item's or matter's own case number among the ones named."""
     if not case_number or case_number in facts.cases:
         return facts
-    return dataclasses.replace(facts, cases=facts.cases | {case_number})
+    return dataclasses.replace(
+        facts, cases=facts.cases | {case_number}, kinds=facts.kinds | case_kinds(case_number)
+    )
 
 
 _SLOTS = tuple(Facts.__dataclass_fields__)
