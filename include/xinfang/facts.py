@@ -343,7 +343,7 @@ SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
     "places": (0.30, 0.15),
     "dates": (0.20, 0.05),
     "assets": (0.10, 0.10),
-    "kinds": (0.10, 0.05),
+    "kinds": (0.05, 0.0),
 }
 
 
