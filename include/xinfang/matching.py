@@ -4,22 +4,28 @@ Two questions, asked in this order:
 
 1. *The same person?* Union-find over blocking keys, strongest first:
    the same canonical ID number; the same phone with compatible name keys (a
-   missing name is compatible, a different one is not: a family shares a phone);
-   the same name key with the same case number. Two different ID numbers never
+   missing name is compatible, a different one is not: a family shares a phone; a
+   partial name, 王先生 or 老赵, fits the one full name of its surname and sex on the
+   phone, never two); the same name key with the same case number (a partial name:
+   the one person of its surname on the case number). Two different ID numbers never
    join (a cannot-link checked at every union), so a shared phone or a chain of
    keys can't glue two ID-carrying people together. A name alone, however rare,
-   never joins anybody; a very common one does not even join on a case number.
+   never joins anybody: an uncommon one joins when the texts tell the same grievance
+   (alike words, or the same particular facts), a common one only on three facts.
 2. *The same matter of that person?* The same case number when both carry one;
-   an item without one joins the person's matter whose grievance text is most
-   alike (character-bigram Dice over ``content_normalized``), if alike enough;
-   otherwise it opens a matter of its own. A numbered item may adopt a matter
-   opened earlier without a number (a hotline call before the letter) by text.
+   an item without one joins the person's matter whose grievance is most alike: the
+   facts both name (``xinfang.facts``: case numbers in the text, sums, organizations,
+   places, the other party, dates, asset, kind) weighed above the character-bigram
+   Dice of the wording, if alike enough; otherwise it opens a matter of its own. A
+   numbered item may adopt a matter opened earlier without a number (a hotline call
+   before the letter) the same way.
 
 Items are processed in a fixed order (received time, channel, file, row), and
 items already in the ledger keep their cases, so a day's batch and the whole
 campaign at once give the same partition as long as the facts that decide a
-join arrive with or before the items they join. Each join is explained: rule,
-score, and the earlier item it was matched to.
+join arrive with or before the items they join. Each decision is explained: rule,
+score, the bar it was held against, the facts that decided (``evidence``) and the
+item it was matched to; a near miss (a new matter although one came close) too.
 """
 
 from __future__ import annotations
