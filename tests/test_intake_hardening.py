@@ -287,6 +287,23 @@ def test_two_sweeps_of_one_channel_at_once(engine, dirs):
     assert len(list((landing / "letter/archive").rglob("*.csv"))) == 6
 
 
+def test_a_file_archived_by_another_sweep_after_its_load_still_counts(engine, dirs, monkeypatch):
+    # the race the test above can hit: this sweep loads and commits the file, another
+    # sweep sees it loaded and archives it as identical before this one moves it
+    landing = dirs["landing"]
+    drop(landing, "letter", "f.csv", csv_text(LETTER, letters(5)))
+    archive = landing_mod.archive
+
+    def archived_by_the_other_sweep(path, *args, **kwargs):
+        archive(path, *args, **kwargs)
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(landing_mod, "archive", archived_by_the_other_sweep)
+    (result,) = sweep_channel("letter", engine, day=DAY)
+    assert result.outcome == "loaded" and result.items == 5 and result.moved_to is None
+    assert count(engine, "intake_item") == 5
+
+
 @pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
 def test_database_errors_quarantine_the_file_on_postgres(engine, dirs, monkeypatch):
     """A value PostgreSQL refuses that the checks let through still stops only its file."""

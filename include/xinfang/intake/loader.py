@@ -507,10 +507,13 @@ def load_file(
             trace = "".join(traceback.format_exception(exc, limit=-8))
             log.warning("%s/%s could not be loaded:\n%s", channel, path.name, mask_text(trace))
             return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
-        moved = landing.archive(path, landing_root, channel, day)
+        try:
+            moved: Path | None = landing.archive(path, landing_root, channel, day)
+        except FileNotFoundError:  # loaded here; another sweep archived it as identical
+            moved = None
     except FileNotFoundError:
         return _skipped(channel, path, "another sweep took it")
-    result.moved_to = str(moved)
+    result.moved_to = str(moved) if moved is not None else None
     log.info(
         "%s/%s: %d loaded, %d already loaded before, %d rejected %s",
         channel,
