@@ -1,6 +1,7 @@
 """Precision and recall of the threat rule on the generated labelled set.
 
     python -m xinfang.risk.evaluate [--seed N] [--show-errors]
+    python -m xinfang.risk.evaluate --file heldout/threat_sentences.jsonl
 
 Sentences are normalized as intake normalizes ``content_normalized`` before screening.
 """
@@ -69,18 +70,45 @@ def evaluate(items: list[Labelled]) -> tuple[Scores, list[tuple[Labelled, object
     return Scores(len(items), c["tp"], c["fp"], c["fn"], c["tn"]), errors
 
 
+def read_jsonl(path: str) -> list[Labelled]:
+    """A labelled set written elsewhere (``heldout/threat_sentences.jsonl``, the acceptance
+    corpus): one JSON object per line with ``text``, ``label`` ('threat'/'none'),
+    ``category``, ``trap`` and ``script``; ``kind`` becomes category or trap."""
+    import json
+
+    items = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            threat = row["label"] == "threat"
+            kind = (row.get("category") if threat else None) or row.get("trap") or "?"
+            items.append(Labelled(row["text"], threat, kind, row.get("script") or "simplified"))
+    return items
+
+
+def by_kind(items: list[Labelled], errors: list[tuple[Labelled, object]]) -> dict[str, str]:
+    """Errors per kind: 'missed of n' for threat categories, 'flagged of n' for traps."""
+    wrong = Counter(i.kind for i, _ in errors)
+    total = Counter(i.kind for i in items)
+    return {k: f"{wrong[k]} of {n}" for k, n in sorted(total.items())}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--file", help="a labelled JSON Lines set instead of the generated one")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
-    items = generate(seed=args.seed)
+    items = read_jsonl(args.file) if args.file else generate(seed=args.seed)
     scores, errors = evaluate(items)
     kinds = Counter(i.kind for i in items)
     forms = Counter(i.form for i in items)
     print(f"labelled sentences: {scores.n} ({dict(kinds)}; forms {dict(forms)})")
     print(f"tp={scores.tp} fp={scores.fp} fn={scores.fn} tn={scores.tn}")
     print(f"precision={scores.precision:.4f} recall={scores.recall:.4f}")
+    print(f"errors by kind: {by_kind(items, errors)}")
     if args.show_errors:
         for item, hit in errors:
             print(f"  {item.kind:9} {item.form:11} {item.text}  -> {hit}")

@@ -57,6 +57,14 @@ class Lexicon:
     reported: re.Pattern[str]
     negation_after: re.Pattern[str]
     window: int
+    other_actor: re.Pattern[str] | None = None
+    """Another party as the actor (被执行人, 法官, 法院…): their act is no threat of ours."""
+    own_actor: re.Pattern[str] | None = None
+    """The petitioner or writer as the actor (我, 来电人, 信访人…)."""
+    object_before: re.Pattern[str] | None = None
+    """A preposition ending the text before an actor: then it is an object (和被执行人…)."""
+    past: re.Pattern[str] | None = None
+    intent: re.Pattern[str] | None = None
 
 
 CATEGORY_NAMES = {
@@ -96,7 +104,51 @@ def compile_lexicon(risk: Mapping[str, Any]) -> Lexicon:
         reported=re.compile(risk["threat_reported"]),
         negation_after=re.compile(risk["threat_negation_after"]),
         window=int(risk.get("threat_window", 10)),
+        other_actor=_optional(risk, "threat_other_actor"),
+        own_actor=_optional(risk, "threat_own_actor"),
+        object_before=_optional(risk, "threat_object_before"),
+        past=_optional(risk, "threat_past"),
+        intent=_optional(risk, "threat_intent"),
     )
+
+
+def _optional(risk: Mapping[str, Any], key: str) -> re.Pattern[str] | None:
+    pattern = risk.get(key)
+    return re.compile(pattern) if pattern else None
+
+
+def _actor_is_another(before: str, lex: Lexicon) -> str | None:
+    """The other party who is the nearest actor before a term in its clause, if any:
+    subjects count, objects (after 和/找/向/被…) do not; the petitioner named later wins."""
+    if lex.other_actor is None:
+        return None
+    last_other, last_own = None, -1
+    for m in lex.other_actor.finditer(before):
+        if lex.object_before is not None and lex.object_before.search(before[: m.start()]):
+            continue
+        if _PLACE_AFTER.match(before, m.end()):
+            continue  # 法院门口, 法院的: a place or an owner, not an actor
+        last_other = m
+    if last_other is None:
+        return None
+    if lex.own_actor is not None:
+        for m in lex.own_actor.finditer(before):
+            if lex.object_before is None or not lex.object_before.search(before[: m.start()]):
+                last_own = m.start()
+    return last_other.group() if last_other.start() > last_own else None
+
+
+_PLACE_AFTER = re.compile(r"门|的|里|外|前|大楼|账户|楼")
+
+
+def _told_as_past(pre: str, lex: Lexicon) -> str | None:
+    """A past marker before the term in its clause with no intent after it (去年去过北京)."""
+    if lex.past is None:
+        return None
+    for m in lex.past.finditer(pre):
+        if lex.intent is None or not lex.intent.search(pre[m.end() :]):
+            return m.group()
+    return None
 
 
 # Characters common in petition text: a poor choice for the prefilter.
@@ -184,6 +236,12 @@ def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | 
         return "reported speech"
     if lex.negation_after.search(post):
         return "negated after"
+    past = _told_as_past(masked[left : m.start()], lex)
+    if past:
+        return f"past event ({past})"
+    actor = _actor_is_another(masked[left : m.start()], lex)
+    if actor:
+        return f"another's act ({actor})"
     return None
 
 
