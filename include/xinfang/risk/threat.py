@@ -65,6 +65,8 @@ class Lexicon:
     """A preposition ending the text before an actor: then it is an object (和被执行人…)."""
     past: re.Pattern[str] | None = None
     intent: re.Pattern[str] | None = None
+    retracted: re.Pattern[str] | None = None
+    """A sentence that takes its threat back (收回这句话, 只是气话)."""
 
 
 CATEGORY_NAMES = {
@@ -109,6 +111,7 @@ def compile_lexicon(risk: Mapping[str, Any]) -> Lexicon:
         object_before=_optional(risk, "threat_object_before"),
         past=_optional(risk, "threat_past"),
         intent=_optional(risk, "threat_intent"),
+        retracted=_optional(risk, "threat_retracted"),
     )
 
 
@@ -117,25 +120,53 @@ def _optional(risk: Mapping[str, Any], key: str) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
+def _actors(text: str, lex: Lexicon) -> list[tuple[int, str, bool]]:
+    """(position, words, is another party) of the actors in ``text`` in subject place:
+    not after a preposition (和被执行人 is an object), not a place or an owner (法院门口,
+    我的案子)."""
+    found: list[tuple[int, str, bool]] = []
+    for pattern, other in ((lex.own_actor, False), (lex.other_actor, True)):
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            if lex.object_before is not None and lex.object_before.search(text[: m.start()]):
+                continue
+            if _PLACE_AFTER.match(text, m.end()):
+                continue
+            if other and _OWN_ROLE_BEFORE.search(text[: m.start()]):
+                continue  # 信访人张某某: the petitioner's own (masked) name
+            found.append((m.start(), m.group(), other))
+    return sorted(found)
+
+
 def _actor_is_another(before: str, lex: Lexicon) -> str | None:
-    """The other party who is the nearest actor before a term in its clause, if any:
-    subjects count, objects (after 和/找/向/被…) do not; the petitioner named later wins."""
+    """The other party whose act or words the term is, if any (被执行人曾试图自杀, 前夫说
+    不撤诉就带孩子跳河, 法官赴京查账). Who speaks decides: the actor before the last verb
+    of saying; else the actor of the consequence after the condition (如果法院…，他就…:
+    the court is in the condition, not the one acting)."""
     if lex.other_actor is None:
         return None
-    last_other, last_own = None, -1
-    for m in lex.other_actor.finditer(before):
-        if lex.object_before is not None and lex.object_before.search(before[: m.start()]):
-            continue
-        if _PLACE_AFTER.match(before, m.end()):
-            continue  # 法院门口, 法院的: a place or an owner, not an actor
-        last_other = m
-    if last_other is None:
-        return None
-    if lex.own_actor is not None:
-        for m in lex.own_actor.finditer(before):
-            if lex.object_before is None or not lex.object_before.search(before[: m.start()]):
-                last_own = m.start()
-    return last_other.group() if last_other.start() > last_own else None
+    speeches = list(_SPEECH.finditer(before))
+    if speeches:
+        speech = speeches[-1]
+        speakers = _actors(before[: speech.start()], lex)
+        if speakers and speakers[-1][2]:
+            return speakers[-1][1]
+        before = before[speech.end() :]  # the words said: who acts in them
+    before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
+    cut = 0
+    for m in _CONSEQUENCE.finditer(before):
+        cut = m.end()
+    actors = _actors(before[cut:], lex)
+    if actors and actors[-1][2]:
+        return actors[-1][1]
+    return None
+
+
+_CONDITION = re.compile(r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;]*")
+_OWN_ROLE_BEFORE = re.compile(r"(?:来电人|来访人|信访人|来信人|反映人|本人|我)$")
+_SPEECH = re.compile(r"说(?![法明理服好过])|(?<![名职简])称|扬言|声称|放话|威胁|表示|要挟|叫嚣")
+_CONSEQUENCE = re.compile(r"就|便|那么|否则|不然|的话")
 
 
 _PLACE_AFTER = re.compile(r"门|的|里|外|前|大楼|账户|楼")
@@ -239,7 +270,9 @@ def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | 
     past = _told_as_past(masked[left : m.start()], lex)
     if past:
         return f"past event ({past})"
-    actor = _actor_is_another(masked[left : m.start()], lex)
+    if lex.retracted is not None and lex.retracted.search(masked):
+        return "taken back"
+    actor = _actor_is_another(masked[: m.start()], lex)
     if actor:
         return f"another's act ({actor})"
     return None
