@@ -146,13 +146,17 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
     the court is in the condition, not the one acting)."""
     if lex.other_actor is None:
         return None
-    speeches = list(_SPEECH.finditer(before))
-    if speeches:
-        speech = speeches[-1]
-        speakers = _actors(before[: speech.start()], lex)
-        if speakers and speakers[-1][2]:
-            return speakers[-1][1]
-        before = before[speech.end() :]  # the words said: who acts in them
+    speaker = None
+    for speech in _SPEECH.finditer(before):
+        clause_start = max(before.rfind(c, 0, speech.start()) for c in "，,；;") + 1
+        said_by = _actors(before[clause_start : speech.start()], lex)
+        if said_by:
+            speaker = said_by[-1]  # else (并称…) the one who spoke before speaks on
+        last_speech = speech
+    if speaker is not None:
+        if speaker[2]:
+            return speaker[1]
+        before = before[last_speech.end() :]  # the petitioner's words: who acts in them
     before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     cut = 0
     for m in _CONSEQUENCE.finditer(before):
@@ -163,7 +167,10 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
     return None
 
 
-_CONDITION = re.compile(r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;]*")
+_CONDITIONAL_WORD = re.compile(r"如果|要是|若是?|假如|倘若|万一")
+_CONDITION = re.compile(
+    r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;]*|[^，,；;“”]*再(?:不|没|敢)[^，,；;]*"
+)
 _OWN_ROLE_BEFORE = re.compile(r"(?:来电人|来访人|信访人|来信人|反映人|本人|我)$")
 _SPEECH = re.compile(r"说(?![法明理服好过])|(?<![名职简])称|扬言|声称|放话|威胁|表示|要挟|叫嚣")
 _CONSEQUENCE = re.compile(r"就|便|那么|否则|不然|的话")
@@ -236,6 +243,8 @@ def default_lexicon() -> Lexicon:
 def _negated_before(pre: str, lex: Lexicon) -> str | None:
     """The negation cue of ``pre`` (text before a term) that still governs the term."""
     for cue in lex.negation.finditer(pre):
+        if _CONDITIONAL_WORD.search(pre[: cue.start()]):
+            continue  # 你们要是不想见报…: a condition put to the court, not a negation
         after = pre[cue.end() : cue.end() + 3]
         if lex.negation_cancel.match(after):
             continue
