@@ -133,7 +133,7 @@ def _actors(text: str, lex: Lexicon) -> list[tuple[int, str, bool]]:
                 continue
             if _PLACE_AFTER.match(text, m.end()):
                 continue
-            if other and _OWN_ROLE_BEFORE.search(text[: m.start()]):
+            if other and "某" in m.group() and _OWN_ROLE_BEFORE.search(text[: m.start()]):
                 continue  # 信访人张某某: the petitioner's own (masked) name
             found.append((m.start(), m.group(), other))
     return sorted(found)
@@ -146,18 +146,19 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
     the court is in the condition, not the one acting)."""
     if lex.other_actor is None:
         return None
+    before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     speaker = None
     for speech in _SPEECH.finditer(before):
-        clause_start = max(before.rfind(c, 0, speech.start()) for c in "，,；;") + 1
-        said_by = _actors(before[clause_start : speech.start()], lex)
-        if said_by:
-            speaker = said_by[-1]  # else (并称…) the one who spoke before speaks on
+        if speaker is not None and _GOES_ON.search(before[: speech.start()]):
+            pass  # 并称, 还说: the one who spoke before speaks on
+        else:
+            said_by = _actors(before[: speech.start()], lex)
+            speaker = said_by[-1] if said_by else speaker
         last_speech = speech
     if speaker is not None:
         if speaker[2]:
             return speaker[1]
         before = before[last_speech.end() :]  # the petitioner's words: who acts in them
-    before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     cut = 0
     for m in _CONSEQUENCE.finditer(before):
         cut = m.end()
@@ -167,12 +168,15 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
     return None
 
 
+_GOES_ON = re.compile(r"(?:并且|并|还|又|同时|且)$")
 _CONDITIONAL_WORD = re.compile(r"如果|要是|若是?|假如|倘若|万一")
 _CONDITION = re.compile(
     r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;]*|[^，,；;“”]*再(?:不|没|敢)[^，,；;]*"
 )
 _OWN_ROLE_BEFORE = re.compile(r"(?:来电人|来访人|信访人|来信人|反映人|本人|我)$")
-_SPEECH = re.compile(r"说(?![法明理服好过])|(?<![名职简])称|扬言|声称|放话|威胁|表示|要挟|叫嚣")
+_SPEECH = re.compile(
+    r"说(?![法明理服好过])|(?<![名职简])称|扬言|声称|放话|威胁|表示|要挟|叫嚣|反映"
+)
 _CONSEQUENCE = re.compile(r"就|便|那么|否则|不然|的话")
 
 
