@@ -33,7 +33,9 @@ class ThreatHit:
     why: str
 
     def evidence(self) -> str:
-        return f"{self.why}：「{self.term}」于「{self.sentence}」"
+        """What ``risk_flag.evidence`` holds: the category (name and code), the words, the
+        sentence they stand in."""
+        return f"{self.why}（{self.category}）：「{self.term}」于「{self.sentence}」"
 
 
 @dataclass(frozen=True)
