@@ -282,6 +282,8 @@ def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | 
         return "reported speech"
     if lex.negation_after.search(post):
         return "negated after"
+    if masked.startswith("过", m.end()) and not masked.startswith("过来", m.end()):
+        return "past event (…过)"  # 去省里上访过一次
     past = _told_as_past(masked[left : m.start()], lex)
     if past:
         return f"past event ({past})"
