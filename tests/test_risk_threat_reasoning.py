@@ -94,6 +94,17 @@ def test_each_trap_is_no_threat(trap, text):
     assert detect_threat(normalize_text(text)) is None, (trap, text)
 
 
+def test_an_omitted_subject_is_the_writer():
+    # Chinese drops the subject: after a clause about the judge, the writer still speaks
+    for text in (
+        "执行法官不作为，不解决就去北京上访",
+        "被执行人转移财产，法官不管，再不解决我就去北京上访",
+        "对方再不还钱，他就让对方待不下去",
+    ):
+        assert detect_threat(text) is not None, text
+    assert detect_threat("法官不作为，被执行人扬言要去北京告我") is None
+
+
 def test_in_traditional_and_with_pinyin():
     assert detect_threat(normalize_text("再不解決，我就拿上菜(cài)刀去找他算(suàn)賬")) is not None
     assert detect_threat(normalize_text("被執(zhí)行人曾試圖自殺，後下落不明")) is None

@@ -161,8 +161,8 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
         if speaker[2]:
             return speaker[1]
         before = before[last_speech.end() :]  # the petitioner's words: who acts in them
-    cut = 0
-    for m in _CONSEQUENCE.finditer(before):
+    cut = max(before.rfind(c) for c in "，,；;") + 1  # the clause: an omitted subject is the writer
+    for m in _CONSEQUENCE.finditer(before, cut):
         cut = m.end()
     actors = _actors(before[cut:], lex)
     if actors and actors[-1][2]:
@@ -173,7 +173,8 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
 _GOES_ON = re.compile(r"(?:并且|并|还|又|同时|且)$")
 _CONDITIONAL_WORD = re.compile(r"如果|要是|若是?|假如|倘若|万一")
 _CONDITION = re.compile(
-    r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;]*|[^，,；;“”]*再(?:不|没|敢)[^，,；;]*"
+    r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;就便我俺]*"
+    r"|[^，,；;“”就便我俺]*再(?:不|没|敢)[^，,；;就便我俺]*"
 )
 _OWN_ROLE_BEFORE = re.compile(r"(?:来电人|来访人|信访人|来信人|反映人|本人|我)$")
 _SPEECH = re.compile(
