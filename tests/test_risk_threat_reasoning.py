@@ -100,6 +100,7 @@ def test_an_omitted_subject_is_the_writer():
         "执行法官不作为，不解决就去北京上访",
         "被执行人转移财产，法官不管，再不解决我就去北京上访",
         "对方再不还钱，他就让对方待不下去",
+        "对方当事人名下有车有房却说没有财产，我只能去北京上访",  # 说 closed a clause ago
     ):
         assert detect_threat(text) is not None, text
     assert detect_threat("法官不作为，被执行人扬言要去北京告我") is None

@@ -150,7 +150,11 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
         return None
     before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     speaker = None
+    clause_start = max(before.rfind(c) for c in "，,；;") + 1
     for speech in _SPEECH.finditer(before):
+        quoted = before.count("“", speech.end()) > before.count("”", speech.end())
+        if speech.start() < clause_start and not quoted:
+            continue  # said in an earlier clause and closed: the writer speaks again
         if speaker is not None and _GOES_ON.search(before[: speech.start()]):
             pass  # 并称, 还说: the one who spoke before speaks on
         else:
