@@ -106,6 +106,18 @@ def test_an_omitted_subject_is_the_writer():
     assert detect_threat("法官不作为，被执行人扬言要去北京告我") is None
 
 
+def test_the_voice_decides_who_he_is():
+    # a clerk's 他 is the petitioner; in the petitioner's own words 他 is somebody else
+    assert detect_threat("来访人称对方欠钱不还，他忍不了了，说下次碰见对方不会让他站着走回去")
+    assert detect_threat("他在抖音上发视频说我是骗子，请法院认定他侵权") is None
+
+
+def test_hearsay_counts_from_where_the_petitioner_last_speaks():
+    assert detect_threat("有的人拉横幅、堵门，我不干那种事") is None
+    assert detect_threat("信访人称曾听被执行人的亲属说逼急了就跳楼") is None
+    assert detect_threat("听说法院要拍卖我的房子，我就去北京上访") is not None
+
+
 def test_in_traditional_and_with_pinyin():
     assert detect_threat(normalize_text("再不解決，我就拿上菜(cài)刀去找他算(suàn)賬")) is not None
     assert detect_threat(normalize_text("被執(zhí)行人曾試圖自殺，後下落不明")) is None

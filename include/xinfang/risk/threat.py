@@ -122,17 +122,29 @@ def _optional(risk: Mapping[str, Any], key: str) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
-def _actors(text: str, lex: Lexicon) -> list[tuple[int, str, bool]]:
+def _last_own(text: str, lex: Lexicon) -> int:
+    """Where the petitioner last appears as an actor in ``text`` (0 when nowhere): hearsay
+    cues count from there (有的人拉横幅、堵门，我不干 — but 听说法院…，我就去北京)."""
+    own = [a for a in _actors(text, lex) if not a[2] and not _SAID_ABOUT.search(text[: a[0]])]
+    return own[-1][0] if own else 0
+
+
+def _actors(text: str, lex: Lexicon, first_person: bool = False) -> list[tuple[int, str, bool]]:
     """(position, words, is another party) of the actors in ``text`` in subject place:
     not after a preposition (和被执行人 is an object), not a place or an owner (法院门口,
     我的案子)."""
     found: list[tuple[int, str, bool]] = []
-    for pattern, other in ((lex.own_actor, False), (lex.other_actor, True)):
+    patterns = [(lex.own_actor, False), (lex.other_actor, True)]
+    # 他/她: somebody else in the petitioner's own words, the petitioner in a clerk's
+    patterns.append((_THIRD_PERSON, first_person))
+    for pattern, other in patterns:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
             if lex.object_before is not None and lex.object_before.search(text[: m.start()]):
                 continue
+            if _MODIFIED_OBJECT.search(text[: m.start()]):
+                continue  # 向北京的亲戚打听: an object with its modifier
             if _PLACE_AFTER.match(text, m.end()):
                 continue
             if other and "某" in m.group() and _OWN_ROLE_BEFORE.search(text[: m.start()]):
@@ -141,7 +153,7 @@ def _actors(text: str, lex: Lexicon) -> list[tuple[int, str, bool]]:
     return sorted(found)
 
 
-def _actor_is_another(before: str, lex: Lexicon) -> str | None:
+def _actor_is_another(before: str, lex: Lexicon, first_person: bool = False) -> str | None:
     """The other party whose act or words the term is, if any (被执行人曾试图自杀, 前夫说
     不撤诉就带孩子跳河, 法官赴京查账). Who speaks decides: the actor before the last verb
     of saying; else the actor of the consequence after the condition (如果法院…，他就…:
@@ -150,30 +162,45 @@ def _actor_is_another(before: str, lex: Lexicon) -> str | None:
         return None
     before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     speaker = None
-    clause_start = max(before.rfind(c) for c in "，,；;") + 1
+    clause_start = max(before.rfind(c) for c in "，,；;:") + 1
     for speech in _SPEECH.finditer(before):
-        quoted = before.count("“", speech.end()) > before.count("”", speech.end())
-        if speech.start() < clause_start and not quoted:
-            continue  # said in an earlier clause and closed: the writer speaks again
         if speaker is not None and _GOES_ON.search(before[: speech.start()]):
             pass  # 并称, 还说: the one who spoke before speaks on
         else:
-            said_by = _actors(before[: speech.start()], lex)
+            said_by = _actors(before[: speech.start()], lex, first_person)
             speaker = said_by[-1] if said_by else speaker
         last_speech = speech
     if speaker is not None:
         if speaker[2]:
+            own_again = [a for a in _actors(before[clause_start:], lex) if not a[2]]
+            if last_speech.start() < clause_start and own_again:
+                return None  # 对方却说没有财产，我只能…: the writer speaks again
             return speaker[1]
         before = before[last_speech.end() :]  # the petitioner's words: who acts in them
-    cut = max(before.rfind(c) for c in "，,；;") + 1  # the clause: an omitted subject is the writer
+    cut = (
+        max(before.rfind(c) for c in "，,；;:") + 1
+    )  # the clause: an omitted subject is the writer
     for m in _CONSEQUENCE.finditer(before, cut):
         cut = m.end()
-    actors = _actors(before[cut:], lex)
+    actors = _actors(before[cut:], lex, first_person)
     if actors and actors[-1][2]:
         return actors[-1][1]
     return None
 
 
+_SAID_ABOUT = re.compile(r"(?:说|称)$")
+_THIRD_PERSON = re.compile(r"(?<![其吉])他(?![人们])|她(?!们)")
+_FIRST_PERSON = re.compile(r"我|俺|本人")
+_CLERK_VOICE = re.compile(r"来电人|来访人|信访人|来信人|反映人|该人|交办")
+
+
+def first_person_voice(text: str) -> bool:
+    """Whether the petitioner writes in their own words (a letter, a post), not a clerk
+    about them: then 他/她 is another party, never the petitioner."""
+    return bool(_FIRST_PERSON.search(text)) and not _CLERK_VOICE.search(text)
+
+
+_MODIFIED_OBJECT = re.compile(r"(?:向|和|与|跟|同|找|对|把|给|让|替|为|帮)[^，,；;:]{1,6}的$")
 _GOES_ON = re.compile(r"(?:并且|并|还|又|同时|且)$")
 _CONDITIONAL_WORD = re.compile(r"如果|要是|若是?|假如|倘若|万一")
 _CONDITION = re.compile(
@@ -273,7 +300,9 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     return left, (m.start() if m else len(sentence))
 
 
-def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | None:
+def _judge(
+    sentence: str, masked: str, m: re.Match[str], lex: Lexicon, first_person: bool = False
+) -> str | None:
     """None when the match stands as a threat, else why it does not."""
     left, right = _clause_bounds(masked, m.start(), m.end())
     pre = masked[max(left, m.start() - lex.window) : m.start()]
@@ -283,7 +312,7 @@ def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | 
     cue = _negated_before(pre, lex)
     if cue:
         return f"negated by {cue}"
-    if lex.reported.search(masked[left : m.start()]):
+    if lex.reported.search(masked[_last_own(masked[: m.start()], lex) : m.start()]):
         return "reported speech"
     if lex.negation_after.search(post):
         return "negated after"
@@ -294,7 +323,7 @@ def _judge(sentence: str, masked: str, m: re.Match[str], lex: Lexicon) -> str | 
         return f"past event ({past})"
     if lex.retracted is not None and lex.retracted.search(masked):
         return "taken back"
-    actor = _actor_is_another(masked[: m.start()], lex)
+    actor = _actor_is_another(masked[: m.start()], lex, first_person)
     if actor:
         return f"another's act ({actor})"
     return None
@@ -322,13 +351,14 @@ def detect_threat(text: str | None, lexicon: Lexicon | None = None) -> ThreatHit
     terms = [lex.terms[n] for n in candidates]
     if not any(pattern.search(text) for _, pattern in terms):
         return None
+    first_person = first_person_voice(text)
     for sentence in split_sentences(text):
         masked = sentence
         if lex.neutral is not None:
             masked = lex.neutral.sub(lambda n: MASK * len(n.group()), sentence)
         for category, pattern in terms:
             for m in pattern.finditer(masked):
-                if _judge(sentence, masked, m, lex) is None:
+                if _judge(sentence, masked, m, lex, first_person) is None:
                     return ThreatHit(
                         term=sentence[m.start() : m.end()],
                         category=category,
@@ -342,11 +372,13 @@ def explain(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, str, s
     """Every term found and the verdict on it, for tuning: (category, term, reason or None)."""
     lex = lexicon or default_lexicon()
     out: list[tuple[str, str, str | None]] = []
-    for sentence in split_sentences(prepare(text)):
+    text = prepare(text)
+    first_person = first_person_voice(text)
+    for sentence in split_sentences(text):
         masked = (
             lex.neutral.sub(lambda n: MASK * len(n.group()), sentence) if lex.neutral else sentence
         )
         for category, pattern in lex.terms:
             for m in pattern.finditer(masked):
-                out.append((category, m.group(), _judge(sentence, masked, m, lex)))
+                out.append((category, m.group(), _judge(sentence, masked, m, lex, first_person)))
     return out
