@@ -137,3 +137,25 @@ def test_a_court_adds_its_own_terms_and_actors_through_the_config():
     told = compile_lexicon({**risk, "threat_other_actor": actors})
     assert detect_threat("拆迁办主任扬言要去北京告我", told) is None
     assert detect_threat("拆迁办主任扬言要去北京告我") is not None
+
+
+def _scores(path: str):
+    from pathlib import Path
+
+    from xinfang.risk.evaluate import evaluate, read_jsonl
+
+    return evaluate(read_jsonl(str(Path(__file__).parent.parent / path)))[0]
+
+
+def test_held_out_set_meets_issue_15_targets():
+    scores = _scores("heldout/threat_sentences.jsonl")
+    assert scores.precision >= 0.97 and scores.recall >= 0.97, scores
+
+
+def test_sets_by_other_hands_stay_above_their_floors():
+    # the second tuning set and the acceptance corpus (never tuned on): floors a little
+    # under today's figures (bench/README.md, "Issue 15 round"), so a regression shows
+    tuning = _scores("heldout/threat_tuning.jsonl")
+    assert tuning.precision >= 0.94 and tuning.recall >= 0.86, tuning
+    acceptance = _scores("tests/acceptance/threat_corpus.jsonl")
+    assert acceptance.precision >= 0.87 and acceptance.recall >= 0.75, acceptance
