@@ -13,13 +13,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from xinfang import settings
+from xinfang import locks, settings
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = settings.REPO_ROOT / "sql" / "migrations"
-# Any constant: serializes concurrent upgrades on PostgreSQL.
-_MIGRATION_LOCK = 7_365_424_114
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -74,7 +72,7 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         if is_postgres(conn):
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            locks.take(conn, locks.MIGRATION)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     sync_courts(engine)

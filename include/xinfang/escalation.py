@@ -79,6 +79,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import calendar as workcal
+from xinfang import locks
 from xinfang.config import Config, get_config
 from xinfang.escalation_rules import (
     CaseFacts,
@@ -93,7 +94,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
 
-_SWEEP_LOCK = 7_365_424_115
 _FACTS_VERSION = "f1"
 
 TEMP_TABLES = (
@@ -335,7 +335,7 @@ def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dic
     cal = workcal.WorkCalendar(config)
     K = ladder.key_tier
     if d.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
+        locks.take(conn, locks.LEDGER)
     _drop_temps(conn)
     restore = _session_settings(conn) if d.pg else {}
     if d.pg and os.environ.get("XINFANG_SWEEP_EXPLAIN"):

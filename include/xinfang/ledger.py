@@ -34,6 +34,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from xinfang import locks
 from xinfang.bulk import copy_text, escape_copy_text
 from xinfang.config import get_config
 from xinfang.matching import (
@@ -70,8 +71,6 @@ __all__ = [
     "split",
 ]
 
-# Any constant: serializes ledger assignment runs on PostgreSQL.
-_ASSIGN_LOCK = 7_365_424_115
 _CHUNK = 5_000
 # PostgreSQL client encodings as Python codecs (psycopg2's own table, when installed)
 try:
@@ -925,8 +924,7 @@ def _link_same_case_number(
 
 
 def _lock(conn: Connection) -> None:
-    if _is_pg(conn):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ASSIGN_LOCK})
+    if locks.take(conn, locks.LEDGER):
         # short statements over temp tables: compiling them costs more than it saves
         conn.execute(sa.text("SET LOCAL jit = off"))
 

@@ -38,11 +38,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from xinfang import locks
 from xinfang.bulk import insert_rows
 from xinfang.config import IntakeLimits, get_config
 from xinfang.intake import checks, landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
-from xinfang.intake.channels import ALL_CHANNELS
 from xinfang.intake.channels import spec as channel_spec
 from xinfang.intake.encoding import decode_text
 from xinfang.intake.items import config_in_force
@@ -209,10 +209,6 @@ def _record_file(
     ).scalar_one()
 
 
-_LOCK_BASE = 7_365_424_200
-"""PostgreSQL advisory locks: one per channel (plus its index), held while a file loads."""
-
-
 def _take_turn(conn: Connection, channel: str) -> None:
     """Loads of one channel take turns, so a row key is looked up after the previous
     file of the channel committed (SQLite: the database's one writer does the same).
@@ -221,9 +217,7 @@ def _take_turn(conn: Connection, channel: str) -> None:
     they go through the indexes even while the table's statistics still describe it as
     small (it grows by whole files between ANALYZE runs), instead of scanning every item
     once per chunk of rows."""
-    if conn.dialect.name == "postgresql":
-        key = _LOCK_BASE + ALL_CHANNELS.index(channel)
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    if locks.take(conn, locks.intake_channel(channel)):
         conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
 
 

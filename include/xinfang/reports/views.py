@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang import settings
+from xinfang import locks, settings
 from xinfang.db import is_postgres
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ VIEWS_DIR = settings.REPO_ROOT / "sql" / "views"
 ANALYST_SQL = settings.REPO_ROOT / "sql" / "roles" / "analyst.sql"
 ANALYST_ROLE = "xinfang_analyst"
 
-_VIEWS_LOCK = 7_365_424_115  # any constant, next to db._MIGRATION_LOCK
 _CREATE_VIEW = re.compile(r"CREATE\s+VIEW\s+(\w+)", re.IGNORECASE)
 
 
@@ -67,7 +66,7 @@ def create_views(engine: Engine | Connection) -> list[str]:
 
 def _create_views(conn: Connection) -> list[str]:
     if is_postgres(conn):  # concurrent upgrades would race between DROP and CREATE
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _VIEWS_LOCK})
+        locks.take(conn, locks.VIEWS)
     for path in view_files():
         for statement in _statements(path.read_text(encoding="utf-8")):
             _run(conn, statement)

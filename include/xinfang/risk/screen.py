@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang import db
+from xinfang import db, locks
 from xinfang.config import get_config
 from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
 
@@ -632,7 +632,7 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     with engine.begin() as conn:
         if db.is_postgres(conn):
             # One screening at a time: the batch is "not yet screened".
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365424116)"))
+            locks.take(conn, locks.RISK_SCREEN)
             # The per-case windows sort every item of the batch's cases: keep it in memory;
             # the statements are simple scans and joins that JIT compilation only slows.
             conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
