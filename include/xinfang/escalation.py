@@ -89,6 +89,7 @@ from xinfang.escalation_rules import (
     Timeline,
     timeline,
 )
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -792,7 +793,7 @@ def _mark_problems(conn: sa.Connection, d: _Dialect, run) -> tuple[list[tuple[st
     marker due on every sweep (no clock), so each sweep looks at them again.
 
     Returns the first (ledger_no, reason) by ledger_no, and how many markers were added."""
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     run(
         f"""UPDATE ledger_case SET sweep_problem = b.reason, updated_at = :now
         FROM sw_bad b WHERE ledger_case.case_id = b.case_id
@@ -1263,7 +1264,7 @@ def _write(
         ]
     )
     sets = ", ".join([*(f"{c} = o.{v}" for c, v in cols.items()), "sweep_problem = NULL"])
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     updated = run(
         f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM sw_out o
         WHERE ledger_case.case_id = o.case_id AND ({changed})""",

@@ -52,6 +52,7 @@ from xinfang.schema import (
     manual_override,
     match_decision,
 )
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -1039,7 +1040,7 @@ def _run(
     with _timed("plan"):
         plan = plan_matters(frame, params, cannot, workers=workers, skip_names=big_names)
     new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
-    return _write_plan(conn, new_rows, plan, dt.datetime.now().replace(microsecond=0))
+    return _write_plan(conn, new_rows, plan, now_local())
 
 
 def _case_of_item(conn: Connection, item_id: int) -> int | None:
@@ -1106,7 +1107,7 @@ def merge(engine: Engine, item_id: int, other_item_id: int, reason: str, by: str
         raise ValueError("a manual merge needs a reason and who made it")
     if item_id == other_item_id:
         raise ValueError(f"item {item_id} cannot be merged with itself")
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     with engine.begin() as conn:
         _lock(conn)
         src = _case_of_item(conn, item_id)
@@ -1152,7 +1153,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
     """
     if not reason or not by:
         raise ValueError("a manual split needs a reason and who made it")
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     with engine.begin() as conn:
         _lock(conn)
         src = _case_of_item(conn, item_id)
@@ -1208,7 +1209,7 @@ def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any
     """
     if not reason or not by:
         raise ValueError("a confirmation needs a reason and who made it")
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     with engine.begin() as conn:
         _lock(conn)
         case = _case_of_item(conn, item_id)
@@ -1280,7 +1281,7 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
     cases left without items are removed (their progress rows follow their items).
     """
     params = params or _params()
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     with engine.begin() as conn:
         _lock(conn)
         items = _sort_items(_read(conn, _item_select()))

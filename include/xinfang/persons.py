@@ -8,7 +8,6 @@ over unchanged facts writes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import db
 from xinfang.config import get_config
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def refresh(engine: Engine) -> dict[str, int]:
     risk = get_config().raw.get("risk") or {}
     min_open = int(risk.get("key_person_min_open_cases", 2))
     min_threats = int(risk.get("key_person_min_threats", 1))
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     true, false = ("TRUE", "FALSE")
     with engine.begin() as conn:
         if not db.is_postgres(conn):

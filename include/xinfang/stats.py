@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
 from xinfang.db import is_postgres
+from xinfang.timeutil import now_local
 from xinfang.vocab import CHANNELS, DISPOSITIONS
 
 ESCALATION_TIERS: tuple[int, ...] = (2, 3, 4, 5)
@@ -410,7 +411,7 @@ def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     from xinfang.schema import disposition_monthly, kpi_monthly
 
     start = month_start(month)
-    computed_at = dt.datetime.now().replace(microsecond=0)
+    computed_at = now_local()
     rows = _month_figures_parallel(engine, start) if is_postgres(engine) else None
     with engine.begin() as conn:
         if rows is None:

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from xinfang import db, locks
 from xinfang.config import get_config
 from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -616,7 +617,7 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     lexicon = compile_lexicon(risk)
     upper = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     since_dt = dt.datetime.combine(since, dt.time()) if since is not None else None
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now_local()
     key_tier = config.key_case_tier
     role = config.tiers[key_tier].role
     weights = dict(risk.get("priority_weights") or {})
