@@ -9,7 +9,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: setup run test lint format bench clean-data migration
+.PHONY: setup run test lint format bench clean-data
 
 setup: $(VENV)/.installed
 
@@ -40,7 +40,3 @@ bench: setup
 
 clean-data:
 	rm -rf data/
-
-# Regenerate the initial migration while the schema is unreleased (developers only).
-migration: setup
-	$(PY) scripts/regen_migration.py

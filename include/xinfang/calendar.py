@@ -30,7 +30,7 @@ adjoining it) and years the provisional calendar cannot compute (past the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -368,7 +368,3 @@ def materialize(
     conn.execute(work_calendar.delete())
     conn.execute(work_calendar.insert(), rows)
     return len(rows)
-
-
-def years_of(dates: Iterable[dt.date]) -> set[int]:
-    return {d.year for d in dates}

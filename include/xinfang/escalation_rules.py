@@ -138,12 +138,6 @@ class Ladder:
         return out
 
 
-def statutory_due(facts: CaseFacts, as_of: dt.date, days: int) -> dt.date:
-    first = min(i.received_on for i in facts.items)
-    dues = [i.due_on for i in facts.items if i.due_on is not None and i.received_on <= as_of]
-    return min([first + dt.timedelta(days=days), *dues])
-
-
 def timeline(
     facts: CaseFacts, as_of: dt.date, calendar, config: Config | Ladder
 ) -> Timeline | None:

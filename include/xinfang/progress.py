@@ -11,7 +11,6 @@ date; this pass makes the ledger show a court's update as soon as it is loaded.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -124,15 +123,3 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         {"now": now},
     ).rowcount
     return touched
-
-
-def progress_dates(conn: sa.Connection, case_id: int) -> list[dt.date]:
-    """The 日期 of a case's progress rows, in applying order (for reports and tests)."""
-    from xinfang.schema import case_progress
-
-    rows = conn.execute(
-        sa.select(case_progress.c.progress_date)
-        .where(case_progress.c.case_id == case_id)
-        .order_by(case_progress.c.progress_date, case_progress.c.progress_id)
-    )
-    return [r[0] for r in rows]
