@@ -31,6 +31,7 @@ from _machine import machine, peak_rss_mib
 from _pg import throwaway_database
 
 from xinfang import db
+from xinfang.intake.channels import PETITION_CHANNELS
 from xinfang.ledger import assign_cases
 from xinfang.normalize.names import name_key
 
@@ -55,7 +56,7 @@ TEMPLATES = [
     "对我与{cp}{d}一案判决不服，{a}的证据没有采信，要求再审。",
 ]
 COURTS = ["冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1081", "冀1082"]
-CHANNELS = np.array(["letter", "visit", "online", "hotline", "referral"])
+CHANNELS = np.array(PETITION_CHANNELS)
 
 
 def _id_numbers(k: np.ndarray) -> np.ndarray:

@@ -30,10 +30,11 @@ from _machine import machine
 from _pg import throwaway_database
 
 from xinfang import db, persons, risk
+from xinfang.intake.channels import PETITION_CHANNELS
 from xinfang.risk.evaluate import normalize
 from xinfang.risk.labelled import GRIEVANCES, NEUTRAL_OTHER, NEUTRAL_PLACE, generate
 
-CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
+CHANNELS = list(PETITION_CHANNELS)
 
 
 COMPLAINTS = [

@@ -41,9 +41,7 @@ from airflow.sdk import dag, task
 
 # The DAG file's own folder holds the shared xinfang_dags package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, START_DATE, migrate_task, run_date
-
-PETITION_CHANNELS = ["letter", "visit", "online", "hotline", "referral"]
+from xinfang_dags import DEFAULT_ARGS, PETITION_CHANNELS, START_DATE, migrate_task, run_date
 
 
 @dag(
@@ -82,7 +80,7 @@ def intake_sweep():
 
         return apply(as_of=run_date())
 
-    loaded = load_channel.expand(channel=PETITION_CHANNELS)
+    loaded = load_channel.expand(channel=list(PETITION_CHANNELS))
     migrate_task() >> loaded
     deduplicate(loaded) >> load_progress() >> apply_updates()
 

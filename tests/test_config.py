@@ -61,3 +61,20 @@ def test_bad_override_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XINFANG_CONFIG", str(path))
     with pytest.raises(ConfigError, match="冀99"):
         get_config()
+
+
+def test_another_time_zone_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "zone.yaml"
+    path.write_text("timezone: Europe/Berlin\n", encoding="utf-8")
+    monkeypatch.setenv("XINFANG_CONFIG", str(path))
+    with pytest.raises(ConfigError, match="Asia/Shanghai"):
+        get_config()
+
+
+def test_one_source_for_the_zone_and_the_channels():
+    from xinfang.intake.channels import PETITION_CHANNELS
+    from xinfang.normalize.dates import SHANGHAI
+    from xinfang.timeutil import TZ, TZ_NAME
+
+    assert SHANGHAI is TZ and str(TZ) == TZ_NAME == get_config().raw["timezone"]
+    assert PETITION_CHANNELS == ("letter", "visit", "online", "hotline", "referral")

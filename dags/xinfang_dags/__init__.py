@@ -19,6 +19,10 @@ INCLUDE = Path(__file__).resolve().parents[2] / "include"
 if INCLUDE.is_dir() and str(INCLUDE) not in sys.path:
     sys.path.insert(0, str(INCLUDE))
 
+# light modules only: the zone's name and the channel list, read when DAG files parse
+from xinfang.intake.channels import PETITION_CHANNELS  # noqa: E402, F401
+from xinfang.timeutil import TZ_NAME  # noqa: E402
+
 log = logging.getLogger("xinfang.dags")
 
 
@@ -29,7 +33,7 @@ def plugins_on_path() -> None:
         sys.path.append(str(plugins))
 
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = TZ_NAME
 OWNER = "xinfang-ops"
 START_DATE = pendulum.datetime(2004, 1, 1, tz=TIMEZONE)
 """The working calendar's first day: a run of any date it covers does its work (history

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from xinfang import settings
+from xinfang.timeutil import TZ_NAME
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
@@ -161,6 +162,12 @@ def _name_forms(name: str) -> list[str]:
 
 
 def build(raw: dict[str, Any]) -> Config:
+    zone = raw.get("timezone", TZ_NAME)
+    if zone != TZ_NAME:
+        raise ConfigError(
+            f"timezone: {zone!r} is not supported; the ledger keeps {TZ_NAME} wall-clock "
+            "times (the working calendar, SLA days and stored timestamps assume it)"
+        )
     try:
         courts = {
             str(code): Court(str(code), str(v["name"]), str(v.get("level", "basic")))

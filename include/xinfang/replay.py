@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xinfang import settings
+from xinfang.timeutil import TZ_NAME
 
 MARKER = ".replay"
 
@@ -117,7 +118,7 @@ def ledger_numbers(engine, truth: dict[tuple[str, str, int], str]) -> dict[str, 
 def _local(day: dt.date, hour: int, minute: int = 0):
     import pendulum
 
-    return pendulum.datetime(day.year, day.month, day.day, hour, minute, tz="Asia/Shanghai")
+    return pendulum.datetime(day.year, day.month, day.day, hour, minute, tz=TZ_NAME)
 
 
 def cli_runner(dag_id: str, logical_date) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ_NAME = "Asia/Shanghai"
+"""The court's zone: the one source for the DAGs' schedules, intake's dates and stamps."""
+TZ = ZoneInfo(TZ_NAME)
 
 
 def now_local() -> dt.datetime:

@@ -12,9 +12,10 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from xinfang.timeutil import TZ
+
+SHANGHAI = TZ
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 # Excel serials accepted as dates: 1950-01-01 .. 2099-12-31. Anything outside is more
 # likely a count or an ID than a date.
