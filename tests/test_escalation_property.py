@@ -168,6 +168,33 @@ def test_daily_weekly_once_agree_with_the_rules_postgres(engine, ledger):
     check(engine, ledger)
 
 
+# Found by the property test: a key case that reached the top tier, then paused and
+# resumed; on the day its 超时 flag fell due, the clock's path placed its tier entry
+# after the pause (the pause length added back to an entry made before it).
+PAUSED_AT_THE_TOP = (
+    dt.date(2023, 6, 12),
+    [
+        (0, [], []),
+        (0, [], []),
+        (
+            0,
+            [],
+            [
+                (0, None, "review", None),
+                (0, None, "review", True),
+                (13, "paused", "review", None),
+                (20, "open", "review", None),
+            ],
+        ),
+    ],
+)
+
+
+@pytest.mark.parametrize("ledger_url", ["sqlite", "postgres"], indirect=True)
+def test_a_tier_entered_before_a_pause_keeps_its_day(engine):
+    check(engine, PAUSED_AT_THE_TOP)
+
+
 def check_late(engine, ledger, lags, move_day) -> None:
     """Facts loaded days late (or early), an item moved between cases, sweeps every day
     meanwhile: the end state is that of one sweep over the final facts."""

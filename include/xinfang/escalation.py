@@ -970,11 +970,16 @@ def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
     last = per_tier(lambda st: max(m[3] for m in ladder.milestones(st)))
     clocks = "(SELECT DISTINCT due_tier, due_base FROM sw_clkev)"
     # ``moved``: an escalation or the 超时 flag fell in the window (a warning alone
-    # leaves the ledger row as it is)
+    # leaves the ledger row as it is). ``entered`` only when an escalation fell in the
+    # window: that entry is after every pause (they ended by the watermark), while a
+    # tier entered before a pause keeps the day the ledger row holds (the clock's base
+    # has the pause added back, so it would place that entry too late)
     run(
         f"""CREATE TEMP TABLE sw_clk AS
         SELECT x.due_tier AS due_tier, x.due_base AS due_base, x.tier AS tier,
-          en.day AS entered, x.overdue AS overdue, x.ahead AS ahead,
+          CASE WHEN EXISTS (SELECT 1 FROM sw_clkev m WHERE m.due_tier = x.due_tier
+            AND m.due_base = x.due_base AND m.kind = 'escalation') THEN en.day END AS entered,
+          x.overdue AS overdue, x.ahead AS ahead,
           CASE WHEN EXISTS (SELECT 1 FROM sw_clkev m WHERE m.due_tier = x.due_tier
             AND m.due_base = x.due_base AND m.kind <> 'warning') THEN 1 ELSE 0 END AS moved
         FROM (SELECT f.due_tier, f.due_base, f.due_tier + {n_esc} AS tier,
