@@ -1052,6 +1052,16 @@ def _case_of_item(conn: Connection, item_id: int) -> int | None:
     return row[0]
 
 
+def _earliest_other_item(conn: Connection, case_id: int, item_id: int) -> int | None:
+    """The first item (received order) of ``case_id`` other than ``item_id``, if any."""
+    return conn.execute(
+        sa.select(intake_item.c.item_id)
+        .where(intake_item.c.case_id == case_id, intake_item.c.item_id != item_id)
+        .order_by(intake_item.c.received_at, intake_item.c.item_id)
+        .limit(1)
+    ).scalar()
+
+
 def _refresh_case_counts(conn: Connection, case_ids: Sequence[int]) -> None:
     """Recount item_count and first/last received of the given cases from their items."""
     for cid in case_ids:
@@ -1157,14 +1167,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
     with engine.begin() as conn:
         _lock(conn)
         src = _case_of_item(conn, item_id)
-        mate = None
-        if src is not None:
-            mate = conn.execute(
-                sa.select(intake_item.c.item_id)
-                .where(intake_item.c.case_id == src, intake_item.c.item_id != item_id)
-                .order_by(intake_item.c.received_at, intake_item.c.item_id)
-                .limit(1)
-            ).scalar()
+        mate = _earliest_other_item(conn, src, item_id) if src is not None else None
         conn.execute(
             manual_override.insert().values(
                 action="split",
@@ -1243,12 +1246,7 @@ def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any
             action = "confirm"
             other = int(matched) if matched_case is not None and matched_case == case else None
             if other is None:
-                other = conn.execute(
-                    sa.select(intake_item.c.item_id)
-                    .where(intake_item.c.case_id == case, intake_item.c.item_id != item_id)
-                    .order_by(intake_item.c.received_at, intake_item.c.item_id)
-                    .limit(1)
-                ).scalar()
+                other = _earliest_other_item(conn, case, item_id)
             if other is None:
                 raise ValueError(
                     f"item {item_id} is alone in its case and its latest decision names no "
