@@ -105,6 +105,38 @@ def _errors(df: pd.DataFrame, scenario: dict[str, str]) -> tuple[Counter, Counte
     return split_sc, merged_sc
 
 
+_ROW = ["channel", "source_file", "source_row"]
+"""What ties a ledger item to its truth row: the file row it was loaded from."""
+
+
+def _assigned_items(engine: sa.Engine) -> pd.DataFrame:
+    """Every loaded item with the case deduplication put it in."""
+    from xinfang.schema import intake_item
+
+    cols = ["item_id", *_ROW, "case_id"]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*(intake_item.c[c] for c in cols))).all()
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _with_truth(items: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The items joined to their truth rows (rows not loaded drop out)."""
+    items = items.assign(source_row=items["source_row"].astype(int))
+    truth = truth.assign(source_row=truth["source_row"].astype(int))
+    return items.merge(truth, on=_ROW, how="inner")
+
+
+def _ledger(url: str | None) -> sa.Engine | None:
+    """The ledger of ``--db``, upgraded; None for a temporary SQLite file per run."""
+    if not url:
+        return None
+    from xinfang import db
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    return engine
+
+
 def evaluate_campaign(
     items: int,
     seed: int,
@@ -117,7 +149,6 @@ def evaluate_campaign(
     from xinfang import db
     from xinfang.intake.sweep import run_sweep
     from xinfang.ledger import assign_cases
-    from xinfang.schema import intake_item
     from xinfang.synth.campaign import generate_campaign
     from xinfang.synth.files import write_campaign_day, write_truth, write_truth_cases
 
@@ -153,22 +184,7 @@ def evaluate_campaign(
         [(r.channel, r.source_file, r.source_row, r.truth_case) for r in truth_rows],
         columns=["channel", "source_file", "source_row", "truth_case"],
     )
-    with engine.connect() as conn:
-        got = pd.DataFrame(
-            conn.execute(
-                sa.select(
-                    intake_item.c.item_id,
-                    intake_item.c.channel,
-                    intake_item.c.source_file,
-                    intake_item.c.source_row,
-                    intake_item.c.case_id,
-                )
-            ).all(),
-            columns=["item_id", "channel", "source_file", "source_row", "case_id"],
-        )
-    got["source_row"] = got["source_row"].astype(int)
-    truth["source_row"] = truth["source_row"].astype(int)
-    df = got.merge(truth, on=["channel", "source_file", "source_row"], how="inner")
+    df = _with_truth(_assigned_items(engine), truth)
     scores = score_partition(df["case_id"], df["truth_case"])
     if verbose:
         scenario = {c.key: c.scenario for c in campaign.cases.values()}
@@ -236,7 +252,6 @@ def evaluate_folder(
     from xinfang import db
     from xinfang.intake.sweep import run_sweep
     from xinfang.ledger import assign_cases
-    from xinfang.schema import intake_item
 
     truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
     rename = {"matter_id": "truth_case", "matter": "truth_case", "person_id": "person"}
@@ -253,23 +268,10 @@ def evaluate_folder(
         t0 = time.perf_counter()
         assign_cases(engine)
         took = time.perf_counter() - t0
-        with engine.connect() as conn:
-            got = pd.DataFrame(
-                conn.execute(
-                    sa.select(
-                        intake_item.c.channel,
-                        intake_item.c.source_file,
-                        intake_item.c.source_row,
-                        intake_item.c.case_id,
-                    )
-                ).all(),
-                columns=["channel", "source_file", "source_row", "case_id"],
-            )
+        got = _assigned_items(engine)
         if own_engine:
             engine.dispose()
-    got["source_row"] = got["source_row"].astype(int)
-    truth["source_row"] = truth["source_row"].astype(int)
-    df = got.merge(truth, on=["channel", "source_file", "source_row"], how="inner")
+    df = _with_truth(got, truth)
     extra = error_classes(df)
     extra["truth_rows_not_loaded"] = len(truth) - len(df)
     extra["assign_seconds"] = round(took, 1)
@@ -291,12 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.folder:
         return _main_folder(args)
-    engine = None
-    if args.db:
-        from xinfang import db
-
-        engine = db.make_engine(args.db)
-        db.upgrade(engine)
+    engine = _ledger(args.db)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
     print(
@@ -313,12 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_folder(args: argparse.Namespace) -> int:
-    engine = None
-    if args.db:
-        from xinfang import db
-
-        engine = db.make_engine(args.db)
-        db.upgrade(engine)
+    engine = _ledger(args.db)
     print(f"deduplication evaluation of {args.folder} ({dt.date.today()})")
     scores, _, extra = evaluate_folder(args.folder, engine)
     for line in scores.lines():
