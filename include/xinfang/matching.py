@@ -357,7 +357,8 @@ class MatchParams:
     """Tunable thresholds (``dedup`` in the config overrides the defaults)."""
 
     text_threshold: float = 0.30
-    """Bigram Dice an unnumbered item needs to join a matter of the same person."""
+    """Score (bigram Dice plus the weighed facts, ``TextIndex.matter_score``) an
+    unnumbered item needs to join a matter of the same person."""
     text_threshold_single: float = 0.05
     """Lower bar when the person has exactly one matter so far: paraphrased hotline
     summaries share few bigrams with the letter they repeat."""
@@ -368,10 +369,8 @@ class MatchParams:
     """With several matters, the best one joins at ``text_threshold - lead_margin`` when it
     scores this much above the next: the item tells which of them it is about."""
     amount_weight: float = 0.25
-    """Added to the text score when two grievances name the same sum of money, taken off
-    when both name sums and none is shared."""
-    amount_conflict: float = 0.5
-    """Taken off the text score when both grievances name sums of money and none is shared."""
+    """Rule 4's text score: added when two grievances name the same sum of money, taken
+    off when both name sums and none is shared."""
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
 
@@ -467,6 +466,11 @@ PARALLEL_MIN = 50_000
 """Fewest new items for which ``plan_matters(workers=N)`` forks."""
 
 
+def _one_person(keys: set[str]) -> bool:
+    """Whether name keys can all be one person's, two by two (``names_compatible``)."""
+    return all(names_compatible(a, b) for a in keys for b in keys)
+
+
 def _join_on_phone(uf: _UnionFind, grp: pd.DataFrame, sexes: list[str]) -> None:
     """Rule 2 for a phone with several names: join those that can be one person.
 
@@ -483,31 +487,28 @@ def _join_on_phone(uf: _UnionFind, grp: pd.DataFrame, sexes: list[str]) -> None:
         for pb, kb in named[i + 1 :]:
             if names_compatible(ka, kb):
                 uf.union(pa, pb)
-    partials = [(p, s) for p, _, s in rows if isinstance(s, str)]
-    for i, (pa, sa) in enumerate(partials):
-        surname, sex = sa.split("|")
-        fits = [p for p, k in named if partial_fits(surname, sex, k, sexes[p])]
+    partials = [(p, s) for p, _, s in rows if isinstance(s, tuple)]
+    for i, (pa, (surname, sex)) in enumerate(partials):
+        fits = [(p, k) for p, k in named if partial_fits(surname, sex, k, sexes[p])]
         if fits:
-            fit_keys = {k for p, k in named if p in fits}
-            if all(names_compatible(a, b) for a in fit_keys for b in fit_keys):
-                uf.union(fits[0], pa)
+            if _one_person({k for _, k in fits}):
+                uf.union(fits[0][0], pa)
             continue
         for pb, sb in partials[i + 1 :]:
-            if _partials_fit(sa, sb):
+            if _partials_fit((surname, sex), sb):
                 uf.union(pa, pb)
+    # the unnamed rows: with the one person the phone's names can be, if any
     keys = {k for _, k in named}
-    if named and all(names_compatible(a, b) for a in keys for b in keys):
-        if not all(any(partial_fits(*s.split("|"), k) for k in keys) for _, s in partials):
-            return  # another person's partial name shares the phone
+    anchor = None
+    if named and _one_person(keys):
+        if all(any(partial_fits(*s, k) for k in keys) for _, s in partials):
+            anchor = named[0][0]  # (else another person's partial name shares the phone)
+    elif not named and partials and len({s[0] for _, s in partials}) == 1:
+        anchor = partials[0][0]
+    if anchor is not None:
         for p, k, s in rows:
-            if not isinstance(k, str) and not isinstance(s, str):
-                uf.union(named[0][0], p)
-    elif not named and partials:
-        surnames = {s.split("|")[0] for _, s in partials}
-        if len(surnames) == 1:
-            for p, k, s in rows:
-                if not isinstance(k, str) and not isinstance(s, str):
-                    uf.union(partials[0][0], p)
+            if not isinstance(k, str) and not isinstance(s, tuple):
+                uf.union(anchor, p)
 
 
 def _join_partial_on_case_number(uf: _UnionFind, df: pd.DataFrame) -> None:
@@ -525,23 +526,20 @@ def _join_partial_on_case_number(uf: _UnionFind, df: pd.DataFrame) -> None:
         strict=True,
     ):
         by_case.setdefault(cn, []).append((p, k, sex))
-    for p, s, cn in zip(
+    for p, (surname, sex), cn in zip(
         partial["pos"].tolist(),
         partial["partial"].tolist(),
         partial["case_number"].tolist(),
         strict=True,
     ):
-        surname, sex = s.split("|")
         fits = [(q, k) for q, k, x in by_case.get(cn, ()) if partial_fits(surname, sex, k, x)]
-        keys = {k for _, k in fits}
-        if fits and all(names_compatible(a, b) for a in keys for b in keys):
+        if fits and _one_person({k for _, k in fits}):
             uf.union(fits[0][0], p)
 
 
-def _partials_fit(a: str, b: str) -> bool:
-    """Two partial names ('wang|m', 'wang|') that can be one person."""
-    sa, xa = a.split("|")
-    sb, xb = b.split("|")
+def _partials_fit(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two partial names (('wang', 'm'), ('wang', '')) that can be one person."""
+    (sa, xa), (sb, xb) = a, b
     return sa == sb and (not xa or not xb or xa == xb)
 
 
@@ -650,13 +648,14 @@ class _Matter:
 
 
 def _mark_partial_names(df: pd.DataFrame) -> None:
-    """Add ``partial`` ('wang|m' for 王先生) and ``sex`` (from the ID number) columns;
-    a partial name's ``name_key`` is cleared: it never identifies anybody by itself."""
+    """Add ``partial`` (('wang', 'm') for 王先生: the surname's key and the sex) and
+    ``sex`` (from the ID number) columns; a partial name's ``name_key`` is cleared: it
+    never identifies anybody by itself."""
     names = df["petitioner_name"].tolist() if "petitioner_name" in df else [None] * len(df)
-    partial: list[str | None] = []
+    partial: list[tuple[str, str] | None] = []
     for n in names:
         got = partial_name(n) if isinstance(n, str) and len(n) <= 8 else None
-        partial.append(f"{surname_key(got[0])}|{got[1]}" if got else None)
+        partial.append((surname_key(got[0]), got[1]) if got else None)
     df["partial"] = pd.Series(partial, index=df.index, dtype=object)
     df["sex"] = [id_sex(i) if isinstance(i, str) else "" for i in df["id_number"].tolist()]
     if any(p is not None for p in partial):
