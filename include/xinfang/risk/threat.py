@@ -162,7 +162,7 @@ def _actor_is_another(before: str, lex: Lexicon, first_person: bool = False) -> 
         return None
     before = _CONDITION.sub(lambda m: " " * len(m.group()), before)  # 如果法院…: no actor
     speaker = None
-    clause_start = max(before.rfind(c) for c in "，,；;:") + 1
+    clause_start = _clause_start(before)
     for speech in _SPEECH.finditer(before):
         if speaker is not None and _GOES_ON.search(before[: speech.start()]):
             pass  # 并称, 还说: the one who spoke before speaks on
@@ -177,9 +177,7 @@ def _actor_is_another(before: str, lex: Lexicon, first_person: bool = False) -> 
                 return None  # 对方却说没有财产，我只能…: the writer speaks again
             return speaker[1]
         before = before[last_speech.end() :]  # the petitioner's words: who acts in them
-    cut = (
-        max(before.rfind(c) for c in "，,；;:") + 1
-    )  # the clause: an omitted subject is the writer
+    cut = _clause_start(before)  # the clause: an omitted subject is the writer
     for m in _CONSEQUENCE.finditer(before, cut):
         cut = m.end()
     actors = _actors(before[cut:], lex, first_person)
@@ -202,11 +200,18 @@ def first_person_voice(text: str) -> bool:
 
 _MODIFIED_OBJECT = re.compile(r"(?:向|和|与|跟|同|找|对|把|给|让|替|为|帮)[^，,；;:]{1,6}的$")
 _GOES_ON = re.compile(r"(?:并且|并|还|又|同时|且)$")
-_CONDITIONAL_WORD = re.compile(r"如果|要是|若是?|假如|倘若|万一")
+_IF = "如果|要是|若是?|假如|倘若|万一"
+_CONDITIONAL_WORD = re.compile(_IF)
 _CONDITION = re.compile(
-    r"(?:如果|要是|若是?|假如|倘若|一旦|只要|万一)[^，,；;就便我俺]*"
-    r"|[^，,；;“”就便我俺]*再(?:不|没|敢)[^，,；;就便我俺]*"
+    rf"(?:{_IF}|一旦|只要)[^，,；;就便我俺]*|[^，,；;“”就便我俺]*再(?:不|没|敢)[^，,；;就便我俺]*"
 )
+
+
+def _clause_start(text: str) -> int:
+    """Where the last clause of ``text`` starts (after its last comma, semicolon or colon)."""
+    return max(text.rfind(c) for c in "，,；;:") + 1
+
+
 _OWN_ROLE_BEFORE = re.compile(r"(?:来电人|来访人|信访人|来信人|反映人|本人|我)$")
 _SPEECH = re.compile(
     r"说(?![法明理服好过])|(?<![名职简])称|扬言|声称|放话|威胁|表示|要挟|叫嚣|反映"
