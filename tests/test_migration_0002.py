@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from conftest import BOTH
 from intake_helpers import drop
+from migration_helpers import downgrade_to
 
 from xinfang import db
 from xinfang.intake.sweep import run_sweep, sweep_channel
@@ -28,21 +29,6 @@ ROWS = [
 
 def _text(rows: list[str]) -> str:
     return "\n".join([LETTER, *rows]) + "\n"
-
-
-def _downgrade_to_0001(engine: sa.Engine) -> None:
-    from alembic import command
-
-    from xinfang.reports.views import drop_views
-
-    cfg = db.alembic_config(engine)
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":  # batch mode rebuilds tables others refer to
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        drop_views(conn)  # (they read the new columns)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
-        conn.commit()
 
 
 @BOTH
@@ -67,7 +53,7 @@ def test_upgrade_keys_the_rows_already_loaded(engine, dirs):
         ).all()
 
     # the ledger as 0001 left it: the new columns gone, the rows there
-    _downgrade_to_0001(engine)
+    downgrade_to(engine, "0001")
     columns = {c["name"] for c in sa.inspect(engine).get_columns("intake_item")}
     assert "row_key" not in columns
     db.upgrade(engine)

@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from conftest import BOTH
 from intake_helpers import drop
+from migration_helpers import downgrade_to
 
 from xinfang import db
 from xinfang.intake.sweep import run_sweep
@@ -29,21 +30,6 @@ LATER = (
 )
 
 
-def _downgrade_to_0002(engine: sa.Engine) -> None:
-    from alembic import command
-
-    from xinfang.reports.views import drop_views
-
-    cfg = db.alembic_config(engine)
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        drop_views(conn)  # (v_match_review reads the new columns)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
-        conn.commit()
-
-
 @BOTH
 def test_upgrade_keeps_the_decisions_already_taken(engine, dirs):
     landing = dirs["landing"]
@@ -56,7 +42,7 @@ def test_upgrade_keeps_the_decisions_already_taken(engine, dirs):
         ).all()
     assert len(before) == 1
 
-    _downgrade_to_0002(engine)
+    downgrade_to(engine, "0002")
     columns = {c["name"] for c in sa.inspect(engine).get_columns("match_decision")}
     assert "evidence" not in columns and "threshold" not in columns
     db.upgrade(engine)
