@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
 from xinfang.db import is_postgres
+from xinfang.months import month_bounds, month_start
 from xinfang.timeutil import now_local
 from xinfang.vocab import CHANNELS, DISPOSITIONS
 
@@ -61,29 +62,6 @@ KPI_COLUMNS: tuple[str, ...] = (
     "items_total",
     *(f"items_{c}" for c in CHANNELS),
 )
-
-
-def month_start(value: dt.date | dt.datetime | str) -> dt.date:
-    """First day of the month of ``value`` (a date, or ``YYYY-MM`` / ``YYYY-MM-DD`` text)."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 7:
-                year, month = text.split("-")
-                return dt.date(int(year), int(month), 1)
-            value = dt.date.fromisoformat(text[:10])
-        except ValueError as exc:
-            raise ValueError(f"month must be YYYY-MM or a date, got {value!r}") from exc
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return value.replace(day=1)
-
-
-def month_bounds(month: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """(first day, last day, first day of the next month)."""
-    start = month_start(month)
-    nxt = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, nxt - dt.timedelta(days=1), nxt
 
 
 def _next_day(conn: Connection, expr: str) -> str:

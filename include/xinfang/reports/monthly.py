@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from xinfang import settings, stats, vocab
 from xinfang.config import get_config
 from xinfang.db import is_postgres
+from xinfang.months import month_bounds, month_start
 from xinfang.reports import fonts
 from xinfang.reports.tables import write_csv, write_sheet
 
@@ -87,7 +88,7 @@ def _day_expr(engine: Engine, column: str) -> str:
 def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
     """The report's tables as rows (headers as in the ``*_HEADERS`` lists)."""
     cfg = get_config()
-    start, last, nxt = stats.month_bounds(month)
+    start, last, nxt = month_bounds(month)
     date_params = (
         sa.bindparam("start", type_=sa.Date()),
         sa.bindparam("last", type_=sa.Date()),
@@ -291,7 +292,7 @@ def write_month(engine: Engine, month: dt.date | str) -> list[Path]:
     """
     import xlsxwriter
 
-    start = stats.month_start(month)
+    start = month_start(month)
     with engine.connect() as conn:
         computed = conn.execute(
             sa.text("SELECT COUNT(*) FROM kpi_monthly WHERE month = :m").bindparams(
