@@ -101,10 +101,9 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
 
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    cfg = get_config().raw.get("notify") or {}
-    addresses: dict[str, str] = cfg.get("addresses") or {}
-    default_to = cfg.get("default_to")
-    from_email = cfg.get("from_email")
+    settings = get_config().notify
+    addresses, default_to = settings.addresses, settings.default_to
+    from_email = settings.from_email
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(

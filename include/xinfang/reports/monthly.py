@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import settings, stats, vocab
-from xinfang.config import get_config
+from xinfang.config import Config, get_config
 from xinfang.db import is_postgres
 from xinfang.months import month_bounds, month_start
 from xinfang.reports import fonts
@@ -39,10 +39,7 @@ KPI_HEADERS: dict[str, str] = {
     "repeat_items": "重复信访件次",
     "repeat_cases": "重复信访案件",
     "reopened_cases": "销号后再访案件",
-    "esc_to_tier2": "升至第2级",
-    "esc_to_tier3": "升至第3级",
-    "esc_to_tier4": "升至第4级",
-    "esc_to_tier5": "升至第5级",
+    **{f"esc_to_tier{t}": f"升至第{t}级" for t in stats.KPI_ESCALATION_TIERS},
     "overdue_cases": "超期案件",
     "statutory_overdue_cases": "超法定期限案件",
     "key_open": "重点案件在办",
@@ -60,6 +57,7 @@ SHEET_DAILY = "每日收件"
 
 DISPOSITION_HEADERS = ["法院代字", "法院", *vocab.DISPOSITION_NAMES.values(), "合计"]
 KPI_SHEET_HEADERS = ["法院代字", "法院", *KPI_HEADERS.values()]
+"""The KPI sheet's headers with the longest ladder (see :func:`kpi_keys`)."""
 ESCALATION_HEADERS = [
     "台账编号",
     "法院代字",
@@ -71,6 +69,18 @@ ESCALATION_HEADERS = [
     "原因",
 ]
 DAILY_HEADERS = ["日期", *vocab.CHANNEL_NAMES.values(), "合计"]
+
+
+def kpi_keys(cfg: Config) -> list[str]:
+    """The KPI sheet's columns: every KPI, escalations only to the configured ladder's tiers."""
+    left_out = {f"esc_to_tier{t}" for t in stats.KPI_ESCALATION_TIERS} - {
+        f"esc_to_tier{t}" for t in cfg.escalation_tiers
+    }
+    return [k for k in KPI_HEADERS if k not in left_out]
+
+
+def kpi_sheet_headers(cfg: Config) -> list[str]:
+    return ["法院代字", "法院", *(KPI_HEADERS[k] for k in kpi_keys(cfg))]
 
 
 def month_dir(month: dt.date) -> Path:
@@ -135,19 +145,17 @@ def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
     totals = [sum(r[i] for r in disp_rows) for i in range(2, len(DISPOSITION_HEADERS))]
     disp_rows.append(["", "合计", *totals])
 
+    keys = kpi_keys(cfg)
     kpi_rows: list[list[Any]] = []
     for code, court in cfg.courts.items():
         row = kpi.get(code, {})
-        kpi_rows.append([code, court.name, *(row.get(k) for k in KPI_HEADERS)])
+        kpi_rows.append([code, court.name, *(row.get(k) for k in keys)])
     total: list[Any] = []
-    for i, key in enumerate(KPI_HEADERS, start=2):
+    for i, key in enumerate(keys, start=2):
         total.append(None if key == "resolution_rate" else sum(r[i] or 0 for r in kpi_rows))
-    denom = (
-        total[list(KPI_HEADERS).index("cases_open_start")]
-        + total[list(KPI_HEADERS).index("cases_new")]
-    )
-    closed = total[list(KPI_HEADERS).index("cases_closed")]
-    total[list(KPI_HEADERS).index("resolution_rate")] = closed / denom if denom else None
+    denom = total[keys.index("cases_open_start")] + total[keys.index("cases_new")]
+    closed = total[keys.index("cases_closed")]
+    total[keys.index("resolution_rate")] = closed / denom if denom else None
     kpi_rows.append(["", "合计", *total])
 
     esc_rows = [
@@ -193,7 +201,7 @@ def _charts(folder: Path, month: dt.date, tables: dict[str, list[list[Any]]]) ->
     title_month = f"{month.year}年{month.month}月"
     courts = [short_court_name(c.name) for c in cfg.courts.values()]
     disp_names = list(vocab.DISPOSITION_NAMES.values())
-    tier_labels = [f"第{t}级\n{cfg.tiers[t].role}" for t in stats.ESCALATION_TIERS]
+    tier_labels = [f"第{t}级\n{cfg.tiers[t].role}" for t in cfg.escalation_tiers]
     chan_names = list(vocab.CHANNEL_NAMES.values())
     titles = {
         "dispositions": f"{title_month} 五个一批处置情况（按法院）",
@@ -231,8 +239,8 @@ def _charts(folder: Path, month: dt.date, tables: dict[str, list[list[Any]]]) ->
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         total = tables[SHEET_KPI][-1]
-        keys = list(KPI_HEADERS)
-        values = [total[2 + keys.index(f"esc_to_tier{t}")] for t in stats.ESCALATION_TIERS]
+        keys = kpi_keys(cfg)
+        values = [total[2 + keys.index(f"esc_to_tier{t}")] for t in cfg.escalation_tiers]
         bars = ax.bar(tier_labels, values, color="#C0504D")
         ax.bar_label(bars)
         ax.set_title(titles["escalations"])
@@ -305,7 +313,7 @@ def write_month(engine: Engine, month: dt.date | str) -> list[Path]:
     tables = load_month(engine, start)
     headers = {
         SHEET_DISPOSITIONS: DISPOSITION_HEADERS,
-        SHEET_KPI: KPI_SHEET_HEADERS,
+        SHEET_KPI: kpi_sheet_headers(get_config()),
         SHEET_ESCALATIONS: ESCALATION_HEADERS,
         SHEET_DAILY: DAILY_HEADERS,
     }

@@ -31,13 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import db, locks
-from xinfang.config import get_config
+from xinfang.config import RISK_KINDS, get_config
 from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
 from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
-KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
+KINDS = RISK_KINDS
 KEY_KINDS = ("threat", "group")
 BATCH = "tmp_risk_batch"
 """The run's items: (item_id, case_id, received_at, day, dn, channel, group_size, ref)."""
@@ -613,14 +613,14 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     ``since`` narrows the batch to items received on or after it (a replay window).
     """
     config = get_config()
-    risk = config.raw["risk"]
-    lexicon = compile_lexicon(risk)
+    risk = config.risk
+    lexicon = compile_lexicon(risk.threat)
     upper = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     since_dt = dt.datetime.combine(since, dt.time()) if since is not None else None
     now = now_local()
     key_tier = config.key_case_tier
     role = config.tiers[key_tier].role
-    weights = dict(risk.get("priority_weights") or {})
+    weights = dict(risk.priority_weights)
     out: dict[str, int] = {}
     timings: dict[str, float] = {}
 
@@ -642,17 +642,12 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
         out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt, judge))
         if out["items"]:
             out["threat"] = timed("threat", lambda: _threat(conn, judge, now))
-            out["group"] = timed("group", lambda: _group(conn, int(risk["group_min_people"])))
+            out["group"] = timed("group", lambda: _group(conn, risk.group_min_people))
             out["referral"] = timed("referral", lambda: _referral(conn))
-            window_days = int(risk["repeat_window_days"])
+            window_days = risk.repeat_window_days
             timed(
                 "windows",
-                lambda: _windows(
-                    conn,
-                    int(risk["repeat_min_items"]),
-                    window_days,
-                    int(risk["multi_channel_min"]),
-                ),
+                lambda: _windows(conn, risk.repeat_min_items, window_days, risk.multi_channel_min),
             )
             out["repeat"] = timed("repeat", lambda: _repeat(conn, window_days))
             out["multi_channel"] = timed("multi_channel", lambda: _multi_channel(conn))
