@@ -12,7 +12,7 @@ from conftest import BOTH
 from escalation_helpers import D, add_progress, new_case, notices
 from risk_helpers import add_case, add_item, d
 
-from xinfang import escalation, notify, risk, stats
+from xinfang import dashboard, escalation, notify, risk, stats
 from xinfang.config import get_config
 from xinfang.reports import monthly
 from xinfang.schema import kpi_monthly, notification
@@ -66,6 +66,10 @@ def test_stats_and_the_monthly_report_count_the_four_tiers(engine, dirs, four_ti
         ("escalation", 3),
         ("escalation", 4),
     ]
+
+    with engine.connect() as conn:
+        by_court = dashboard.cases_by_court(conn)
+    assert by_court["tiers"] == [1, 2, 3, 4] and by_court["totals"]["tiers"]["4"] == 1
 
     stats.compute_month(engine, "2023-07")
     with engine.connect() as conn:
