@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -78,3 +79,83 @@ def test_one_source_for_the_zone_and_the_channels():
 
     assert SHANGHAI is TZ and str(TZ) == TZ_NAME == get_config().raw["timezone"]
     assert PETITION_CHANNELS == ("letter", "visit", "online", "hotline", "referral")
+
+
+def _load(tmp_path, monkeypatch, text: str):
+    path = tmp_path / "court.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("XINFANG_CONFIG", str(path))
+    return get_config()
+
+
+def test_the_risk_notify_and_dedup_sections_are_typed(tmp_path, monkeypatch):
+    config = _load(
+        tmp_path,
+        monkeypatch,
+        "risk: {group_min_people: '7', priority_weights: {threat: 9}}\n"
+        "notify: {default_to: office@court.example, addresses: {王法官: wang@court.example}}\n"
+        "dedup: {text_threshold: 0.4}\n",
+    )
+    assert config.risk.group_min_people == 7 and config.risk.repeat_window_days == 30
+    assert dict(config.risk.priority_weights) == {
+        "threat": 9,
+        "group": 4,
+        "referral": 3,
+        "multi_channel": 2,
+        "repeat": 2,
+    }
+    assert config.risk.threat["threat_window"] == 10
+    assert "自杀" in config.risk.threat["threat_lexicon"]["self_harm"]
+    assert config.notify.default_to == "office@court.example"
+    assert config.notify.addresses == {"王法官": "wang@court.example"}
+    assert config.dedup.text_threshold == 0.4 and config.dedup.lead_margin == 0.15
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("risk: {group_min_peeple: 5}\n", "risk: unknown setting(s) group_min_peeple"),
+        ("risk: {repeat_window_days: thirty}\n", "risk.repeat_window_days"),
+        ("risk: {repeat_min_items: 2.5}\n", "risk.repeat_min_items"),
+        ("risk: {multi_channel_min: -1}\n", "risk.multi_channel_min must not be negative"),
+        ("risk: {priority_weights: {fire: 1}}\n", "unknown risk kind(s) fire"),
+        ("risk: {threat_negation: '(unclosed'}\n", "risk.threat_negation"),
+        ("risk: {threat_lexicon: {violence: ['[']}}\n", "risk.threat_lexicon.violence[0]"),
+        ("risk: {threat_reported: null}\n", "missing setting(s) threat_reported"),
+        ("notify: {default_to: office}\n", "notify.default_to"),
+        ("notify: {addresses: {王法官: wang}}\n", "notify.addresses.王法官"),
+        ("notify: {to: a@b.c}\n", "notify: unknown setting(s) to"),
+        ("dedup: {text_treshold: 0.3}\n", "dedup: unknown setting(s) text_treshold"),
+        ("dedup: {lead_margin: wide}\n", "dedup.lead_margin"),
+        ("intake: {max_line_chars: many}\n", "intake.max_line_chars"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_its_key(tmp_path, monkeypatch, text, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        _load(tmp_path, monkeypatch, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("tiers: {1: {role: 立案庭, limit_days: 5}}\n", "tiers.1: the first tier is the petition"),
+        ("tiers: {3: {role: 案件承办法官, limit_days: 5}}\n", "each tier needs its own role"),
+        ("tiers: {3: {role: '', limit_days: 5}}\n", "tiers.3.role"),
+        ("tiers: {3: {limit_days: 0}}\n", "tiers.3.limit_days must be at least 1"),
+        ("tiers: {3: {limit_days: null}}\n", "tiers.3: every tier below the top needs limit_days"),
+        ("tiers: {5: {limit_days: 5}}\n", "tiers.5: the top tier has no limit_days"),
+        ("tiers: {2: {overdue_after_days: 3}}\n", "tiers.2: only the top tier"),
+        ("tiers: {3: {rolle: x}}\n", "tiers.3: unknown setting(s) rolle"),
+        ("tiers: {7: {role: 省高院}}\n", "tiers must be numbered 1..N"),
+        ("tiers: {2: null, 3: null, 4: null, 5: null}\n", "the ladder needs the petition office"),
+        ("key_case_tier: 1\n", "key_case_tier: 1 is not a tier of the ladder"),
+        ("key_case_tier: 6\n", "key_case_tier: 6 is not a tier of the ladder"),
+        (
+            "tiers: {5: {limit_days: 5, overdue_after_days: null}, 6: {role: 上级法院}}\n",
+            "at most 5 tiers",
+        ),
+    ],
+)
+def test_a_bad_ladder_is_refused_naming_the_tier(tmp_path, monkeypatch, text, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        _load(tmp_path, monkeypatch, text)

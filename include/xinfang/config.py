@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import yaml
 
 from xinfang import settings
 from xinfang.timeutil import TZ_NAME
+
+if TYPE_CHECKING:
+    from xinfang.matching import MatchParams
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
@@ -79,23 +85,198 @@ class IntakeLimits:
     """Deadlines (办结时限, 延期至, 督办期限, 听证日期) may lie ahead, up to this far."""
 
 
-def _intake_limits(raw: dict[str, Any] | None) -> IntakeLimits:
-    raw = raw or {}
-    unknown = set(raw) - set(IntakeLimits.__dataclass_fields__)
+@dataclass(frozen=True)
+class RiskSettings:
+    """Risk screening (``risk:``); every value comes from ``defaults.yaml`` or the override."""
+
+    group_min_people: int
+    repeat_min_items: int
+    repeat_window_days: int
+    multi_channel_min: int
+    key_person_min_open_cases: int
+    key_person_min_threats: int
+    priority_weights: Mapping[str, int]
+    """Priority added to a case per risk kind it carries."""
+    threat: Mapping[str, Any] = field(default_factory=dict)
+    """The ``threat_*`` settings as written, checked here and compiled by
+    ``xinfang.risk.threat.compile_lexicon``."""
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Who the e-mailed notifications go to (``notify:``; none by default)."""
+
+    from_email: str | None = None
+    default_to: str | None = None
+    """Where a notification whose recipient has no address goes."""
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    """Recipient (a person the ledger names, or a tier's role) -> e-mail address."""
+
+
+RISK_KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
+"""The risk flags a case can carry (CONTRACT §7, ``risk_flag.kind``)."""
+
+_THREAT_REQUIRED = (
+    "threat_lexicon",
+    "threat_event_after",
+    "threat_negation",
+    "threat_negation_cancel",
+    "threat_negation_breakers",
+    "threat_reported",
+    "threat_negation_after",
+)
+_THREAT_OPTIONAL = (
+    "threat_neutral",
+    "threat_window",
+    "threat_other_actor",
+    "threat_own_actor",
+    "threat_object_before",
+    "threat_past",
+    "threat_intent",
+    "threat_retracted",
+)
+
+
+def _mapping(raw: Any, where: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping, got {raw!r}")
+    return raw
+
+
+def _number(value: Any, kind: type, where: str) -> int | float:
+    """``value`` as an int or a float, never negative, or a ConfigError naming ``where``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: {value!r} is not a number")
+    try:
+        number = float(value)
+        if kind is int:
+            if number != int(number):
+                raise ValueError
+            number = int(number)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError(f"{where}: {value!r} is not {kind.__name__}") from exc
+    if number < 0:
+        raise ConfigError(f"{where} must not be negative")
+    return number
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise ConfigError(f"{where}: {value!r} is not a non-empty text")
+    return str(value).strip()
+
+
+def _email(value: Any, where: str) -> str:
+    text = _text(value, where)
+    if "@" not in text:
+        raise ConfigError(f"{where}: {text!r} is not an e-mail address")
+    return text
+
+
+def _value(value: Any, hint: Any, where: str) -> Any:
+    """One setting converted to its field's type (the hints the sections use)."""
+    if hint in (int, float):
+        return _number(value, hint, where)
+    if hint is dt.date:
+        return _as_date(value, where)
+    if hint == str | None:
+        return None if value is None else _text(value, where)
+    if hint == Mapping[str, int]:
+        items = _mapping(value, where).items()
+        return MappingProxyType({str(k): _number(v, int, f"{where}.{k}") for k, v in items})
+    raise TypeError(f"{where}: no conversion for {hint!r}")  # a new field type: add it above
+
+
+def section(cls: type, raw: Any, where: str, **given: Any) -> Any:
+    """The dataclass ``cls`` from the config mapping ``raw`` (``where`` names it in errors):
+    unknown keys and values of the wrong type are refused, missing ones take the defaults."""
+    raw = _mapping(raw, where)
+    unknown = set(raw) - set(cls.__dataclass_fields__).difference(given)
     if unknown:
-        raise ConfigError(f"intake: unknown setting(s) {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for name, f in IntakeLimits.__dataclass_fields__.items():
-        if name not in raw:
-            continue
-        default = f.default
-        if isinstance(default, dt.date):
-            values[name] = _as_date(raw[name], f"intake.{name}")
-        else:
-            values[name] = type(default)(raw[name])
-            if values[name] < 0:
-                raise ConfigError(f"intake.{name} must not be negative")
-    return IntakeLimits(**values)
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(map(str, unknown)))}")
+    hints = get_type_hints(cls)
+    values = {name: _value(raw[name], hints[name], f"{where}.{name}") for name in raw}
+    try:
+        return cls(**values, **given)
+    except TypeError as exc:
+        missing = [n for n, f in cls.__dataclass_fields__.items() if n not in values | given]
+        raise ConfigError(f"{where}: missing setting(s) {', '.join(missing)}") from exc
+
+
+def _intake_limits(raw: dict[str, Any] | None) -> IntakeLimits:
+    return section(IntakeLimits, raw, "intake")
+
+
+def _pattern(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {value!r} is not a regular expression (text)")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"{where}: not a valid regular expression ({exc})") from exc
+    return value
+
+
+def _patterns(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: must be a list of regular expressions")
+    return tuple(_pattern(p, f"{where}[{n}]") for n, p in enumerate(value))
+
+
+def _threat_rules(raw: dict[str, Any]) -> Mapping[str, Any]:
+    """The ``risk.threat_*`` settings, each pattern compiled once to name a bad one."""
+    missing = [k for k in _THREAT_REQUIRED if raw.get(k) is None]
+    if missing:
+        raise ConfigError(f"risk: missing setting(s) {', '.join(missing)}")
+    rules: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"risk.{key}"
+        if key == "threat_lexicon":
+            lexicon = _mapping(value, where)
+            rules[key] = {str(c): _patterns(p, f"{where}.{c}") for c, p in lexicon.items()}
+        elif key == "threat_neutral":
+            rules[key] = _patterns(value, where)
+        elif key == "threat_window":
+            rules[key] = _number(value, int, where)
+        elif value is not None:
+            rules[key] = _pattern(value, where)
+    return MappingProxyType(rules)
+
+
+def _risk(raw: Any) -> RiskSettings:
+    raw = _mapping(raw, "risk")
+    threat_keys = set(_THREAT_REQUIRED) | set(_THREAT_OPTIONAL)
+    threat = {k: v for k, v in raw.items() if k in threat_keys}
+    settings = section(
+        RiskSettings,
+        {k: v for k, v in raw.items() if k not in threat_keys},
+        "risk",
+        threat=_threat_rules(threat),
+    )
+    unknown_kinds = set(settings.priority_weights) - set(RISK_KINDS)
+    if unknown_kinds:
+        raise ConfigError(
+            f"risk.priority_weights: unknown risk kind(s) {', '.join(sorted(unknown_kinds))} "
+            f"(the kinds: {', '.join(RISK_KINDS)})"
+        )
+    return settings
+
+
+def _notify(raw: Any) -> NotifySettings:
+    raw = dict(_mapping(raw, "notify"))
+    addresses = _mapping(raw.pop("addresses", None), "notify.addresses")
+    settings = section(NotifySettings, raw, "notify")
+    return NotifySettings(
+        from_email=settings.from_email and _email(settings.from_email, "notify.from_email"),
+        default_to=settings.default_to and _email(settings.default_to, "notify.default_to"),
+        addresses=MappingProxyType(
+            {str(k): _email(v, f"notify.addresses.{k}") for k, v in addresses.items()}
+        ),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +290,8 @@ class Config:
     warning_ratio: float
     statutory_days: int
     default_area_code: str
+    risk: RiskSettings
+    notify: NotifySettings
     extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
     extra_workdays: frozenset[dt.date] = field(default_factory=frozenset)
     calendar_years: frozenset[int] = field(default_factory=frozenset)
@@ -118,6 +301,34 @@ class Config:
     @property
     def max_tier(self) -> int:
         return max(self.tiers)
+
+    @property
+    def escalation_tiers(self) -> tuple[int, ...]:
+        """The tiers a case can escalate to: every tier above the petition office."""
+        return tuple(sorted(self.tiers))[1:]
+
+    @property
+    def assignee_columns(self) -> dict[int, str]:
+        """Tier -> the ``ledger_case`` column naming who holds a case there.
+
+        Derived from the ladder: the key tier is the leader's (包案领导, CONTRACT §3), the
+        tier above the petition office the handling judge's (承办法官) and any tier between
+        them the tribunal's (承办部门). Other tiers name their role. With the shipped
+        ladder: 2 judge, 3 department, 4 leader.
+        """
+        key = self.key_case_tier
+        columns = {t: "department" for t in range(3, key)}
+        if key > 2:
+            columns[2] = "judge"
+        columns[key] = "leader"
+        return dict(sorted(columns.items()))
+
+    @cached_property
+    def dedup(self) -> MatchParams:
+        """The deduplication thresholds: ``MatchParams``' defaults, ``dedup:`` overriding."""
+        from xinfang.matching import MatchParams
+
+        return section(MatchParams, self.raw.get("dedup"), "dedup")
 
     def court_by_name(self, name: str) -> Court | None:
         """Find a court from a name as people write it (全称, 简称, with or without 人民法院,
@@ -161,32 +372,124 @@ def _name_forms(name: str) -> list[str]:
     return forms
 
 
-def build(raw: dict[str, Any]) -> Config:
+_TIER_KEYS = frozenset({"role", "limit_days", "overdue_after_days"})
+PETITION_OFFICE = "信访"
+"""Every ladder starts at the petition office (信访部门, CONTRACT §4): its role names it."""
+
+
+def _positive_days(value: Any, where: str) -> int:
+    days = _number(value, int, where)
+    if days == 0:
+        raise ConfigError(f"{where} must be at least 1 working day")
+    return int(days)
+
+
+def _tier_entries(raw: Any) -> dict[int, dict[str, Any]]:
+    """``tiers:`` as {number: entry}; a tier set to null is taken out (a shorter ladder)."""
+    entries: dict[int, dict[str, Any]] = {}
+    for key, value in _mapping(raw, "tiers").items():
+        if value is None:
+            continue
+        try:
+            number = int(key)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"tiers: {key!r} is not a tier number") from exc
+        entry = _mapping(value, f"tiers.{number}")
+        unknown = set(entry) - _TIER_KEYS
+        if unknown:
+            raise ConfigError(f"tiers.{number}: unknown setting(s) {', '.join(sorted(unknown))}")
+        entries[number] = entry
+    if len(entries) < 2:
+        raise ConfigError("tiers: the ladder needs the petition office and at least one tier above")
+    if sorted(entries) != list(range(1, len(entries) + 1)):
+        raise ConfigError(f"tiers must be numbered 1..N, got {sorted(entries)}")
+    return entries
+
+
+def _ladder(raw: Any) -> tuple[dict[int, Tier], int]:
+    """The tier ladder and the top tier's overdue days, checked against CONTRACT §4."""
+    entries = _tier_entries(raw)
+    top = max(entries)
+    tiers: dict[int, Tier] = {}
+    for number, entry in entries.items():
+        where = f"tiers.{number}"
+        role = _text(entry.get("role"), f"{where}.role")
+        if number == top:
+            if entry.get("limit_days") is not None:
+                raise ConfigError(
+                    f"{where}: the top tier has no limit_days (use overdue_after_days)"
+                )
+            tiers[number] = Tier(number, role, None)
+            continue
+        if entry.get("limit_days") is None:
+            raise ConfigError(f"{where}: every tier below the top needs limit_days")
+        if entry.get("overdue_after_days") is not None:
+            raise ConfigError(f"{where}: only the top tier takes overdue_after_days")
+        tiers[number] = Tier(
+            number, role, _positive_days(entry["limit_days"], f"{where}.limit_days")
+        )
+    overdue = entries[top].get("overdue_after_days")
+    overdue_days = _positive_days(overdue, f"tiers.{top}.overdue_after_days") if overdue else 5
+    roles = [t.role for t in tiers.values()]
+    if len(set(roles)) != len(roles):
+        raise ConfigError(f"tiers: each tier needs its own role, got {roles}")
+    if PETITION_OFFICE not in tiers[1].role:
+        raise ConfigError(
+            f"tiers.1: the first tier is the petition office ({PETITION_OFFICE}部门), "
+            f"got {tiers[1].role!r}"
+        )
+    return tiers, overdue_days
+
+
+def _key_case_tier(value: Any, tiers: dict[int, Tier]) -> int:
+    """A key case goes to a leader above the petition office, within the ladder."""
+    from xinfang.stats import KPI_ESCALATION_TIERS
+
+    tier = int(_number(value, int, "key_case_tier"))
+    if not 1 < tier <= max(tiers):
+        raise ConfigError(f"key_case_tier: {tier} is not a tier of the ladder above tier 1")
+    if max(tiers) > max(KPI_ESCALATION_TIERS):
+        raise ConfigError(
+            f"tiers: at most {max(KPI_ESCALATION_TIERS)} tiers (the monthly KPIs count "
+            f"escalations to tiers {KPI_ESCALATION_TIERS[0]}-{KPI_ESCALATION_TIERS[-1]})"
+        )
+    return tier
+
+
+def _courts(raw: dict[str, Any]) -> tuple[dict[str, Court], str]:
+    courts = {
+        str(code): Court(str(code), str(v["name"]), str(v.get("level", "basic")))
+        for code, v in raw["courts"].items()
+    }
+    intermediate = str(raw["intermediate_court"])
+    if intermediate not in courts:
+        raise ConfigError(f"intermediate_court {intermediate} is not a court")
+    return courts, intermediate
+
+
+def _check_zone(raw: dict[str, Any]) -> None:
     zone = raw.get("timezone", TZ_NAME)
     if zone != TZ_NAME:
         raise ConfigError(
             f"timezone: {zone!r} is not supported; the ledger keeps {TZ_NAME} wall-clock "
             "times (the working calendar, SLA days and stored timestamps assume it)"
         )
+
+
+def build(raw: dict[str, Any]) -> Config:
+    """The typed configuration of ``raw``, every section checked (ConfigError names the key)."""
+    _check_zone(raw)
     try:
-        courts = {
-            str(code): Court(str(code), str(v["name"]), str(v.get("level", "basic")))
-            for code, v in raw["courts"].items()
-        }
-        tiers = {
-            int(n): Tier(int(n), str(v["role"]), v.get("limit_days"))
-            for n, v in raw["tiers"].items()
-        }
-        top = tiers[max(tiers)]
-        overdue = int(raw["tiers"][max(tiers)].get("overdue_after_days") or 5)
+        courts, intermediate = _courts(raw)
+        tiers, overdue = _ladder(raw["tiers"])
         cal = raw.get("calendar") or {}
         config = Config(
             raw=raw,
             courts=courts,
-            intermediate_court=str(raw["intermediate_court"]),
+            intermediate_court=intermediate,
             tiers=tiers,
             top_tier_overdue_days=overdue,
-            key_case_tier=int(raw["key_case_tier"]),
+            key_case_tier=_key_case_tier(raw["key_case_tier"], tiers),
             warning_ratio=float(raw["warning_ratio"]),
             statutory_days=int(raw["statutory_days"]),
             default_area_code=str(raw.get("default_area_code") or "0316"),
@@ -199,19 +502,15 @@ def build(raw: dict[str, Any]) -> Config:
             calendar_years=frozenset(int(y) for y in cal.get("years") or []),
             calendar_warn_days=int(cal.get("warn_days", Config.calendar_warn_days)),
             intake=_intake_limits(raw.get("intake")),
+            risk=_risk(raw.get("risk")),
+            notify=_notify(raw.get("notify")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"invalid xinfang configuration: {exc!r}") from exc
-    if config.intermediate_court not in courts:
-        raise ConfigError(f"intermediate_court {config.intermediate_court} is not a court")
-    if sorted(tiers) != list(range(1, len(tiers) + 1)):
-        raise ConfigError("tiers must be numbered 1..N")
-    if any(t.limit_days is None for n, t in tiers.items() if n != max(tiers)):
-        raise ConfigError("every tier below the top needs limit_days")
-    if top.limit_days is not None:
-        raise ConfigError("the top tier has no limit_days (use overdue_after_days)")
+    if raw.get("dedup") is not None:
+        config.dedup  # noqa: B018 -- checked now, though built only for deduplication
     return config
 
 

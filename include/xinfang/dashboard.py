@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang import calendar as workcal
 from xinfang.masking import mask_id, mask_phone, mask_text
+from xinfang.months import month_bounds
 from xinfang.schema import (
     disposition_monthly,
     escalation_event,
@@ -256,8 +257,7 @@ def month_dispositions(conn: Connection, month: dt.date) -> dict[str, Any]:
     (the official figures); before that, counted live from ``ledger_case``
     (cases closed in the month, by their disposition).
     """
-    month = month.replace(day=1)
-    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    month, _, next_month = month_bounds(month)
     official = conn.execute(
         sa.select(
             disposition_monthly.c.court_code,

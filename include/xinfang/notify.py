@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import db
-from xinfang.config import get_config
+from xinfang.config import NotifySettings, get_config
 from xinfang.schema import ledger_case, notification
 from xinfang.timeutil import now_local
 
@@ -98,15 +98,20 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
             SMTP_CONN_ID,
         )
         return {"pending": pending, "sent": 0, "no_address": 0, "smtp": 0}
+    sent, no_address = _send(engine, _unsent(engine, limit), get_config().notify)
+    if no_address:
+        log.warning(
+            "%d notifications have no e-mail address (config notify.addresses / default_to)",
+            no_address,
+        )
+    log.info("e-mailed %d of %d pending notifications", sent, pending)
+    return {"pending": pending, "sent": sent, "no_address": no_address, "smtp": 1}
 
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    cfg = get_config().raw.get("notify") or {}
-    addresses: dict[str, str] = cfg.get("addresses") or {}
-    default_to = cfg.get("default_to")
-    from_email = cfg.get("from_email")
+def _unsent(engine: Engine, limit: int) -> list[Any]:
+    """The oldest unsent notifications with what their message says about the case."""
     with engine.connect() as conn:
-        rows = conn.execute(
+        return conn.execute(
             sa.select(
                 notification.c.case_id,
                 notification.c.kind,
@@ -124,28 +129,30 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
             .order_by(notification.c.created_on, notification.c.case_id, notification.c.kind)
             .limit(limit)
         ).all()
+
+
+def _send(engine: Engine, rows: list[Any], settings: NotifySettings) -> tuple[int, int]:
+    """E-mail ``rows`` to their recipients' addresses; returns (sent, without an address)."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
     sent: list[tuple] = []
     no_address = 0
     with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
         for row in rows:
-            to = addresses.get(row.recipient) or default_to
+            to = settings.addresses.get(row.recipient) or settings.default_to
             if not to:
                 no_address += 1
                 continue
             subject, body = message(row)
-            hook.send_email_smtp(to=to, subject=subject, html_content=body, from_email=from_email)
+            hook.send_email_smtp(
+                to=to, subject=subject, html_content=body, from_email=settings.from_email
+            )
             sent.append((row.case_id, row.created_on, row.kind, row.tier))
             # mark in small batches so a failure later does not re-send these
             if len(sent) % 100 == 0:
                 _mark(engine, sent[-100:])
     _mark(engine, sent[len(sent) - len(sent) % 100 :] if len(sent) % 100 else [])
-    if no_address:
-        log.warning(
-            "%d notifications have no e-mail address (config notify.addresses / default_to)",
-            no_address,
-        )
-    log.info("e-mailed %d of %d pending notifications", len(sent), pending)
-    return {"pending": pending, "sent": len(sent), "no_address": no_address, "smtp": 1}
+    return len(sent), no_address
 
 
 def _mark(engine: Engine, keys: list[tuple]) -> None:

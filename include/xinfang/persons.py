@@ -41,9 +41,8 @@ def _latest_rank(column: str) -> str:
 
 def refresh(engine: Engine) -> dict[str, int]:
     """Recompute ``key_person``; returns how many rows were upserted and deleted."""
-    risk = get_config().raw.get("risk") or {}
-    min_open = int(risk.get("key_person_min_open_cases", 2))
-    min_threats = int(risk.get("key_person_min_threats", 1))
+    risk = get_config().risk
+    min_open, min_threats = risk.key_person_min_open_cases, risk.key_person_min_threats
     now = now_local()
     true, false = ("TRUE", "FALSE")
     with engine.begin() as conn:

@@ -65,11 +65,6 @@ def daily_reports(day: dt.date, engine: Engine | None = None) -> list[str]:
 
 def report_month(run_date: dt.date, param: str | None = None) -> dt.date:
     """First day of the month to report: ``param`` (YYYY-MM) or the month before ``run_date``."""
-    if param:
-        try:
-            year, month = (int(x) for x in param.strip().split("-"))
-            return dt.date(year, month, 1)
-        except ValueError as exc:
-            raise ValueError(f"month must be YYYY-MM, got {param!r}") from exc
-    first = run_date.replace(day=1)
-    return (first - dt.timedelta(days=1)).replace(day=1)
+    from xinfang.months import month_start, previous_month
+
+    return month_start(param) if param else previous_month(run_date)

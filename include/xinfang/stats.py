@@ -37,10 +37,18 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
 from xinfang.db import is_postgres
+from xinfang.months import month_bounds, month_start
+from xinfang.schema import disposition_monthly, kpi_monthly
 from xinfang.timeutil import now_local
 from xinfang.vocab import CHANNELS, DISPOSITIONS
 
-ESCALATION_TIERS: tuple[int, ...] = (2, 3, 4, 5)
+KPI_ESCALATION_TIERS: tuple[int, ...] = tuple(
+    int(column.name.removeprefix("esc_to_tier"))
+    for column in kpi_monthly.columns
+    if column.name.startswith("esc_to_tier")
+)
+"""The tiers ``kpi_monthly`` counts escalations to (a column each): the longest ladder the
+config accepts. A shorter ladder's missing tiers stay 0."""
 
 KPI_COLUMNS: tuple[str, ...] = (
     "cases_total",
@@ -52,7 +60,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "repeat_items",
     "repeat_cases",
     "reopened_cases",
-    *(f"esc_to_tier{t}" for t in ESCALATION_TIERS),
+    *(f"esc_to_tier{t}" for t in KPI_ESCALATION_TIERS),
     "overdue_cases",
     "statutory_overdue_cases",
     "key_open",
@@ -61,29 +69,6 @@ KPI_COLUMNS: tuple[str, ...] = (
     "items_total",
     *(f"items_{c}" for c in CHANNELS),
 )
-
-
-def month_start(value: dt.date | dt.datetime | str) -> dt.date:
-    """First day of the month of ``value`` (a date, or ``YYYY-MM`` / ``YYYY-MM-DD`` text)."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 7:
-                year, month = text.split("-")
-                return dt.date(int(year), int(month), 1)
-            value = dt.date.fromisoformat(text[:10])
-        except ValueError as exc:
-            raise ValueError(f"month must be YYYY-MM or a date, got {value!r}") from exc
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return value.replace(day=1)
-
-
-def month_bounds(month: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """(first day, last day, first day of the next month)."""
-    start = month_start(month)
-    nxt = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, nxt - dt.timedelta(days=1), nxt
 
 
 def _next_day(conn: Connection, expr: str) -> str:
@@ -157,33 +142,11 @@ GROUP BY court_code, closed_end, closed_start, is_new, is_key_case, is_overdue, 
 """
 
 
-def _activity_sql(conn: Connection) -> str:
-    """The month's activity: only the cases with something in the month.
+# typed NULLs: PostgreSQL types a UNION's columns from its first branch
+_NULL_INT, _NULL_TIMESTAMP = "CAST(NULL AS INTEGER)", "CAST(NULL AS TIMESTAMP)"
+_NULL_DATE, _NULL_TEXT = "CAST(NULL AS DATE)", "CAST(NULL AS VARCHAR(16))"
 
-    The month's items, escalations, hearings and closings are stacked into one
-    list of rows, summed per case, joined to their cases once and grouped by
-    court and by the few per-case flags the figures need (folded in Python).
-    """
-    nd = _next_day
-    chan_raw = ", ".join(f"CASE WHEN channel = '{c}' THEN 1 ELSE 0 END AS n_{c}" for c in CHANNELS)
-    tier_raw = ", ".join(
-        f"CASE WHEN to_tier = {t} THEN 1 ELSE 0 END AS t{t}" for t in ESCALATION_TIERS
-    )
-    # typed NULLs: PostgreSQL types a UNION's columns from its first branch
-    ni, nts = "CAST(NULL AS INTEGER)", "CAST(NULL AS TIMESTAMP)"
-    nd8, ntx = "CAST(NULL AS DATE)", "CAST(NULL AS VARCHAR(16))"
-    null_chan = ", ".join(f"{ni} AS n_{c}" for c in CHANNELS)
-    null_tier = ", ".join(f"{ni} AS t{t}" for t in ESCALATION_TIERS)
-    per_case = ", ".join(
-        [f"SUM(n_{c}) AS n_{c}" for c in CHANNELS]
-        + [f"SUM(t{t}) AS t{t}" for t in ESCALATION_TIERS]
-    )
-    sum_chan = ", ".join(f"SUM(n_{c}) AS items_{c}" for c in CHANNELS)
-    sum_esc = ", ".join(f"SUM(t{t}) AS esc_to_tier{t}" for t in ESCALATION_TIERS)
-    orphan_chan = ", ".join(f"SUM(CASE WHEN channel = '{c}' THEN 1 ELSE 0 END)" for c in CHANNELS)
-    orphan_esc = ", ".join("0" for _ in ESCALATION_TIERS)
-    return f"""
-WITH pc1 AS (
+_MONTH_CLOSING_ROW = """
     -- the latest closing row of the month, per case
     SELECT case_id, progress_date, disposition FROM (
         SELECT case_id, progress_date, disposition,
@@ -192,77 +155,147 @@ WITH pc1 AS (
         FROM case_progress
         WHERE status = 'closed' AND progress_date >= :start AND progress_date <= :last
     ) x
-    WHERE rn = 1
-),
-u AS (
-    -- everything that happened in the month, a row per fact
-    SELECT case_id, 1 AS n, received_at AS max_at, {chan_raw}, {null_tier},
+    WHERE rn = 1"""
+
+
+class _Counts:
+    """The counted columns of the month's facts: one per channel (``n_<channel>``) and
+    one per tier escalated to (``t<tier>``), written out for each step of the query."""
+
+    def __init__(self, tiers: tuple[int, ...]) -> None:
+        self.tiers = tiers
+        self.names = [f"n_{c}" for c in CHANNELS] + [f"t{t}" for t in tiers]
+
+    def item_row(self) -> str:
+        """An item's columns: 1 under its channel, NULL under the tiers."""
+        flags = [f"CASE WHEN channel = '{c}' THEN 1 ELSE 0 END AS n_{c}" for c in CHANNELS]
+        return ", ".join(flags + [f"{_NULL_INT} AS t{t}" for t in self.tiers])
+
+    def escalation_row(self) -> str:
+        """An escalation's columns: NULL under the channels, 1 under the tier entered."""
+        flags = [f"CASE WHEN to_tier = {t} THEN 1 ELSE 0 END AS t{t}" for t in self.tiers]
+        return ", ".join([f"{_NULL_INT} AS n_{c}" for c in CHANNELS] + flags)
+
+    def no_row(self) -> str:
+        """Any other fact: NULL under every count."""
+        return ", ".join(f"{_NULL_INT} AS {name}" for name in self.names)
+
+    def summed(self) -> str:
+        return ", ".join(f"SUM({name}) AS {name}" for name in self.names)
+
+    def of(self, alias: str) -> str:
+        return ", ".join(f"{alias}.{name}" for name in self.names)
+
+    def court_totals(self) -> str:
+        """Per court: ``items_<channel>`` and ``esc_to_tier<n>`` (the KPI columns)."""
+        return ", ".join(
+            [f"SUM(n_{c}) AS items_{c}" for c in CHANNELS]
+            + [f"SUM(t{t}) AS esc_to_tier{t}" for t in self.tiers]
+        )
+
+    def unassigned_items(self) -> str:
+        """The same totals for items not in a case yet (no escalation)."""
+        return ", ".join(
+            [f"SUM(CASE WHEN channel = '{c}' THEN 1 ELSE 0 END)" for c in CHANNELS]
+            + ["0" for _ in self.tiers]
+        )
+
+
+def _month_facts(counts: _Counts) -> str:
+    """Everything that happened in the month, a row per fact: items, escalations,
+    hearings, the month's closing row and the ledger's close."""
+    ni, nts, nd8, ntx = _NULL_INT, _NULL_TIMESTAMP, _NULL_DATE, _NULL_TEXT
+    return f"""
+    SELECT case_id, 1 AS n, received_at AS max_at, {counts.item_row()},
            {ni} AS hearing, {nd8} AS pc_date, {ntx} AS pc_disp
     FROM intake_item
     WHERE received_at >= :start AND received_at < :next AND case_id IS NOT NULL
     UNION ALL
-    SELECT case_id, {ni}, {nts}, {null_chan}, {tier_raw}, {ni}, {nd8}, {ntx}
+    SELECT case_id, {ni}, {nts}, {counts.escalation_row()}, {ni}, {nd8}, {ntx}
     FROM escalation_event
     WHERE escalated_on >= :start AND escalated_on <= :last
     UNION ALL
-    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, 1, {nd8}, {ntx}
+    SELECT case_id, {ni}, {nts}, {counts.no_row()}, 1, {nd8}, {ntx}
     FROM (SELECT DISTINCT case_id, hearing_date FROM case_progress
           WHERE hearing_date >= :start AND hearing_date <= :last) h
     UNION ALL
-    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, {ni}, progress_date, disposition
-    FROM pc1
+    SELECT case_id, {ni}, {nts}, {counts.no_row()}, {ni}, progress_date, disposition
+    FROM month_closing_row
     UNION ALL
-    SELECT case_id, {ni}, {nts}, {null_chan}, {null_tier}, {ni}, {nd8}, {ntx}
+    SELECT case_id, {ni}, {nts}, {counts.no_row()}, {ni}, {nd8}, {ntx}
     FROM ledger_case
-    WHERE closed_on >= :start AND closed_on <= :last
-),
-m AS (
-    SELECT case_id, SUM(n) AS n, MAX(max_at) AS max_at, {per_case},
+    WHERE closed_on >= :start AND closed_on <= :last"""
+
+
+def _case_activity(counts: _Counts) -> str:
+    """The month's facts summed per case."""
+    return f"""
+    SELECT case_id, SUM(n) AS n, MAX(max_at) AS max_at, {counts.summed()},
         SUM(hearing) AS hearings, MAX(pc_date) AS pc_date, MAX(pc_disp) AS pc_disp
-    FROM u
-    GROUP BY case_id
-)
-SELECT court_code, closed_month, month_disp, is_key_case, is_new, reopened,
-    COUNT(*) AS cases, SUM(n) AS items, COUNT(n) AS item_cases,
-    SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS multi_cases,
-    SUM(hearings) AS hearings,
-    {sum_chan},
-    {sum_esc}
-FROM (
+    FROM month_facts
+    GROUP BY case_id"""
+
+
+def _case_flags(conn: Connection, counts: _Counts) -> str:
+    """Each active case with the flags the figures need, joined to its case once."""
+    nd = _next_day
+    return f"""
     SELECT c.court_code,
         -- closed in the month: the ledger's close, else the month's latest closing
         -- row unless it only restates the ledger's current closed stretch
         CASE WHEN c.status = 'closed' AND c.closed_on >= :start AND c.closed_on <= :last
              THEN 1
-             WHEN m.pc_date IS NOT NULL
-                  AND (c.status <> 'closed' OR c.closed_on IS NULL OR c.closed_on > m.pc_date)
+             WHEN a.pc_date IS NOT NULL
+                  AND (c.status <> 'closed' OR c.closed_on IS NULL OR c.closed_on > a.pc_date)
              THEN 1
              ELSE 0 END AS closed_month,
         CASE WHEN c.status = 'closed' AND c.closed_on >= :start AND c.closed_on <= :last
                   AND c.disposition IS NOT NULL
-             THEN c.disposition ELSE m.pc_disp END AS month_disp,
+             THEN c.disposition ELSE a.pc_disp END AS month_disp,
         CASE WHEN c.is_key AND (c.key_since IS NULL OR c.key_since <= :last)
              THEN 1 ELSE 0 END AS is_key_case,
         CASE WHEN c.first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
         -- petitioned in the month on a day after a close (息诉罢访 failed): after the
         -- ledger's close, or, for a case reopened since, after a closing progress row
-        CASE WHEN m.max_at IS NULL THEN 0
-             WHEN m.max_at >= {nd(conn, "c.closed_on")} THEN 1
+        CASE WHEN a.max_at IS NULL THEN 0
+             WHEN a.max_at >= {nd(conn, "c.closed_on")} THEN 1
              WHEN c.reopened_count > 0 AND EXISTS (
                 SELECT 1 FROM case_progress p
                 WHERE p.case_id = c.case_id AND p.status = 'closed'
-                  AND m.max_at >= {nd(conn, "p.progress_date")}) THEN 1
+                  AND a.max_at >= {nd(conn, "p.progress_date")}) THEN 1
              ELSE 0 END AS reopened,
-        m.n, m.hearings,
-        {", ".join(f"m.n_{c}" for c in CHANNELS)},
-        {", ".join(f"m.t{t}" for t in ESCALATION_TIERS)}
-    FROM m
-    JOIN ledger_case c ON c.case_id = m.case_id
-) z
+        a.n, a.hearings, {counts.of("a")}
+    FROM case_activity a
+    JOIN ledger_case c ON c.case_id = a.case_id"""
+
+
+def _activity_sql(conn: Connection, tiers: tuple[int, ...]) -> str:
+    """The month's activity: only the cases with something in the month.
+
+    A pipeline of named steps: the month's facts (items, escalations to ``tiers``,
+    hearings, closings) stacked one row each, summed per case, flagged per case and
+    grouped by court and flags (folded in Python); items not in a case yet are
+    counted for the court they name (``is_new`` NULL).
+    """
+    counts = _Counts(tiers)
+    ni, ntx = _NULL_INT, _NULL_TEXT
+    return f"""
+WITH month_closing_row AS ({_MONTH_CLOSING_ROW}
+),
+month_facts AS ({_month_facts(counts)}
+),
+case_activity AS ({_case_activity(counts)}
+),
+case_flags AS ({_case_flags(conn, counts)}
+)
+SELECT court_code, closed_month, month_disp, is_key_case, is_new, reopened,
+    COUNT(*) AS cases, SUM(n) AS items, COUNT(n) AS item_cases,
+    SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS multi_cases,
+    SUM(hearings) AS hearings, {counts.court_totals()}
+FROM case_flags
 GROUP BY court_code, closed_month, month_disp, is_key_case, is_new, reopened
 UNION ALL
--- items not yet deduplicated into a case count for the court they name (is_new NULL)
-SELECT court_code, 0, {ntx}, 0, {ni}, 0, 0, COUNT(*), 0, 0, 0, {orphan_chan}, {orphan_esc}
+SELECT court_code, 0, {ntx}, 0, {ni}, 0, 0, COUNT(*), 0, 0, 0, {counts.unassigned_items()}
 FROM intake_item
 WHERE received_at >= :start AND received_at < :next AND case_id IS NULL
 GROUP BY court_code
@@ -307,7 +340,7 @@ def _fold_states(out: dict[str, dict[str, Any]], rows) -> None:
         row["key_open"] += n * int(open_end and r.is_key_case)
 
 
-def _fold_activity(out: dict[str, dict[str, Any]], rows) -> None:
+def _fold_activity(out: dict[str, dict[str, Any]], rows, tiers: tuple[int, ...]) -> None:
     for r in rows:
         row = out.get(r.court_code)
         if row is None:
@@ -329,7 +362,7 @@ def _fold_activity(out: dict[str, dict[str, Any]], rows) -> None:
         row["repeat_items"] += items - (int(r.item_cases) if is_new else 0)
         row["repeat_cases"] += int(r.multi_cases or 0) if is_new else int(r.item_cases)
         row["hearings"] += int(r.hearings or 0)
-        for t in ESCALATION_TIERS:
+        for t in tiers:
             row[f"esc_to_tier{t}"] += int(getattr(r, f"esc_to_tier{t}") or 0)
 
 
@@ -369,9 +402,11 @@ def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]
     and the month's activity.
     """
     params = _params(month)
+    tiers = get_config().escalation_tiers
     out = _empty_figures()
     _fold_states(out, conn.execute(_typed(_states_sql(conn), params), params).all())
-    _fold_activity(out, conn.execute(_typed(_activity_sql(conn), params), params).all())
+    activity = _typed(_activity_sql(conn, tiers), params)
+    _fold_activity(out, conn.execute(activity, params).all(), tiers)
     return _finish(out)
 
 
@@ -386,6 +421,7 @@ def _month_figures_parallel(engine: Engine, month: dt.date) -> list[dict[str, An
     from concurrent.futures import ThreadPoolExecutor
 
     params = _params(month)
+    tiers = get_config().escalation_tiers
 
     def run(make_sql, hash_groups: bool):
         with engine.begin() as conn:
@@ -394,10 +430,10 @@ def _month_figures_parallel(engine: Engine, month: dt.date) -> list[dict[str, An
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         states = pool.submit(run, _states_sql, True)
-        activity = pool.submit(run, _activity_sql, False)
+        activity = pool.submit(run, lambda conn: _activity_sql(conn, tiers), False)
         out = _empty_figures()
         _fold_states(out, states.result())
-        _fold_activity(out, activity.result())
+        _fold_activity(out, activity.result(), tiers)
     return _finish(out)
 
 
@@ -408,8 +444,6 @@ def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
     run side by side); the month's 11 + 55 rows are replaced in one transaction. Returns a JSON-friendly summary: the
     month (``YYYY-MM-DD``, its first day), row counts and the month's totals.
     """
-    from xinfang.schema import disposition_monthly, kpi_monthly
-
     start = month_start(month)
     computed_at = now_local()
     rows = _month_figures_parallel(engine, start) if is_postgres(engine) else None

@@ -19,16 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import settings
-from xinfang.config import get_config
+from xinfang.config import Config, get_config
 from xinfang.masking import mask_text
 from xinfang.reports.monthly import _replace_dir
 from xinfang.reports.tables import SheetWriter
-from xinfang.vocab import STATUS_NAMES
+from xinfang.vocab import DISPOSITION_NAMES, STATUS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +83,9 @@ def day_dir(day: dt.date) -> Path:
     return settings.reports_dir() / "ledger" / f"{day:%Y-%m-%d}"
 
 
-def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
-    """Write ``<reports>/ledger/<YYYY-MM-DD>/<court_code>.xlsx`` for every court."""
-    import xlsxwriter
-
-    from xinfang.vocab import DISPOSITION_NAMES
-
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day[:10])
-    elif isinstance(day, dt.datetime):
-        day = day.date()
-    cfg = get_config()
-    stmt = (
+def _statement() -> sa.TextClause:
+    """``_QUERY`` with its dates typed (SQLite hands them back as text otherwise)."""
+    return (
         sa.text(_QUERY)
         .bindparams(sa.bindparam("day", type_=sa.Date()), sa.bindparam("next", type_=sa.Date()))
         .columns(
@@ -108,60 +100,81 @@ def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
         )
     )
 
-    def build(folder: Path) -> list[Path]:
-        books: dict[str, tuple[object, SheetWriter]] = {}
 
-        def sheet_for(code: str) -> SheetWriter:
-            if code not in books:
-                # constant_memory: rows are streamed to disk, so a big court stays cheap
-                book = xlsxwriter.Workbook(str(folder / f"{code}.xlsx"), {"constant_memory": True})
-                name = cfg.courts[code].name if code in cfg.courts else code
-                book.set_properties({"title": f"{name} 信访事项台账 {day:%Y-%m-%d}"})
-                books[code] = (book, SheetWriter(book, SHEET, HEADERS))
-            return books[code][1]
+def _row(cfg: Config, r: Any) -> list[Any]:
+    """One case as the ledger lists it (``HEADERS``), names and notes masked."""
+    court = cfg.courts.get(r.court_code)
+    tier = cfg.tiers.get(r.tier)
+    return [
+        r.ledger_no,
+        mask_text(r.petitioner_name),
+        r.case_number,
+        court.name if court else r.court_code,
+        mask_text(r.department),
+        mask_text(r.judge),
+        mask_text(r.leader),
+        r.tier,
+        STATUS_NAMES.get(r.status, r.status),
+        mask_text(r.note),
+        r.progress_date,
+        tier.role if tier else None,
+        bool(r.is_key),
+        r.first_received_at,
+        r.last_received_at,
+        r.item_count,
+        r.reopened_count,
+        DISPOSITION_NAMES.get(r.disposition, r.disposition),
+        r.closed_on,
+        bool(r.overdue),
+        r.statutory_due_on,
+        bool(r.statutory_overdue),
+    ]
 
-        for code in cfg.courts:
-            sheet_for(code)
-        params = {"day": day, "next": day + dt.timedelta(days=1)}
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-                stmt, params
-            )
-            for r in result:
-                court = cfg.courts.get(r.court_code)
-                tier = cfg.tiers.get(r.tier)
-                sheet_for(r.court_code).write(
-                    [
-                        r.ledger_no,
-                        mask_text(r.petitioner_name),
-                        r.case_number,
-                        court.name if court else r.court_code,
-                        mask_text(r.department),
-                        mask_text(r.judge),
-                        mask_text(r.leader),
-                        r.tier,
-                        STATUS_NAMES.get(r.status, r.status),
-                        mask_text(r.note),
-                        r.progress_date,
-                        tier.role if tier else None,
-                        bool(r.is_key),
-                        r.first_received_at,
-                        r.last_received_at,
-                        r.item_count,
-                        r.reopened_count,
-                        DISPOSITION_NAMES.get(r.disposition, r.disposition),
-                        r.closed_on,
-                        bool(r.overdue),
-                        r.statutory_due_on,
-                        bool(r.statutory_overdue),
-                    ]
-                )
-        paths = []
-        for code, (book, sheet) in books.items():
+
+class _CourtBooks:
+    """One workbook per court in ``folder``, opened on its first row (or up front)."""
+
+    def __init__(self, folder: Path, cfg: Config, day: dt.date) -> None:
+        self.folder, self.cfg, self.day = folder, cfg, day
+        self.books: dict[str, tuple[Any, SheetWriter]] = {}
+
+    def sheet(self, code: str) -> SheetWriter:
+        if code not in self.books:
+            import xlsxwriter
+
+            # constant_memory: rows are streamed to disk, so a big court stays cheap
+            path = str(self.folder / f"{code}.xlsx")
+            book = xlsxwriter.Workbook(path, {"constant_memory": True})
+            name = self.cfg.courts[code].name if code in self.cfg.courts else code
+            book.set_properties({"title": f"{name} 信访事项台账 {self.day:%Y-%m-%d}"})
+            self.books[code] = (book, SheetWriter(book, SHEET, HEADERS))
+        return self.books[code][1]
+
+    def close(self) -> list[Path]:
+        for book, sheet in self.books.values():
             sheet.close()
             book.close()
-            paths.append(folder / f"{code}.xlsx")
-        return paths
+        return [self.folder / f"{code}.xlsx" for code in self.books]
+
+
+def write_daily(engine: Engine, day: dt.date | str) -> list[Path]:
+    """Write ``<reports>/ledger/<YYYY-MM-DD>/<court_code>.xlsx`` for every court."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    elif isinstance(day, dt.datetime):
+        day = day.date()
+    cfg = get_config()
+
+    def build(folder: Path) -> list[Path]:
+        books = _CourtBooks(folder, cfg, day)
+        for code in cfg.courts:  # every court gets its file, empty or not
+            books.sheet(code)
+        params = {"day": day, "next": day + dt.timedelta(days=1)}
+        with engine.connect() as conn:
+            streamed = conn.execution_options(stream_results=True, yield_per=5000)
+            for r in streamed.execute(_statement(), params):
+                books.sheet(r.court_code).write(_row(cfg, r))
+        return books.close()
 
     paths = _replace_dir(day_dir(day), build)
     log.info("ledger export %s: %d court files in %s", day, len(paths), day_dir(day))

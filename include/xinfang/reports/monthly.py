@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import settings, stats, vocab
-from xinfang.config import get_config
+from xinfang.config import Config, get_config
 from xinfang.db import is_postgres
+from xinfang.months import month_bounds, month_start
 from xinfang.reports import fonts
 from xinfang.reports.tables import write_csv, write_sheet
 
@@ -38,10 +40,7 @@ KPI_HEADERS: dict[str, str] = {
     "repeat_items": "重复信访件次",
     "repeat_cases": "重复信访案件",
     "reopened_cases": "销号后再访案件",
-    "esc_to_tier2": "升至第2级",
-    "esc_to_tier3": "升至第3级",
-    "esc_to_tier4": "升至第4级",
-    "esc_to_tier5": "升至第5级",
+    **{f"esc_to_tier{t}": f"升至第{t}级" for t in stats.KPI_ESCALATION_TIERS},
     "overdue_cases": "超期案件",
     "statutory_overdue_cases": "超法定期限案件",
     "key_open": "重点案件在办",
@@ -59,6 +58,7 @@ SHEET_DAILY = "每日收件"
 
 DISPOSITION_HEADERS = ["法院代字", "法院", *vocab.DISPOSITION_NAMES.values(), "合计"]
 KPI_SHEET_HEADERS = ["法院代字", "法院", *KPI_HEADERS.values()]
+"""The KPI sheet's headers with the longest ladder (see :func:`kpi_keys`)."""
 ESCALATION_HEADERS = [
     "台账编号",
     "法院代字",
@@ -70,6 +70,18 @@ ESCALATION_HEADERS = [
     "原因",
 ]
 DAILY_HEADERS = ["日期", *vocab.CHANNEL_NAMES.values(), "合计"]
+
+
+def kpi_keys(cfg: Config) -> list[str]:
+    """The KPI sheet's columns: every KPI, escalations only to the configured ladder's tiers."""
+    left_out = {f"esc_to_tier{t}" for t in stats.KPI_ESCALATION_TIERS} - {
+        f"esc_to_tier{t}" for t in cfg.escalation_tiers
+    }
+    return [k for k in KPI_HEADERS if k not in left_out]
+
+
+def kpi_sheet_headers(cfg: Config) -> list[str]:
+    return ["法院代字", "法院", *(KPI_HEADERS[k] for k in kpi_keys(cfg))]
 
 
 def month_dir(month: dt.date) -> Path:
@@ -84,10 +96,20 @@ def _day_expr(engine: Engine, column: str) -> str:
     return f"CAST({column} AS DATE)" if is_postgres(engine) else f"date({column})"
 
 
-def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
-    """The report's tables as rows (headers as in the ``*_HEADERS`` lists)."""
-    cfg = get_config()
-    start, last, nxt = stats.month_bounds(month)
+@dataclass(frozen=True)
+class _MonthFacts:
+    """What the month's report reads from the ledger, in one connection."""
+
+    grid: dict[tuple[str, str], int]
+    """(court, disposition) -> cases (``disposition_monthly``)."""
+    kpi: dict[str, Any]
+    """court -> its ``kpi_monthly`` row."""
+    escalations: list[Any]
+    daily: list[Any]
+    """(day, channel, n): the items received per day and channel."""
+
+
+def _read_month(engine: Engine, start: dt.date, last: dt.date, nxt: dt.date) -> _MonthFacts:
     date_params = (
         sa.bindparam("start", type_=sa.Date()),
         sa.bindparam("last", type_=sa.Date()),
@@ -101,70 +123,77 @@ def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
         # typed result columns: SQLite hands dates back as text otherwise
         return conn.execute(stmt.columns(**types) if types else stmt, p)
 
+    day = _day_expr(engine, "received_at")
     with engine.connect() as conn:
-        grid: dict[tuple[str, str], int] = {
-            (r.court_code, r.disposition): r.case_count
-            for r in q(
-                "SELECT court_code, disposition, case_count FROM disposition_monthly"
-                " WHERE month = :start"
-            )
-        }
-        kpi = {
-            r.court_code: r._mapping
-            for r in q("SELECT * FROM kpi_monthly WHERE month = :start").all()
-        }
-        escalations = q(
-            "SELECT c.ledger_no, c.court_code, e.from_tier, e.to_tier, e.escalated_on, e.reason"
-            " FROM escalation_event e JOIN ledger_case c ON c.case_id = e.case_id"
-            " WHERE e.escalated_on >= :start AND e.escalated_on <= :last"
-            " ORDER BY e.escalated_on, c.ledger_no, e.to_tier",
-            escalated_on=sa.Date(),
-        ).all()
-        day = _day_expr(engine, "received_at")
-        daily_rows = q(
-            f"SELECT {day} AS day, channel, COUNT(*) AS n FROM intake_item"
-            " WHERE received_at >= :start AND received_at < :next"
-            f" GROUP BY {day}, channel"
-        ).all()
+        return _MonthFacts(
+            grid={
+                (r.court_code, r.disposition): r.case_count
+                for r in q(
+                    "SELECT court_code, disposition, case_count FROM disposition_monthly"
+                    " WHERE month = :start"
+                )
+            },
+            kpi={
+                r.court_code: r._mapping
+                for r in q("SELECT * FROM kpi_monthly WHERE month = :start").all()
+            },
+            escalations=q(
+                "SELECT c.ledger_no, c.court_code, e.from_tier, e.to_tier, e.escalated_on,"
+                " e.reason FROM escalation_event e JOIN ledger_case c ON c.case_id = e.case_id"
+                " WHERE e.escalated_on >= :start AND e.escalated_on <= :last"
+                " ORDER BY e.escalated_on, c.ledger_no, e.to_tier",
+                escalated_on=sa.Date(),
+            ).all(),
+            daily=q(
+                f"SELECT {day} AS day, channel, COUNT(*) AS n FROM intake_item"
+                " WHERE received_at >= :start AND received_at < :next"
+                f" GROUP BY {day}, channel"
+            ).all(),
+        )
 
-    disp_rows: list[list[Any]] = []
+
+def _disposition_rows(cfg: Config, grid: dict[tuple[str, str], int]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
     for code, court in cfg.courts.items():
         counts = [grid.get((code, d), 0) for d in vocab.DISPOSITIONS]
-        disp_rows.append([code, court.name, *counts, sum(counts)])
-    totals = [sum(r[i] for r in disp_rows) for i in range(2, len(DISPOSITION_HEADERS))]
-    disp_rows.append(["", "合计", *totals])
+        rows.append([code, court.name, *counts, sum(counts)])
+    totals = [sum(r[i] for r in rows) for i in range(2, len(DISPOSITION_HEADERS))]
+    return [*rows, ["", "合计", *totals]]
 
-    kpi_rows: list[list[Any]] = []
-    for code, court in cfg.courts.items():
-        row = kpi.get(code, {})
-        kpi_rows.append([code, court.name, *(row.get(k) for k in KPI_HEADERS)])
+
+def _kpi_rows(cfg: Config, kpi: dict[str, Any]) -> list[list[Any]]:
+    """A row per court and a total, whose resolution rate is worked out from the totals."""
+    keys = kpi_keys(cfg)
+    rows = [
+        [code, court.name, *(kpi.get(code, {}).get(k) for k in keys)]
+        for code, court in cfg.courts.items()
+    ]
     total: list[Any] = []
-    for i, key in enumerate(KPI_HEADERS, start=2):
-        total.append(None if key == "resolution_rate" else sum(r[i] or 0 for r in kpi_rows))
-    denom = (
-        total[list(KPI_HEADERS).index("cases_open_start")]
-        + total[list(KPI_HEADERS).index("cases_new")]
-    )
-    closed = total[list(KPI_HEADERS).index("cases_closed")]
-    total[list(KPI_HEADERS).index("resolution_rate")] = closed / denom if denom else None
-    kpi_rows.append(["", "合计", *total])
+    for i, key in enumerate(keys, start=2):
+        total.append(None if key == "resolution_rate" else sum(r[i] or 0 for r in rows))
+    denom = total[keys.index("cases_open_start")] + total[keys.index("cases_new")]
+    closed = total[keys.index("cases_closed")]
+    total[keys.index("resolution_rate")] = closed / denom if denom else None
+    return [*rows, ["", "合计", *total]]
 
-    esc_rows = [
-        [
-            r.ledger_no,
-            r.court_code,
-            cfg.courts[r.court_code].name if r.court_code in cfg.courts else r.court_code,
-            r.from_tier,
-            r.to_tier,
-            cfg.tiers[r.to_tier].role if r.to_tier in cfg.tiers else "",
-            r.escalated_on,
-            REASON_NAMES.get(r.reason, r.reason),
-        ]
-        for r in escalations
+
+def _escalation_row(cfg: Config, r: Any) -> list[Any]:
+    return [
+        r.ledger_no,
+        r.court_code,
+        cfg.courts[r.court_code].name if r.court_code in cfg.courts else r.court_code,
+        r.from_tier,
+        r.to_tier,
+        cfg.tiers[r.to_tier].role if r.to_tier in cfg.tiers else "",
+        r.escalated_on,
+        REASON_NAMES.get(r.reason, r.reason),
     ]
 
+
+def _daily_rows(start: dt.date, last: dt.date, counted: list[Any]) -> list[list[Any]]:
+    """Every day of the month, zeros included, by channel and in all."""
     by_day: dict[dt.date, dict[str, int]] = {}
-    for r in daily_rows:
+    for r in counted:
         d = r.day if isinstance(r.day, dt.date) else dt.date.fromisoformat(str(r.day)[:10])
         by_day.setdefault(d, {})[r.channel] = r.n
     daily: list[list[Any]] = []
@@ -173,94 +202,140 @@ def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
         counts = [by_day.get(d, {}).get(c, 0) for c in vocab.CHANNELS]
         daily.append([d, *counts, sum(counts)])
         d += dt.timedelta(days=1)
+    return daily
+
+
+def load_month(engine: Engine, month: dt.date) -> dict[str, list[list[Any]]]:
+    """The report's tables as rows (headers as in the ``*_HEADERS`` lists)."""
+    cfg = get_config()
+    start, last, nxt = month_bounds(month)
+    facts = _read_month(engine, start, last, nxt)
     return {
-        SHEET_DISPOSITIONS: disp_rows,
-        SHEET_KPI: kpi_rows,
-        SHEET_ESCALATIONS: esc_rows,
-        SHEET_DAILY: daily,
+        SHEET_DISPOSITIONS: _disposition_rows(cfg, facts.grid),
+        SHEET_KPI: _kpi_rows(cfg, facts.kpi),
+        SHEET_ESCALATIONS: [_escalation_row(cfg, r) for r in facts.escalations],
+        SHEET_DAILY: _daily_rows(start, last, facts.daily),
     }
+
+
+@dataclass(frozen=True)
+class _ChartLabels:
+    """Every Chinese label of the month's charts (checked against the CJK font at once)."""
+
+    courts: list[str]
+    dispositions: list[str]
+    tiers: list[str]
+    channels: list[str]
+    titles: dict[str, str]
+    axis: list[str]
+
+    def all(self) -> list[str]:
+        return [
+            *self.courts,
+            *self.dispositions,
+            *self.tiers,
+            *self.channels,
+            *self.titles.values(),
+            *self.axis,
+        ]
+
+
+def _chart_labels(cfg: Config, month: dt.date) -> _ChartLabels:
+    title_month = f"{month.year}年{month.month}月"
+    return _ChartLabels(
+        courts=[short_court_name(c.name) for c in cfg.courts.values()],
+        dispositions=list(vocab.DISPOSITION_NAMES.values()),
+        tiers=[f"第{t}级\n{cfg.tiers[t].role}" for t in cfg.escalation_tiers],
+        channels=list(vocab.CHANNEL_NAMES.values()),
+        titles={
+            "dispositions": f"{title_month} 五个一批处置情况（按法院）",
+            "escalations": f"{title_month} 逐级上报次数（按升至层级）",
+            "daily": f"{title_month} 每日收件（按渠道）",
+        },
+        axis=["销号案件数", "上报次数", "件数", "日期"],
+    )
+
+
+def _axes(size: tuple[float, float]):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def _dispositions_chart(path: Path, labels: _ChartLabels, rows: list[list[Any]]) -> Path:
+    """The five batches by court, stacked."""
+    fig, ax = _axes((11, 5.5))
+    bottom = [0] * len(rows)
+    for j, name in enumerate(labels.dispositions):
+        values = [r[2 + j] for r in rows]
+        ax.bar(labels.courts, values, bottom=bottom, label=name)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_title(labels.titles["dispositions"])
+    ax.set_ylabel(labels.axis[0])
+    ax.legend(ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _save(fig, path)
+
+
+def _escalations_chart(path: Path, labels: _ChartLabels, values: list[int]) -> Path:
+    """The month's escalations by the tier entered."""
+    fig, ax = _axes((8, 5))
+    bars = ax.bar(labels.tiers, values, color="#C0504D")
+    ax.bar_label(bars)
+    ax.set_title(labels.titles["escalations"])
+    ax.set_ylabel(labels.axis[1])
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _save(fig, path)
+
+
+def _daily_chart(path: Path, labels: _ChartLabels, daily: list[list[Any]]) -> Path:
+    """The month's daily intake by channel, stacked."""
+    fig, ax = _axes((12, 5))
+    days = [f"{r[0].day}" for r in daily]
+    bottom = [0] * len(daily)
+    for j, name in enumerate(labels.channels):
+        values = [r[1 + j] for r in daily]
+        ax.bar(days, values, bottom=bottom, label=name)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_title(labels.titles["daily"])
+    ax.set_xlabel(labels.axis[3])
+    ax.set_ylabel(labels.axis[2])
+    ax.legend(ncols=5, loc="upper left", frameon=False)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _save(fig, path)
 
 
 def _charts(folder: Path, month: dt.date, tables: dict[str, list[list[Any]]]) -> list[Path]:
     """Three PNG charts; Chinese labels drawn with the CJK font (checked glyph by glyph)."""
     import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     cfg = get_config()
     font = fonts.cjk_font()
-    title_month = f"{month.year}年{month.month}月"
-    courts = [short_court_name(c.name) for c in cfg.courts.values()]
-    disp_names = list(vocab.DISPOSITION_NAMES.values())
-    tier_labels = [f"第{t}级\n{cfg.tiers[t].role}" for t in stats.ESCALATION_TIERS]
-    chan_names = list(vocab.CHANNEL_NAMES.values())
-    titles = {
-        "dispositions": f"{title_month} 五个一批处置情况（按法院）",
-        "escalations": f"{title_month} 逐级上报次数（按升至层级）",
-        "daily": f"{title_month} 每日收件（按渠道）",
-    }
-    axis = ["销号案件数", "上报次数", "件数", "日期"]
-    fonts.check_labels([*courts, *disp_names, *tier_labels, *chan_names, *titles.values(), *axis])
-
-    paths: list[Path] = []
+    labels = _chart_labels(cfg, month)
+    fonts.check_labels(labels.all())
+    total = tables[SHEET_KPI][-1]
+    keys = kpi_keys(cfg)
+    escalations = [total[2 + keys.index(f"esc_to_tier{t}")] for t in cfg.escalation_tiers]
     with matplotlib.rc_context(
         {"font.family": [font.name], "axes.unicode_minus": False, "savefig.dpi": 120}
     ):
-        # 1. dispositions by court, stacked
-        fig = Figure(figsize=(11, 5.5))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        rows = tables[SHEET_DISPOSITIONS][:-1]
-        bottom = [0] * len(rows)
-        for j, name in enumerate(disp_names):
-            values = [r[2 + j] for r in rows]
-            ax.bar(courts, values, bottom=bottom, label=name)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        ax.set_title(titles["dispositions"])
-        ax.set_ylabel(axis[0])
-        ax.legend(ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
-        ax.tick_params(axis="x", labelrotation=30)
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        fig.tight_layout()
-        paths.append(folder / "dispositions_by_court.png")
-        fig.savefig(paths[-1])
-
-        # 2. escalations by tier
-        fig = Figure(figsize=(8, 5))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        total = tables[SHEET_KPI][-1]
-        keys = list(KPI_HEADERS)
-        values = [total[2 + keys.index(f"esc_to_tier{t}")] for t in stats.ESCALATION_TIERS]
-        bars = ax.bar(tier_labels, values, color="#C0504D")
-        ax.bar_label(bars)
-        ax.set_title(titles["escalations"])
-        ax.set_ylabel(axis[1])
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        fig.tight_layout()
-        paths.append(folder / "escalations_by_tier.png")
-        fig.savefig(paths[-1])
-
-        # 3. the month's daily intake by channel, stacked
-        fig = Figure(figsize=(12, 5))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        daily = tables[SHEET_DAILY]
-        days = [f"{r[0].day}" for r in daily]
-        bottom = [0] * len(daily)
-        for j, name in enumerate(chan_names):
-            values = [r[1 + j] for r in daily]
-            ax.bar(days, values, bottom=bottom, label=name)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        ax.set_title(titles["daily"])
-        ax.set_xlabel(axis[3])
-        ax.set_ylabel(axis[2])
-        ax.legend(ncols=5, loc="upper left", frameon=False)
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        fig.tight_layout()
-        paths.append(folder / "daily_intake.png")
-        fig.savefig(paths[-1])
-    return paths
+        return [
+            _dispositions_chart(
+                folder / "dispositions_by_court.png", labels, tables[SHEET_DISPOSITIONS][:-1]
+            ),
+            _escalations_chart(folder / "escalations_by_tier.png", labels, escalations),
+            _daily_chart(folder / "daily_intake.png", labels, tables[SHEET_DAILY]),
+        ]
 
 
 def _replace_dir(target: Path, build) -> list[Path]:
@@ -291,7 +366,7 @@ def write_month(engine: Engine, month: dt.date | str) -> list[Path]:
     """
     import xlsxwriter
 
-    start = stats.month_start(month)
+    start = month_start(month)
     with engine.connect() as conn:
         computed = conn.execute(
             sa.text("SELECT COUNT(*) FROM kpi_monthly WHERE month = :m").bindparams(
@@ -304,7 +379,7 @@ def write_month(engine: Engine, month: dt.date | str) -> list[Path]:
     tables = load_month(engine, start)
     headers = {
         SHEET_DISPOSITIONS: DISPOSITION_HEADERS,
-        SHEET_KPI: KPI_SHEET_HEADERS,
+        SHEET_KPI: kpi_sheet_headers(get_config()),
         SHEET_ESCALATIONS: ESCALATION_HEADERS,
         SHEET_DAILY: DAILY_HEADERS,
     }

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -112,21 +114,19 @@ def report_path(day: dt.date) -> Path:
     return settings.reports_dir() / "risk" / f"{day:%Y-%m-%d}.xlsx"
 
 
-def write_daily(engine: Engine, day: dt.date | str) -> Path:
-    """Write the risk report of ``day`` and return its path."""
-    import xlsxwriter
+@dataclass(frozen=True)
+class _DailyRisk:
+    """What the report of one day shows, read in one connection."""
 
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day[:10])
-    elif isinstance(day, dt.datetime):
-        day = day.date()
-    cfg = get_config()
+    flags: list[Any]
+    people: list[Any]
+    no_leader: list[Any]
+    kinds: dict[int, set[str]]
+    """Per key case without a leader: the kinds of risk it carries by the day."""
 
-    def court_name(code: str) -> str:
-        court = cfg.courts.get(code)
-        return court.name if court else code
 
-    dates = {"day": day, "next": dt.datetime.combine(day + dt.timedelta(days=1), dt.time())}
+def _read(engine: Engine, day: dt.date) -> _DailyRisk:
+    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     with engine.connect() as conn:
         flags = conn.execute(
             sa.text(_FLAGS)
@@ -141,92 +141,101 @@ def write_daily(engine: Engine, day: dt.date | str) -> Path:
             .columns(
                 key_since=sa.Date(), first_received_at=sa.DateTime(), last_received_at=sa.DateTime()
             ),
-            {"next": dates["next"]},
+            {"next": next_day},
         ).all()
         kinds: dict[int, set[str]] = {}
         for case_id, kind in conn.execute(
             sa.text(_CASE_KINDS).bindparams(sa.bindparam("day", type_=sa.Date())), {"day": day}
         ):
             kinds.setdefault(case_id, set()).add(kind)
+    return _DailyRisk(flags, people, no_leader, kinds)
 
-    path = report_path(day)
+
+def _flag_row(r: Any, courts: dict[str, str]) -> list[Any]:
+    return [
+        r.ledger_no,
+        mask_text(r.petitioner_name),
+        r.case_number,
+        courts.get(r.court_code, r.court_code),
+        KIND_NAMES.get(r.kind, r.kind),
+        r.detected_on,
+        r.item_id,
+        CHANNEL_NAMES.get(r.channel, r.channel),
+        mask_text(r.evidence),
+        bool(r.is_key),
+        mask_text(r.leader),
+        r.tier,
+        STATUS_NAMES.get(r.status, r.status),
+    ]
+
+
+def _person_row(r: Any) -> list[Any]:
+    return [
+        mask_text(r.name),
+        mask_id(r.id_number),
+        mask_phone(r.phone),
+        r.case_count,
+        r.open_case_count,
+        r.item_count,
+        r.channel_count,
+        r.risk_flag_count,
+        r.threat_count,
+        r.updated_at,
+    ]
+
+
+def _no_leader_row(r: Any, courts: dict[str, str], kinds: set[str]) -> list[Any]:
+    return [
+        r.ledger_no,
+        mask_text(r.petitioner_name),
+        r.case_number,
+        courts.get(r.court_code, r.court_code),
+        r.tier,
+        r.key_since,
+        r.priority,
+        "、".join(name for kind, name in KIND_NAMES.items() if kind in kinds),
+        r.first_received_at,
+        r.last_received_at,
+        r.item_count,
+        STATUS_NAMES.get(r.status, r.status),
+    ]
+
+
+def _write_book(path: Path, day: dt.date, risk: _DailyRisk) -> None:
+    """The three sheets, written beside ``path`` and swapped in (a rerun replaces the day)."""
+    import xlsxwriter
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     book = xlsxwriter.Workbook(str(tmp))
     book.set_properties({"title": f"隐患排查日报 {day:%Y-%m-%d}"})
-    write_sheet(
-        book,
-        "当日新增隐患",
-        FLAG_HEADERS,
-        (
-            [
-                r.ledger_no,
-                mask_text(r.petitioner_name),
-                r.case_number,
-                court_name(r.court_code),
-                KIND_NAMES.get(r.kind, r.kind),
-                r.detected_on,
-                r.item_id,
-                CHANNEL_NAMES.get(r.channel, r.channel),
-                mask_text(r.evidence),
-                bool(r.is_key),
-                mask_text(r.leader),
-                r.tier,
-                STATUS_NAMES.get(r.status, r.status),
-            ]
-            for r in flags
-        ),
-    )
-    write_sheet(
-        book,
-        "重点人员",
-        PERSON_HEADERS,
-        (
-            [
-                mask_text(r.name),
-                mask_id(r.id_number),
-                mask_phone(r.phone),
-                r.case_count,
-                r.open_case_count,
-                r.item_count,
-                r.channel_count,
-                r.risk_flag_count,
-                r.threat_count,
-                r.updated_at,
-            ]
-            for r in people
-        ),
-    )
-    order = list(KIND_NAMES)
+    courts = {code: court.name for code, court in get_config().courts.items()}
+    write_sheet(book, "当日新增隐患", FLAG_HEADERS, (_flag_row(r, courts) for r in risk.flags))
+    write_sheet(book, "重点人员", PERSON_HEADERS, map(_person_row, risk.people))
     write_sheet(
         book,
         "无包案领导的重点案件",
         NO_LEADER_HEADERS,
-        (
-            [
-                r.ledger_no,
-                mask_text(r.petitioner_name),
-                r.case_number,
-                court_name(r.court_code),
-                r.tier,
-                r.key_since,
-                r.priority,
-                "、".join(KIND_NAMES[k] for k in order if k in kinds.get(r.case_id, ())),
-                r.first_received_at,
-                r.last_received_at,
-                r.item_count,
-                STATUS_NAMES.get(r.status, r.status),
-            ]
-            for r in no_leader
-        ),
+        (_no_leader_row(r, courts, risk.kinds.get(r.case_id, set())) for r in risk.no_leader),
     )
     book.close()
     tmp.replace(path)
+
+
+def write_daily(engine: Engine, day: dt.date | str) -> Path:
+    """Write the risk report of ``day`` and return its path."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    elif isinstance(day, dt.datetime):
+        day = day.date()
+    risk = _read(engine, day)
+    path = report_path(day)
+    _write_book(path, day, risk)
     log.info(
         "risk report %s: %d flags, %d key persons, %d key cases without a leader",
         path,
-        len(flags),
-        len(people),
-        len(no_leader),
+        len(risk.flags),
+        len(risk.people),
+        len(risk.no_leader),
     )
     return path

@@ -25,19 +25,20 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import db, locks
-from xinfang.config import get_config
+from xinfang.config import RISK_KINDS, get_config
 from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
 from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
-KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
+KINDS = RISK_KINDS
 KEY_KINDS = ("threat", "group")
 BATCH = "tmp_risk_batch"
 """The run's items: (item_id, case_id, received_at, day, dn, channel, group_size, ref)."""
@@ -100,17 +101,55 @@ def _make_batch(
     conn: Connection, upper: dt.datetime, since: dt.datetime | None, judge: _Judge
 ) -> int:
     """The run's unscreened items, their cases and those cases' items, in narrow temporary
-    tables, and the batch's texts handed to ``judge``.
+    tables, and the batch's texts handed to ``judge``; returns the batch's size.
 
     The unscreened ids are the ones above the last screened range (a range scan of the
     primary key, the whole table on a first screening) and those in the gaps between ranges
-    (one primary-key range scan per gap). On PostgreSQL one statement fills the batch and
-    streams the same rows' texts out (COPY): its two scans of the wide ``intake_item`` see
-    one snapshot, so the texts read are exactly the batch's, with no join, and the database
-    produces rows while Python judges them. The cases' earlier items come through the
+    (one primary-key range scan per gap). The cases' earlier items come through the
     case_id index."""
     for name in TEMP_TABLES:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    unscreened = _find_unscreened(conn, upper, since)
+    _fill_batch(conn, unscreened, judge)
+    n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
+    if not n:
+        return 0
+    _analyze(conn, f"{BATCH} (item_id, case_id, group_size, channel)")
+    _make_batch_cases(conn)
+    _make_case_items(conn, unscreened)
+    return n
+
+
+@dataclass(frozen=True)
+class _Unscreened:
+    """The SELECT of the items not screened yet, received before ``upper`` (and from
+    ``since``): above the last screened range (``tail``), and in the ``gaps`` between the
+    ``ranges`` screened (table ``GAPS``)."""
+
+    tail: int
+    ranges: int
+    gaps: int
+    since: dt.datetime | None
+    upper: sa.BindParameter
+    params: tuple[sa.BindParameter, ...]
+
+    def select(self, cols: str) -> str:
+        since_sql = "AND i.received_at >= :since" if self.since is not None else ""
+        wanted = f"i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}"
+        sql = f"SELECT {cols} FROM intake_item i WHERE i.item_id > {int(self.tail)} AND {wanted}"
+        if self.gaps:
+            sql += f"""
+                UNION ALL
+                SELECT {cols} FROM {GAPS} g
+                JOIN intake_item i ON i.item_id BETWEEN g.lo AND g.hi
+                WHERE {wanted}"""
+        return sql
+
+
+def _find_unscreened(
+    conn: Connection, upper: dt.datetime, since: dt.datetime | None
+) -> _Unscreened:
+    """Where the unscreened items are: the screened ranges' tail and the gaps between them."""
     tail, ranges = conn.execute(
         sa.text("SELECT COALESCE(MAX(last_item_id), 0), COUNT(*) FROM risk_screened")
     ).one()
@@ -126,10 +165,19 @@ def _make_batch(
     )
     gaps = conn.execute(sa.text(f"SELECT COUNT(*) FROM {GAPS}")).scalar_one()
     _analyze(conn, GAPS)
-    since_sql = "AND i.received_at >= :since" if since is not None else ""
     upper_p = sa.bindparam("upper", upper, type_=sa.DateTime)
     since_p = sa.bindparam("since", since, type_=sa.DateTime)
-    params = [upper_p, *([since_p] if since is not None else [])]
+    params = (upper_p, *([since_p] if since is not None else []))
+    return _Unscreened(int(tail), int(ranges), int(gaps), since, upper_p, params)
+
+
+def _fill_batch(conn: Connection, unscreened: _Unscreened, judge: _Judge) -> None:
+    """``BATCH`` filled with the unscreened items, their texts handed to ``judge``.
+
+    On PostgreSQL one statement fills the batch and streams the same rows' texts out
+    (COPY): its two scans of the wide ``intake_item`` see one snapshot, so the texts read
+    are exactly the batch's, with no join, and the database produces rows while Python
+    judges them."""
     columns = f"""i.item_id, i.case_id, i.received_at,
         {_day(conn, "i.received_at")} AS day, {_dayno(conn, "i.received_at")} AS dn,
         i.channel, i.group_size,
@@ -138,43 +186,33 @@ def _make_batch(
             || COALESCE(i.external_id, '') END AS ref"""
     text_columns = f"""i.item_id, i.case_id, {_dayno(conn, "i.received_at")},
         COALESCE(i.content_normalized, i.content)"""
-
-    def unscreened(cols: str) -> str:
-        wanted = f"i.case_id IS NOT NULL AND i.received_at < :upper {since_sql}"
-        sql = f"SELECT {cols} FROM intake_item i WHERE i.item_id > {int(tail)} AND {wanted}"
-        if gaps:
-            sql += f"""
-                UNION ALL
-                SELECT {cols} FROM {GAPS} g
-                JOIN intake_item i ON i.item_id BETWEEN g.lo AND g.hi
-                WHERE {wanted}"""
-        return sql
-
-    if db.is_postgres(conn):
+    if not db.is_postgres(conn):
         conn.execute(
-            sa.text(
-                f"""CREATE TEMPORARY TABLE {BATCH} AS
-                SELECT {columns} FROM intake_item i WITH NO DATA"""
+            sa.text(f"CREATE TEMPORARY TABLE {BATCH} AS {unscreened.select(columns)}").bindparams(
+                *unscreened.params
             )
-        )
-        stmt = sa.text(
-            f"""COPY (WITH filled AS (INSERT INTO {BATCH} {unscreened(columns)})
-                      {unscreened(text_columns)}) TO STDOUT"""
-        ).bindparams(*params)
-        compiled = stmt.compile(dialect=conn.dialect)
-        with conn.connection.dbapi_connection.cursor() as cur:
-            # COPY takes no parameters: the driver inlines them as literals
-            cur.copy_expert(cur.mogrify(compiled.string, compiled.params), _CopyRows(judge))
-    else:
-        conn.execute(
-            sa.text(f"CREATE TEMPORARY TABLE {BATCH} AS {unscreened(columns)}").bindparams(*params)
         )
         for row in _texts(conn):
             judge.add(*row)
-    n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
-    if not n:
-        return 0
-    _analyze(conn, f"{BATCH} (item_id, case_id, group_size, channel)")
+        return
+    conn.execute(
+        sa.text(
+            f"""CREATE TEMPORARY TABLE {BATCH} AS
+            SELECT {columns} FROM intake_item i WITH NO DATA"""
+        )
+    )
+    stmt = sa.text(
+        f"""COPY (WITH filled AS (INSERT INTO {BATCH} {unscreened.select(columns)})
+                  {unscreened.select(text_columns)}) TO STDOUT"""
+    ).bindparams(*unscreened.params)
+    compiled = stmt.compile(dialect=conn.dialect)
+    with conn.connection.dbapi_connection.cursor() as cur:
+        # COPY takes no parameters: the driver inlines them as literals
+        cur.copy_expert(cur.mogrify(compiled.string, compiled.params), _CopyRows(judge))
+
+
+def _make_batch_cases(conn: Connection) -> None:
+    """``BATCH_CASES``: the batch's cases with their person."""
     conn.execute(
         sa.text(
             f"""CREATE TEMPORARY TABLE {BATCH_CASES} AS
@@ -185,23 +223,27 @@ def _make_batch(
     )
     conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
     _analyze(conn, f"{BATCH_CASES} (case_id)")
-    # The batch's cases' other items up to as_of: the ones screened before and (with
-    # ``since``) the unscreened ones received before it. Every unscreened item of those
-    # cases received in [since, as_of] is in the batch, so these are simply the cases'
-    # items up to as_of outside the batch; on a first screening without ``since`` none.
+
+
+def _make_case_items(conn: Connection, unscreened: _Unscreened) -> None:
+    """``CASE_ITEMS``: the batch's cases' other items up to as_of.
+
+    The ones screened before and (with ``since``) the unscreened ones received before it.
+    Every unscreened item of those cases received in [since, as_of] is in the batch, so
+    these are simply the cases' items up to as_of outside the batch; on a first screening
+    without ``since`` none."""
     case_items = f"""
         SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
                i.channel
         FROM intake_item i JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
         WHERE i.received_at < :upper
           AND NOT EXISTS (SELECT 1 FROM {BATCH} b WHERE b.item_id = i.item_id)"""
-    if not ranges and since is None:
+    if not unscreened.ranges and unscreened.since is None:
         case_items += " AND 1 = 0"
     conn.execute(
-        sa.text(f"CREATE TEMPORARY TABLE {CASE_ITEMS} AS {case_items}").bindparams(upper_p)
+        sa.text(f"CREATE TEMPORARY TABLE {CASE_ITEMS} AS {case_items}").bindparams(unscreened.upper)
     )
     _analyze(conn, f"{CASE_ITEMS} (case_id)")
-    return n
 
 
 def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -> int:
@@ -613,14 +655,14 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     ``since`` narrows the batch to items received on or after it (a replay window).
     """
     config = get_config()
-    risk = config.raw["risk"]
-    lexicon = compile_lexicon(risk)
+    risk = config.risk
+    lexicon = compile_lexicon(risk.threat)
     upper = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     since_dt = dt.datetime.combine(since, dt.time()) if since is not None else None
     now = now_local()
     key_tier = config.key_case_tier
     role = config.tiers[key_tier].role
-    weights = dict(risk.get("priority_weights") or {})
+    weights = dict(risk.priority_weights)
     out: dict[str, int] = {}
     timings: dict[str, float] = {}
 
@@ -642,17 +684,12 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
         out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt, judge))
         if out["items"]:
             out["threat"] = timed("threat", lambda: _threat(conn, judge, now))
-            out["group"] = timed("group", lambda: _group(conn, int(risk["group_min_people"])))
+            out["group"] = timed("group", lambda: _group(conn, risk.group_min_people))
             out["referral"] = timed("referral", lambda: _referral(conn))
-            window_days = int(risk["repeat_window_days"])
+            window_days = risk.repeat_window_days
             timed(
                 "windows",
-                lambda: _windows(
-                    conn,
-                    int(risk["repeat_min_items"]),
-                    window_days,
-                    int(risk["multi_channel_min"]),
-                ),
+                lambda: _windows(conn, risk.repeat_min_items, window_days, risk.multi_channel_min),
             )
             out["repeat"] = timed("repeat", lambda: _repeat(conn, window_days))
             out["multi_channel"] = timed("multi_channel", lambda: _multi_channel(conn))

@@ -273,7 +273,7 @@ def _cost(chars: set[str]) -> int:
 def _lexicon_for(config_id: int) -> Lexicon:
     from xinfang.config import get_config
 
-    return compile_lexicon(get_config().raw["risk"])
+    return compile_lexicon(get_config().risk.threat)
 
 
 def default_lexicon() -> Lexicon:
