@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export PYTHONPATH := $(CURDIR)/include
+# the runtime package (include/) and the developers' tools (dev/: synth, replay, evaluate)
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/dev
 export AIRFLOW_HOME ?= $(CURDIR)/data/airflow_home
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
@@ -22,7 +23,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup-system.sh
 	touch $@
 
 run: setup
-	$(PY) -m xinfang.replay
+	$(PY) -m xinfang_dev.replay
 
 lint: setup
 	$(VENV)/bin/ruff check .

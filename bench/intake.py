@@ -33,8 +33,8 @@ FORMAT = {"letter": "csv", "visit": "csv", "hotline": "csv", "online": "jsonl", 
 
 
 def generate(landing: Path, n: int, seed: int) -> int:
-    from xinfang.synth.campaign import iter_items
-    from xinfang.synth.files import write_channel_file
+    from xinfang_dev.synth.campaign import iter_items
+    from xinfang_dev.synth.files import write_channel_file
 
     buffers: dict[str, list[dict]] = {c: [] for c in FORMAT}
     parts = dict.fromkeys(FORMAT, 0)

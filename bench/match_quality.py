@@ -11,8 +11,8 @@ the stray items by variation tag. Data sets:
 
 - ``heldout``: ``python -m heldout`` (``heldout/``), written blind to the matcher;
   scored without its ``relative_filer`` items (a relative petitioning in their own
-  name is another petitioner: CONTRACT §3), with them on the next line;
-- ``synth``: the project's own generator (``xinfang.synth``), ~3 items per matter;
+  name is another petitioner: docs/cases.md), with them on the next line;
+- ``synth``: the project's own generator (``xinfang_dev.synth``), ~3 items per matter;
 - ``corpus``: ``tests/acceptance/matter_corpus.py``, 160 matters written by hand,
   blind to the matcher; acceptance only, never tuned on.
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # heldout/, bes
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "acceptance"))
 from _machine import machine, peak_rss_mib
 
-from xinfang.evaluate import Scores, evaluate_campaign, evaluate_folder, score_partition
+from xinfang_dev.evaluate import Scores, evaluate_campaign, evaluate_folder, score_partition
 
 
 def _line(name: str, s: Scores) -> str:

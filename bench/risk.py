@@ -32,7 +32,7 @@ from _pg import throwaway_database
 from xinfang import db, persons, risk
 from xinfang.intake.channels import PETITION_CHANNELS
 from xinfang.risk.evaluate import normalize
-from xinfang.risk.labelled import GRIEVANCES, NEUTRAL_OTHER, NEUTRAL_PLACE, generate
+from xinfang_dev.labelled import GRIEVANCES, NEUTRAL_OTHER, NEUTRAL_PLACE, generate
 
 CHANNELS = list(PETITION_CHANNELS)
 

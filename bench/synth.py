@@ -3,7 +3,7 @@
     python bench/synth.py --items 1000000
 
 1. ``iter_items``: items generated and thrown away (the generator alone);
-2. ``python -m xinfang.synth --stream --workers 2``: items generated and written shard by
+2. ``python -m xinfang_dev.synth --stream --workers 2``: items generated and written shard by
    shard to channel files (CSV in all five encodings and JSON Lines; referrals XLSX) plus
    truth.csv, the shards shared by worker processes.
 Prints seconds, items/s, peak RSS and the machine. Target: 1,000,000 items well under a
@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine, peak_rss_mib
 
-from xinfang.synth.__main__ import main as synth_main
-from xinfang.synth.campaign import iter_items
+from xinfang_dev.synth.__main__ import main as synth_main
+from xinfang_dev.synth.campaign import iter_items
 
 
 def _cpu_with_children() -> float:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/threat_quality.py
 
-- ``generated``: the project's own labelled sentences (``xinfang.risk.labelled``, seed 7);
+- ``generated``: the project's own labelled sentences (``xinfang_dev.labelled``, seed 7);
 - ``heldout``: ``heldout/threat_sentences.jsonl``, 486 sentences written blind to the
   screen from DOMAIN.md and issue 15 (tuned on its error classes, never sentence by
   sentence);
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine
 
 from xinfang.risk.evaluate import by_kind, evaluate, read_jsonl
-from xinfang.risk.labelled import generate
+from xinfang_dev.labelled import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -34,13 +34,7 @@ judged (before 2004, or past the `holidays` package's tables).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from airflow.sdk import dag, task
-
-# The DAG file's own folder holds the shared xinfang_dags package.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xinfang_dags import DEFAULT_ARGS, START_DATE, migrate_task, run_date
 
 

@@ -34,13 +34,7 @@ Settings: `AIRFLOW_CONN_XINFANG_LEDGER`, `XINFANG_LANDING_DIR`, `XINFANG_CONFIG`
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from airflow.sdk import dag, task
-
-# The DAG file's own folder holds the shared xinfang_dags package.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xinfang_dags import DEFAULT_ARGS, PETITION_CHANNELS, START_DATE, migrate_task, run_date
 
 

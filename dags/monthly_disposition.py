@@ -17,13 +17,7 @@ month: *Trigger DAG w/ config* with `{"month": "2023-07"}`, or
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from airflow.sdk import Param, dag, get_current_context, task
-
-# The DAG file's own folder holds the shared xinfang_dags package.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xinfang_dags import DEFAULT_ARGS, START_DATE, local_date, migrate_task
 
 

@@ -21,17 +21,10 @@ year: add the year under `calendar:` in `XINFANG_CONFIG`.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 from airflow.sdk import dag, task
-
-# The DAG file's own folder holds the shared xinfang_dags package.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xinfang_dags import DEFAULT_ARGS, START_DATE, TIMEZONE, plugins_on_path
-
-plugins_on_path()
-from xinfang_timetables import ChineseWorkdayTimetable  # noqa: E402
+from xinfang_dags import DEFAULT_ARGS, START_DATE, TIMEZONE
+from xinfang_timetables import ChineseWorkdayTimetable
 
 
 @dag(

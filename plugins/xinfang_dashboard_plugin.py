@@ -24,7 +24,6 @@ numbers are masked; the queries are in ``xinfang.dashboard``.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,11 +32,6 @@ from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader
-
-# The project's package, when it is not pip-installed (a plain Airflow install).
-_INCLUDE = Path(__file__).resolve().parents[1] / "include"
-if _INCLUDE.is_dir() and str(_INCLUDE) not in sys.path:
-    sys.path.append(str(_INCLUDE))
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=True

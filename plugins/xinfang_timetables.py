@@ -23,19 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
-from pathlib import Path
 from typing import Any
 
 import pendulum
 from airflow.plugins_manager import AirflowPlugin
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from pendulum import DateTime
-
-# The project's package, when it is not pip-installed (a plain Airflow install).
-_INCLUDE = Path(__file__).resolve().parents[1] / "include"
-if _INCLUDE.is_dir() and str(_INCLUDE) not in sys.path:
-    sys.path.append(str(_INCLUDE))
 
 log = logging.getLogger(__name__)
 

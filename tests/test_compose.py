@@ -26,9 +26,7 @@ AIRFLOW_SERVICES = {
 CORE_SERVICES = AIRFLOW_SERVICES | {"postgres", "ledger-db", "redis"}
 MOUNTS = {
     "/opt/airflow/dags": "dags",
-    "/opt/airflow/include": "include",
     "/opt/airflow/plugins": "plugins",
-    "/opt/airflow/sql": "sql",
     "/opt/airflow/data": "data",
 }
 
@@ -117,7 +115,7 @@ def test_celery_executor_and_the_ledger_connection(resolved: dict) -> None:
         assert "@postgres/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], name
         ledger = env["AIRFLOW_CONN_XINFANG_LEDGER"]
         assert re.fullmatch(r"postgresql://[^:]+:[^@]+@ledger-db:5432/\w+", ledger), ledger
-        assert "/opt/airflow/include" in env["PYTHONPATH"].split(":"), name
+        assert "PYTHONPATH" not in env, name  # the image installs the package
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver")
         # The same keys everywhere: tokens and encrypted fields work across components.
@@ -207,16 +205,24 @@ def _airflow_closure() -> set[str]:
     return seen
 
 
-def test_image_installs_every_runtime_dependency() -> None:
-    """Every third-party import of include/, dags/, plugins/: in the Airflow image or the Dockerfile."""
+def test_image_installs_the_package_with_what_dags_and_plugins_import() -> None:
+    """The image installs ``include/`` (with its declared dependencies) and nothing else is
+    needed: every third-party import of dags/ and plugins/ is Airflow's or the package's."""
     import ast
     import sys
+    import tomllib
     from importlib import metadata
 
+    from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    assert "COPY --chown=airflow:0 include /tmp/xinfang/include" in dockerfile
+    assert re.search(
+        r"pip install .*\\\n\s*-c /tmp/xinfang/constraints.txt /tmp/xinfang", dockerfile
+    )
     modules: set[str] = set()
-    for folder in ("include", "dags", "plugins"):
+    for folder in ("dags", "plugins"):
         for path in (REPO / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
@@ -227,15 +233,16 @@ def test_image_installs_every_runtime_dependency() -> None:
     local |= {p.name for f in ("dags", "plugins") for p in (REPO / f).iterdir() if p.is_dir()}
     third_party = modules - set(sys.stdlib_module_names) - local - {"xinfang"}
     owners = metadata.packages_distributions()
+    unknown = {m for m in third_party if m not in owners and not m.startswith("airflow")}
+    assert not unknown, f"imports no installed distribution provides: {unknown}"
     needed = {
         canonicalize_name(owners[m][0])
         for m in third_party
         if m in owners and not m.startswith("airflow")
     }
-    unknown = {m for m in third_party if m not in owners and not m.startswith("airflow")}
-    assert not unknown, f"imports no installed distribution provides: {unknown}"
-    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
-    listed = re.search(r'ARG PROJECT_PACKAGES="([^"]+)"', dockerfile)
-    assert listed, "docker/Dockerfile lost its PROJECT_PACKAGES list"
-    in_image = _airflow_closure() | {canonicalize_name(p) for p in listed.group(1).split()}
-    assert needed <= in_image, f"add to PROJECT_PACKAGES in docker/Dockerfile: {needed - in_image}"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        canonicalize_name(Requirement(d).name) for d in pyproject["project"]["dependencies"]
+    }
+    in_image = _airflow_closure() | declared
+    assert needed <= in_image, f"not in the image: {needed - in_image}"

@@ -11,9 +11,10 @@ ALL = EXPECTED | {"notification_dispatch"}
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    return DagBag(dag_folder=str(REPO / "dags"))
+    # as the dag-processor parses them: the DAGs folder on sys.path, nothing else added
+    return BundleDagBag(dag_folder=str(REPO / "dags"), bundle_path=REPO / "dags")
 
 
 def test_no_import_errors(dagbag):

@@ -47,8 +47,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 def test_intake_sweep_runs_through_airflow_on_postgres(tmp_path, airflow_ledger):
     import datetime as dt
 
-    from xinfang.synth.campaign import generate_campaign
-    from xinfang.synth.files import write_campaign
+    from xinfang_dev.synth.campaign import generate_campaign
+    from xinfang_dev.synth.files import write_campaign
 
     landing, reports = tmp_path / "landing", tmp_path / "reports"
     campaign = generate_campaign(

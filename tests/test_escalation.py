@@ -1,4 +1,4 @@
-"""The escalation sweep on real calendar edges (CONTRACT §4), on SQLite and PostgreSQL."""
+"""The escalation sweep on real calendar edges (docs/tiers.md), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every channel, format and encoding of CONTRACT §2, on files written by the generator.
+"""Every channel, format and encoding of docs/channels.md, on files written by the generator.
 
 Each loaded item is compared with the generator's truth: the canonical ID number,
 phone, case number, name and date, and that the text came out simplified with the
@@ -19,8 +19,8 @@ from xinfang.intake.sweep import sweep_channel
 from xinfang.normalize.names import clean_name
 from xinfang.normalize.text import to_simplified
 from xinfang.schema import intake_item
-from xinfang.synth.campaign import generate_campaign
-from xinfang.synth.files import ENCODINGS, FORMATS, write_channel_file
+from xinfang_dev.synth.campaign import generate_campaign
+from xinfang_dev.synth.files import ENCODINGS, FORMATS, write_channel_file
 
 PINYIN = re.compile(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 COMBOS = [

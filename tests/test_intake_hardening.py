@@ -1,4 +1,4 @@
-"""Hardening of intake (issue 13, CONTRACT §2): no file, row or date stops the others.
+"""Hardening of intake (issue 13, docs/channels.md): no file, row or date stops the others.
 
 Each test drops poison beside good files and asserts that the good rows loaded,
 nothing was lost (every row is an item or a reject) and nothing counted twice.

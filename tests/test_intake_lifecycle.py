@@ -1,4 +1,4 @@
-"""The landing-zone lifecycle of CONTRACT §2 and the all-or-nothing file load."""
+"""The landing-zone lifecycle of docs/channels.md and the all-or-nothing file load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The seed document dropped as a letter comes out as the clean simplified text (CONTRACT §2)."""
+"""Seed-style documents dropped as letters come out as the clean simplified text
+(``docs/channels.md``: letters; the texts are those of ``test_normalize``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import io
 import pytest
 import sqlalchemy as sa
 from conftest import BOTH
-from test_normalize import EXPECTED, first_difference, seed_path
+from test_normalize import SEED_TEXTS, SeedText, first_difference
 
 from xinfang.intake.sweep import sweep_channel
 from xinfang.schema import intake_item
@@ -26,9 +27,10 @@ def letter_bytes(content: str, encoding: str) -> bytes:
 
 
 @BOTH
+@SEED_TEXTS
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-16"])
-def test_seed_letter_normalizes_character_by_character(engine, dirs, encoding):
-    seed = seed_path().read_text(encoding="utf-8-sig")
+def test_seed_letter_normalizes_character_by_character(engine, dirs, encoding, text: SeedText):
+    seed = text.read()
     folder = dirs["landing"] / "letter" / "incoming"
     folder.mkdir(parents=True)
     (folder / "seed.csv").write_bytes(letter_bytes(seed, encoding))
@@ -36,7 +38,7 @@ def test_seed_letter_normalizes_character_by_character(engine, dirs, encoding):
     assert (result.outcome, result.items, result.rejects) == ("loaded", 1, 0)
     with engine.connect() as conn:
         row = conn.execute(sa.select(intake_item)).one()
-    expected = " ".join(EXPECTED.read_text(encoding="utf-8").split("\n")).strip()
+    expected = text.expected_text()
     assert row.content == seed.strip(), "content is kept as received"
     assert row.content_normalized == expected, first_difference(row.content_normalized, expected)
     assert row.petitioner_name == "张伟"

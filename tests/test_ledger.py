@@ -1,4 +1,4 @@
-"""Deduplication into ledger cases: the rules of CONTRACT §3 on hand-made items."""
+"""Deduplication into ledger cases: the rules of docs/cases.md on hand-made items."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from xinfang import db
-from xinfang.evaluate import evaluate_campaign, score_partition
 from xinfang.intake.sweep import run_sweep
 from xinfang.ledger import assign_cases, rebuild
 from xinfang.schema import intake_item
+from xinfang_dev.evaluate import evaluate_campaign, score_partition
 
 
 def test_scores_of_known_partitions():
@@ -54,8 +54,8 @@ def _partition(engine: sa.Engine) -> set[frozenset[tuple]]:
 
 
 def test_three_daily_batches_equal_one_load_on_a_campaign(tmp_path):
-    from xinfang.synth.campaign import generate_campaign
-    from xinfang.synth.files import write_campaign_day
+    from xinfang_dev.synth.campaign import generate_campaign
+    from xinfang_dev.synth.files import write_campaign_day
 
     campaign = generate_campaign(202, 700)
     days = campaign.days()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from heldout.generate import generate
-from xinfang.evaluate import error_classes, evaluate_folder, score_partition
+from xinfang_dev.evaluate import error_classes, evaluate_folder, score_partition
 
 sys.path.insert(0, str(Path(__file__).parent / "acceptance"))
 from matter_corpus import write_landing
@@ -26,7 +26,7 @@ def test_heldout_generator(tmp_path):
     generate(n_matters=400, seed=4, out=tmp_path / "set")
     _, df, extra = evaluate_folder(tmp_path / "set")
     assert extra["truth_rows_not_loaded"] == 0
-    # a relative petitioning in their own name is another petitioner (CONTRACT §3)
+    # a relative petitioning in their own name is another petitioner (docs/cases.md)
     kept = ~df["tags"].fillna("").str.contains("relative_filer")
     scores = score_partition(df.loc[kept, "case_id"], df.loc[kept, "truth_case"])
     assert scores.b3_f1 >= 0.96, scores.lines()

@@ -1,39 +1,74 @@
-"""The seed document through ``normalize_text``, and the package's public names.
+"""Seed-style documents through ``normalize_text``, and the package's public names.
 
-The expected text (tests/data/seed_simplified.txt) was written by hand from the seed:
-every pinyin annotation removed, every traditional character replaced by its
+The seed-style texts (``tests/data/seed_style``) are written for these tests the way the
+court's seed document is written: traditional characters, pinyin inserted after some of
+them (``結(jié)合``), legitimate parentheses (a case number, a count) kept. Beside each,
+``<name>.simplified.txt`` is the text written first in simplified characters by hand;
+every traditional form was checked against it character by character. The real seed
+document is used in addition when it is there (``../shared/seed`` beside the clone, or
+``$XINFANG_SHARED_DIR/seed``), against ``tests/data/seed_simplified.txt``, written by hand
+from it: every pinyin annotation removed, every traditional character replaced by its
 simplified form after checking each of the 93 distinct conversions, legitimate
-parentheses ``(以下简称《方案》)`` kept. One paragraph per line there; normalize_text
-collapses the line breaks to single spaces, so the test joins the lines with one space.
+parentheses ``(以下简称《方案》)`` kept. One paragraph per line in the expected texts;
+normalize_text collapses the line breaks to single spaces, so the tests join the lines
+with one space.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import xinfang.normalize as normalize
-from xinfang import settings
 from xinfang.normalize import normalize_text
 
+DATA = Path(__file__).resolve().parent / "data"
+SEED_STYLE = DATA / "seed_style"
 SEED_NAME = "000_725f8f67a1437f0b.txt"
-EXPECTED = Path(__file__).parent / "data" / "seed_simplified.txt"
+EXPECTED = DATA / "seed_simplified.txt"
+"""The real seed document's text, simplified by hand."""
 
 
-def seed_path() -> Path:
-    """The shared seed next to the repository, else under $XINFANG_SHARED_DIR, else the
-    copy in tests/data/seed (so a clone with nothing beside it runs the same tests)."""
-    candidates = [Path(settings.REPO_ROOT).parent / "shared" / "seed" / SEED_NAME]
+@dataclass(frozen=True)
+class SeedText:
+    """A traditional + pinyin document and its hand-written simplified text."""
+
+    name: str
+    raw: Path
+    expected: Path
+
+    def read(self) -> str:
+        return self.raw.read_text(encoding="utf-8-sig")
+
+    def expected_text(self) -> str:
+        return " ".join(self.expected.read_text(encoding="utf-8").split("\n")).strip()
+
+
+def shared_seed() -> Path | None:
+    """The real seed document beside the repository or under $XINFANG_SHARED_DIR, if there."""
+    candidates = [Path(__file__).resolve().parents[2] / "shared" / "seed" / SEED_NAME]
     if shared := os.environ.get("XINFANG_SHARED_DIR"):
         candidates.append(Path(shared) / "seed" / SEED_NAME)
-    candidates.append(Path(__file__).resolve().parent / "data" / "seed" / SEED_NAME)
-    for path in candidates:
-        if path.is_file():
-            return path
-    pytest.fail(f"seed document not found; looked at {[str(p) for p in candidates]}")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def seed_texts() -> list[SeedText]:
+    """The repository's seed-style texts, and the real seed document when it is there."""
+    texts = [
+        SeedText(path.stem, path, path.with_suffix(".simplified.txt"))
+        for path in sorted(SEED_STYLE.glob("*.txt"))
+        if not path.name.endswith(".simplified.txt")
+    ]
+    if (seed := shared_seed()) is not None:
+        texts.append(SeedText("shared_seed", seed, EXPECTED))
+    return texts
+
+
+SEED_TEXTS = pytest.mark.parametrize("text", seed_texts(), ids=lambda t: t.name)
 
 
 def first_difference(actual: str, expected: str) -> str:
@@ -49,16 +84,35 @@ def first_difference(actual: str, expected: str) -> str:
     )
 
 
-def test_seed_document_normalizes_to_the_clean_simplified_text() -> None:
-    raw = seed_path().read_text(encoding="utf-8-sig")
-    expected = " ".join(EXPECTED.read_text(encoding="utf-8").split("\n")).strip()
+def test_seed_style_texts_are_in_the_repository() -> None:
+    """A clone with nothing beside it still runs the seed tests on its own texts."""
+    names = [t.name for t in seed_texts()]
+    assert {"court_news", "petition_letter"} <= set(names)
+
+
+@SEED_TEXTS
+def test_seed_document_normalizes_to_the_clean_simplified_text(text: SeedText) -> None:
+    raw = text.read()
+    assert re.search(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", raw), "pinyin inserted"
     actual = normalize_text(raw)
     assert actual is not None
-    assert actual == expected, first_difference(actual, expected)
+    assert actual == text.expected_text(), first_difference(actual, text.expected_text())
 
 
-def test_the_expected_text_is_clean() -> None:
-    """Guards the hand-written expectation itself: no pinyin, no traditional characters."""
+@pytest.mark.parametrize("path", sorted(SEED_STYLE.glob("*.simplified.txt")), ids=lambda p: p.name)
+def test_the_seed_style_expectations_are_clean(path: Path) -> None:
+    """Guards the hand-written expectations: no pinyin, no traditional characters left,
+    and the legitimate parentheses (case numbers, counts) kept."""
+    expected = path.read_text(encoding="utf-8")
+    assert not re.search(r"[A-Za-z\u00c0-\u024f]", expected)
+    traditional = set("結開領訪問題專項導強實嚴點進過責發稱簡聯臺賬辦個會議執後並號與萬兩錢請")
+    assert not traditional.intersection(expected)
+    assert expected.count("(") == expected.count(")") >= 1
+    assert normalize_text(expected.replace("\n", " ")) == expected.replace("\n", " ").strip()
+
+
+def test_the_shared_seed_expectation_is_clean() -> None:
+    """Guards the hand-written expectation of the real seed (used when the seed is there)."""
     expected = EXPECTED.read_text(encoding="utf-8")
     assert not re.search(r"[A-Za-z\u00c0-\u024f]", expected)
     assert "(以下简称《方案》)" in expected

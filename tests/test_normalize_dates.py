@@ -1,4 +1,4 @@
-"""Dates: every spelling of CONTRACT §2, ISO 8601 with offsets, Excel cells and serials."""
+"""Dates: every spelling of docs/channels.md, ISO 8601 with offsets, Excel cells and serials."""
 
 from __future__ import annotations
 

@@ -42,9 +42,9 @@ def run_replay(data_dir: Path, runner: str) -> dict[str, list]:
     env["NO_UI"] = "1"
     code = (
         "import sys, datetime as dt\n"
-        "from xinfang import replay\n"
+        "from xinfang_dev import replay\n"
         "replay.prepare(sys.argv[1])\n"
-        f"run = replay.in_process_runner(replay.settings.REPO_ROOT / 'dags') if sys.argv[2] == 'in_process' "
+        f"run = replay.in_process_runner(replay.REPO_ROOT / 'dags') if sys.argv[2] == 'in_process' "
         "else replay.cli_runner\n"
         f"replay.replay(dt.date({DAY.year}, {DAY.month}, {DAY.day}), dt.date({DAY.year}, {DAY.month}, {DAY.day}), 120, 5, run)\n"
     )

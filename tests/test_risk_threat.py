@@ -6,8 +6,8 @@ import pytest
 
 from xinfang.normalize.text import normalize_text
 from xinfang.risk.evaluate import evaluate
-from xinfang.risk.labelled import generate
 from xinfang.risk.threat import compile_lexicon, default_lexicon, detect_threat
+from xinfang_dev.labelled import generate
 
 THREATS = [
     ("再不解决我就去北京上访", "escalation"),

@@ -20,15 +20,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xinfang.synth.__main__ import main as synth_main
-from xinfang.synth.campaign import (
+from xinfang.vocab import DISPOSITION_NAMES
+from xinfang_dev.synth.__main__ import main as synth_main
+from xinfang_dev.synth.campaign import (
     ShardMaker,
     generate_campaign,
     iter_campaigns,
     iter_items,
     progress_rows,
 )
-from xinfang.synth.files import (
+from xinfang_dev.synth.files import (
     COLUMNS,
     ENCODINGS,
     FORMATS,
@@ -40,7 +41,7 @@ from xinfang.synth.files import (
     write_progress_file,
     write_truth,
 )
-from xinfang.synth.people import (
+from xinfang_dev.synth.people import (
     LANGFANG_AREAS,
     IdentityFactory,
     id15_of,
@@ -48,7 +49,6 @@ from xinfang.synth.people import (
     is_valid_id18,
     make_persons,
 )
-from xinfang.vocab import DISPOSITION_NAMES
 
 COURTS = {"冀10", "冀1002", "冀1003", "冀1022", "冀1023", "冀1024", "冀1025", "冀1026", "冀1028", "冀1081", "冀1082"}  # fmt: skip
 CANON_CN = re.compile(r"\((20\d\d)\)(冀\d*)(民初|民终|民申|执|执异|行初|刑初)([1-9]\d*)号")
@@ -324,7 +324,7 @@ def test_group_visits_join_the_lead_case():
 
 
 def _to_s(s):
-    from xinfang.synth.variants import _t2s
+    from xinfang_dev.synth.variants import _t2s
 
     return _t2s().convert(s)
 

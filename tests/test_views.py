@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from conftest import BOTH
@@ -187,7 +189,7 @@ def test_analyst_role_reads_views_only(engine):
                 assert allowed == (priv == "SELECT" and table in EXPECTED_VIEWS), (table, priv)
 
 
-DICTIONARY = views.VIEWS_DIR.parents[1] / "docs" / "data_dictionary.md"
+DICTIONARY = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
 
 
 def test_data_dictionary_documents_every_view_and_month_table(engine):

@@ -1,8 +1,8 @@
-"""What the xinfang DAG files share: the include/ path, default args, the failure notifier.
+"""What the xinfang DAG files share: default args, the start date, the failure notifier.
 
-Airflow puts the DAGs folder on sys.path, so DAG files import this package;
-it in turn makes ``include/`` importable when the project is not pip-installed
-(e.g. a plain Airflow install pointed at dags/ and plugins/).
+Airflow puts the DAGs folder on ``sys.path`` when it parses and runs DAG files, so they
+import this package; the business logic is the installed package ``xinfang``, and the
+plugins folder (the working-day timetable) is on ``sys.path`` wherever Airflow runs.
 """
 
 from __future__ import annotations
@@ -10,27 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
-from pathlib import Path
 
 import pendulum
 
-INCLUDE = Path(__file__).resolve().parents[2] / "include"
-if INCLUDE.is_dir() and str(INCLUDE) not in sys.path:
-    sys.path.insert(0, str(INCLUDE))
-
 # light modules only: the zone's name and the channel list, read when DAG files parse
-from xinfang.intake.channels import PETITION_CHANNELS  # noqa: E402, F401
-from xinfang.timeutil import TZ_NAME  # noqa: E402
+from xinfang.intake.channels import PETITION_CHANNELS  # noqa: F401
+from xinfang.timeutil import TZ_NAME
 
 log = logging.getLogger("xinfang.dags")
-
-
-def plugins_on_path() -> None:
-    """Make ``plugins/`` importable (Airflow adds it itself; a bare DagBag may not)."""
-    plugins = Path(__file__).resolve().parents[2] / "plugins"
-    if plugins.is_dir() and str(plugins) not in sys.path:
-        sys.path.append(str(plugins))
 
 
 TIMEZONE = TZ_NAME

@@ -1,4 +1,4 @@
-"""Staff commands on the ledger: ``python -m xinfang.admin <command>`` (CONTRACT §8).
+"""Staff commands on the ledger: ``python -m xinfang.admin <command>`` (docs/progress.md).
 
 People change cases through this command, never by editing tables. Each change names
 who made it (``--by``) and why (``--reason``), is kept in ``manual_override`` and is

@@ -13,11 +13,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from xinfang import locks, settings
+from xinfang import locks, settings, sql
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = settings.REPO_ROOT / "sql" / "migrations"
+MIGRATIONS_DIR = sql.MIGRATIONS_DIR
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

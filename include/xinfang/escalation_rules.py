@@ -1,4 +1,4 @@
-"""The escalation rules (CONTRACT §4) as a pure function of a case's facts.
+"""The escalation rules (docs/tiers.md) as a pure function of a case's facts.
 
 :func:`timeline` walks a case day by day and is the reference the set-based SQL
 of :mod:`xinfang.escalation` is tested against; the sweep also uses it for the

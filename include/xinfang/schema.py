@@ -1,4 +1,4 @@
-"""The ledger schema (CONTRACT §7 plus the project's own bookkeeping tables).
+"""The ledger schema (docs/data_dictionary.md plus the project's own bookkeeping tables).
 
 SQLAlchemy Core, one ``Table`` per table. Times are China Standard Time wall
 clock (Asia/Shanghai has no DST), stored without a zone so SQLite and

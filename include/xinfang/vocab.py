@@ -1,8 +1,8 @@
 """The contract's closed vocabularies: codes as stored, with the names people read.
 
-Dispositions are the "five batches" (五个一批, CONTRACT §5) in their reporting
-order; statuses are a case's (`ledger_case.status`, CONTRACT §7); channels are the
-intake channels (CONTRACT §2). The Python side (parsers, reports, dashboard) takes
+Dispositions are the "five batches" (五个一批, docs/progress.md) in their reporting
+order; statuses are a case's (`ledger_case.status`, docs/data_dictionary.md); channels are the
+intake channels (docs/channels.md). The Python side (parsers, reports, dashboard) takes
 them from here; the analyst views spell the same names out in SQL.
 """
 

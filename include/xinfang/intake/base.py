@@ -26,7 +26,7 @@ class ChannelSpec:
     formats: tuple[str, ...]
     """Accepted file formats: 'csv', 'xlsx', 'jsonl'."""
     columns: Mapping[str, str]
-    """Header text (as in CONTRACT §2) -> field name."""
+    """Header text (as in docs/channels.md) -> field name."""
     required: tuple[str, ...]
     """Field names whose column must be present in the header."""
     parse_row: Callable[[Row], dict[str, Any]]

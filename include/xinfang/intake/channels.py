@@ -1,4 +1,4 @@
-"""The channel registry: folder name -> ChannelSpec (CONTRACT §2)."""
+"""The channel registry: folder name -> ChannelSpec (docs/channels.md)."""
 
 from __future__ import annotations
 

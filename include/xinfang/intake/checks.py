@@ -1,4 +1,4 @@
-"""Row checks before the database (CONTRACT §2): what PostgreSQL would refuse, or the
+"""Row checks before the database (docs/channels.md): what PostgreSQL would refuse, or the
 escalation sweep could not count, is refused here with its reason, row by row.
 
 SQLite would store a 400-character name or a NUL; PostgreSQL refuses both, and one

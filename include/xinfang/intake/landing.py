@@ -1,4 +1,4 @@
-"""The drop-folder lifecycle of CONTRACT §2: incoming -> archive/<date>/ or quarantine/.
+"""The drop-folder lifecycle of docs/channels.md: incoming -> archive/<date>/ or quarantine/.
 
 Files are only ever moved, never deleted or overwritten: a name already taken
 in the target folder gets a numeric suffix.

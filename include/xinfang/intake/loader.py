@@ -8,7 +8,7 @@ moves the file to the archive. A byte-identical re-drop is found by hash; a
 row already loaded from another file (a corrected file dropped again) by its
 row key (:mod:`xinfang.intake.rowkey`).
 
-No file stops the others (CONTRACT §2): whatever goes wrong while reading or
+No file stops the others (docs/channels.md): whatever goes wrong while reading or
 storing one file's data — the reader, a value the database refuses, memory —
 quarantines that file with its reason. Only what is not the file's fault (the
 database unreachable, the worker stopped) fails the task, leaving the file in

@@ -2,7 +2,7 @@
 
 One row names a case by its 台账编号 and says, as of its 日期, what happened:
 a note, a status (办理中 open / 中止 paused / 已销号 closed), the disposition
-that closes it (CONTRACT §5), assignments (court, department, judge, leader),
+that closes it (docs/progress.md), assignments (court, department, judge, leader),
 the key-case flag and a hearing date. The loader resolves the ledger number to
 the case; :func:`xinfang.progress.apply_progress` and the escalation sweep use
 the rows in 日期 order, whenever they were loaded.

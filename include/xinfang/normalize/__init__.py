@@ -1,4 +1,4 @@
-"""Value parsers and normalizers for intake values (CONTRACT §2).
+"""Value parsers and normalizers for intake values (docs/channels.md).
 
 Pure functions, no I/O, safe to call from any worker: text, resident ID
 numbers, phone numbers, case numbers (案号) and dates each get one canonical

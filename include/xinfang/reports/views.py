@@ -15,13 +15,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang import locks, settings
+from xinfang import locks, sql
 from xinfang.db import is_postgres
 
 log = logging.getLogger(__name__)
 
-VIEWS_DIR = settings.REPO_ROOT / "sql" / "views"
-ANALYST_SQL = settings.REPO_ROOT / "sql" / "roles" / "analyst.sql"
+VIEWS_DIR = sql.VIEWS_DIR
+ANALYST_SQL = sql.ANALYST_SQL
 ANALYST_ROLE = "xinfang_analyst"
 
 _CREATE_VIEW = re.compile(r"CREATE\s+VIEW\s+(\w+)", re.IGNORECASE)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from xinfang.risk.labelled import Labelled, generate
+from xinfang.risk.labelled import Labelled
 from xinfang.risk.threat import detect_threat
 
 _PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]+)\)")
@@ -101,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", help="a labelled JSON Lines set instead of the generated one")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
-    items = read_jsonl(args.file) if args.file else generate(seed=args.seed)
+    if args.file:
+        items = read_jsonl(args.file)
+    else:  # the generated set is a development tool, not installed on workers
+        from xinfang_dev.labelled import generate
+
+        items = generate(seed=args.seed)
     scores, errors = evaluate(items)
     kinds = Counter(i.kind for i in items)
     forms = Counter(i.form for i in items)

@@ -17,5 +17,5 @@ only, never the global random state).
 - ``synth.files``: ``write_channel_file`` (CSV in five encodings, XLSX, JSON Lines),
   ``write_campaign_day``, ``write_progress_file``, ``write_campaign``, ``write_truth``
   (``truth.csv``: channel, source_file, source_row, truth_case), ``write_bad_files``.
-- ``python -m xinfang.synth --items 3000 --seed 7 --out DIR``: a landing tree plus truth.
+- ``python -m xinfang_dev.synth --items 3000 --seed 7 --out DIR``: a landing tree plus truth.
 """

@@ -16,13 +16,15 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import yaml
 
-from xinfang.synth import variants as V
-from xinfang.synth.grievance import (
+from xinfang.calendar import get_calendar
+from xinfang.vocab import DISPOSITION_NAMES
+from xinfang_dev.synth import variants as V
+from xinfang_dev.synth.grievance import (
     ADMIN_DISPUTES,
     AUTHORITIES,
     CATEGORIES,
@@ -36,14 +38,13 @@ from xinfang.synth.grievance import (
     Grievance,
     new_grievance,
 )
-from xinfang.synth.people import (
+from xinfang_dev.synth.people import (
     TOP_COMMON,
     IdentityFactory,
     Person,
     _Bijection,
     random_name,
 )
-from xinfang.vocab import DISPOSITION_NAMES
 
 CHANNELS = ("letter", "visit", "online", "hotline", "referral")
 _CHANNEL_WEIGHTS = (25, 22, 21, 28)  # referral items come from referral cases only
@@ -122,8 +123,8 @@ class CourtInfo:
 @lru_cache(maxsize=1)
 def default_courts() -> tuple[dict[str, CourtInfo], str]:
     """The shipped default courts (independent of XINFANG_CONFIG: fixtures must not drift)."""
-    path = Path(__file__).resolve().parent.parent / "defaults.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    text = files("xinfang").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
     courts = {
         str(code): CourtInfo(str(code), v["name"], v["name"].removesuffix("人民法院"))
         for code, v in raw["courts"].items()
@@ -134,27 +135,14 @@ def default_courts() -> tuple[dict[str, CourtInfo], str]:
 # --------------------------------------------------------------------------- calendar
 
 
-def _is_workday(day: dt.date) -> bool:
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (NotImplementedError, ImportError):
-        return day.weekday() < 5
-
-
-@lru_cache(maxsize=4096)
 def is_workday(day: dt.date) -> bool:
-    return _is_workday(day)
+    """The project's working calendar (``xinfang.calendar``): the one the sweeps count on."""
+    return get_calendar().is_workday(day)
 
 
 def add_workdays(day: dt.date, n: int) -> dt.date:
     """The n-th working day after ``day``."""
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if is_workday(day):
-            n -= 1
-    return day
+    return get_calendar().add_workdays(day, n)
 
 
 # --------------------------------------------------------------------------- the model

@@ -1,4 +1,4 @@
-"""Channel files exactly as CONTRACT §2 describes them, and the truth rows that join them.
+"""Channel files exactly as docs/channels.md describes them, and the truth rows that join them.
 
 A truth row records where an item landed: ``source_file`` (the file name as dropped) and
 ``source_row`` (1-based data row, header excluded; the line number for JSON Lines).
@@ -105,7 +105,7 @@ def write_channel_file(items: Sequence[dict[str, Any]], channel: str, path: Path
     Returns the truth rows in file order.
     """
     if fmt not in FORMATS[channel]:
-        raise ValueError(f"channel {channel} does not take {fmt} files (CONTRACT §2)")
+        raise ValueError(f"channel {channel} does not take {fmt} files (docs/channels.md)")
     rng = rng or _stable_rng(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     truth = [
@@ -357,7 +357,7 @@ def write_truth_cases(campaign: Any, path: Path, append: bool = False) -> None:
 
 
 class BadFile(NamedTuple):
-    """A deliberately bad file and what intake must make of it (CONTRACT §2)."""
+    """A deliberately bad file and what intake must make of it (docs/channels.md)."""
 
     channel: str
     path: Path
@@ -375,7 +375,7 @@ def write_bad_files(
     Row numbers are 1-based data rows: an empty row counts (XLSX: the Excel row number
     minus the header row; CSV: an all-commas line).
     """
-    from xinfang.synth.campaign import generate_campaign
+    from xinfang_dev.synth.campaign import generate_campaign
 
     rng = random.Random(f"bad:{seed}")
     landing = Path(landing)

@@ -1,7 +1,7 @@
 """Deduplication quality against a synthetic campaign with known truth.
 
-``python -m xinfang.evaluate --items 3000 --seed 7`` generates a campaign with
-``xinfang.synth`` (channel files in every format and encoding, plus ``truth.csv``),
+``python -m xinfang_dev.evaluate --items 3000 --seed 7`` generates a campaign with
+``xinfang_dev.synth`` (channel files in every format and encoding, plus ``truth.csv``),
 loads it through the real intake loader (``xinfang.intake.sweep.run_sweep``), runs
 ``xinfang.ledger.assign_cases`` (at once, or day by day with ``--daily``) and prints
 pairwise and B-cubed precision, recall and F1 of the ledger's cases against the
@@ -149,8 +149,8 @@ def evaluate_campaign(
     from xinfang import db
     from xinfang.intake.sweep import run_sweep
     from xinfang.ledger import assign_cases
-    from xinfang.synth.campaign import generate_campaign
-    from xinfang.synth.files import write_campaign_day, write_truth, write_truth_cases
+    from xinfang_dev.synth.campaign import generate_campaign
+    from xinfang_dev.synth.files import write_campaign_day, write_truth, write_truth_cases
 
     tmp = None
     if workdir is None:
@@ -279,7 +279,7 @@ def evaluate_folder(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m xinfang.evaluate", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m xinfang_dev.evaluate", description=__doc__)
     ap.add_argument("--items", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--daily", action="store_true", help="load and assign day by day")

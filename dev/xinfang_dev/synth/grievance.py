@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from xinfang.synth.people import random_company, random_name
+from xinfang_dev.synth.people import random_company, random_name
 
 COMPANY_DISPUTES = (
     "买卖合同纠纷", "劳务合同纠纷", "劳动争议", "房屋买卖合同纠纷", "建设工程施工合同纠纷", "物业服务合同纠纷",

@@ -37,10 +37,12 @@ from xinfang import settings
 from xinfang.timeutil import TZ_NAME
 
 MARKER = ".replay"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout the replay runs from: its ``dags/``, ``plugins/`` and ``include/``."""
 
 
 def _env_defaults(data_dir: Path) -> None:
-    repo = settings.REPO_ROOT
+    repo = REPO_ROOT
     os.environ.setdefault("AIRFLOW_HOME", str(data_dir / "airflow_home"))
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(repo / "dags")
     os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(repo / "plugins")
@@ -131,7 +133,7 @@ def prepare(data_dir: str | Path) -> Path:
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     _fresh_start(data_dir)
-    (data_dir / MARKER).write_text("created by python -m xinfang.replay\n", encoding="utf-8")
+    (data_dir / MARKER).write_text("created by python -m xinfang_dev.replay\n", encoding="utf-8")
     _env_defaults(data_dir)
     _airflow("db", "migrate")
     return data_dir
@@ -139,9 +141,10 @@ def prepare(data_dir: str | Path) -> Path:
 
 def in_process_runner(dags_folder: Path) -> Callable[[str, object], None]:
     """Runs a DAG for a logical date in this process with ``dag.test`` (as ``airflow dags test``)."""
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    bag = DagBag(dag_folder=str(dags_folder))
+    # as the dag-processor parses them: the folder on sys.path for the DAGs' own helpers
+    bag = BundleDagBag(dag_folder=str(dags_folder), bundle_path=dags_folder)
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
 
@@ -167,8 +170,8 @@ def replay(
     import sqlalchemy as sa
 
     from xinfang import db
-    from xinfang.synth.campaign import generate_campaign, progress_rows
-    from xinfang.synth.files import write_campaign_day
+    from xinfang_dev.synth.campaign import generate_campaign, progress_rows
+    from xinfang_dev.synth.files import write_campaign_day
 
     landing = settings.landing_dir()
     campaign = generate_campaign(seed=seed, n_items=items, start=start, end=end)
@@ -305,7 +308,7 @@ def serve_ui(port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m xinfang.replay", description=__doc__.split("\n")[0]
+        prog="python -m xinfang_dev.replay", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--items", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=2023)
@@ -324,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("airflow").setLevel(logging.WARNING)
     began = time.monotonic()
-    run = in_process_runner(settings.REPO_ROOT / "dags")
+    run = in_process_runner(REPO_ROOT / "dags")
     replay(args.start, args.end, args.items, args.seed, run)
     month = args.start.replace(day=1)
     print(f"\n五个一批 {month:%Y-%m} (cases closed in the month, by court and disposition)\n")

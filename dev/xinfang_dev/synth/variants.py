@@ -1,4 +1,4 @@
-"""How people type values: the spellings of CONTRACT §2, each with the tag it earns.
+"""How people type values: the spellings of docs/channels.md, each with the tag it earns.
 
 Every function takes the canonical value and an ``rng`` and returns ``(typed, tag)``,
 the tag naming the variant so tests and evaluations can count the hard cases.
@@ -16,7 +16,7 @@ from itertools import accumulate
 import opencc
 from pypinyin import Style, pinyin
 
-from xinfang.synth.people import homophone_typo, id15_of
+from xinfang_dev.synth.people import homophone_typo, id15_of
 
 
 def cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:

@@ -1,4 +1,4 @@
-"""``python -m xinfang.synth --items 3000 --seed 7 --out DIR``: a campaign's files and truth.
+"""``python -m xinfang_dev.synth --items 3000 --seed 7 --out DIR``: a campaign's files and truth.
 
 DIR becomes a landing root: ``DIR/<channel>/incoming/<channel>_<YYYYMMDD>.<ext>`` plus
 ``DIR/truth.csv`` (channel, source_file, source_row, truth_case) and ``DIR/truth_cases.csv``.
@@ -20,8 +20,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from xinfang.synth.campaign import ShardMaker, generate_campaign
-from xinfang.synth.files import (
+from xinfang_dev.synth.campaign import ShardMaker, generate_campaign
+from xinfang_dev.synth.files import (
     FORMATS,
     write_bad_files,
     write_campaign,
@@ -92,7 +92,7 @@ def write_stream(seed: int, n_items: int, start: dt.date, end: dt.date, out: Pat
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m xinfang.synth", description=__doc__.splitlines()[0]
+        prog="python -m xinfang_dev.synth", description=__doc__.splitlines()[0]
     )
     ap.add_argument("--items", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=7)

@@ -1,0 +1,16 @@
+"""The SQL the package ships: Alembic migrations, the analysts' views, the analyst role.
+
+Found through the package (``importlib.resources``), not the repository, so an installed
+wheel upgrades a ledger as a source checkout does. The files must be on disk (Alembic
+reads a folder): a normal or editable install, not a zipped one.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+SQL_DIR = Path(str(files(__name__)))
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+VIEWS_DIR = SQL_DIR / "views"
+ANALYST_SQL = SQL_DIR / "roles" / "analyst.sql"
