@@ -18,14 +18,14 @@ month: *Trigger DAG w/ config* with `{"month": "2023-07"}`, or
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
-from xinfang_dags import DEFAULT_ARGS, START_DATE, local_date, migrate_task
+from xinfang_dags import DEFAULT_ARGS, START_DATE, context_date, migrate_task
 
 
 def _month():
     from xinfang.pipeline import report_month
 
     context = get_current_context()
-    return report_month(local_date(context["logical_date"]), context["params"].get("month"))
+    return report_month(context_date(context), context["params"].get("month"))
 
 
 @dag(

@@ -168,8 +168,8 @@ def _answers(api: httpx.Client, path: str) -> bool:
 
 
 def test_intake_sweep_runs_on_a_celery_worker(celery_deployment: CeleryDeployment) -> None:
-    from xinfang.synth.campaign import generate_campaign
-    from xinfang.synth.files import write_campaign
+    from xinfang_dev.synth.campaign import generate_campaign
+    from xinfang_dev.synth.files import write_campaign
 
     deployment = celery_deployment
     campaign = generate_campaign(seed=16, n_items=40, start=RUN_DAY, end=RUN_DAY)

@@ -92,11 +92,19 @@ def local_date(logical_date) -> dt.date:
     return to_local_date(logical_date)
 
 
+def context_date(context) -> dt.date:
+    """The Asia/Shanghai date a run stands for: its logical date (cron runs: the run
+    time), or, for a run triggered without one (Airflow 3's UI and ``dags trigger``
+    leave it empty), the time it was set to run."""
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return local_date(when)
+
+
 def run_date() -> dt.date:
-    """Inside a task: the Asia/Shanghai date of the running DAG run's logical date."""
+    """Inside a task: the date of the running DAG run (``context_date``)."""
     from airflow.sdk import get_current_context
 
-    return local_date(get_current_context()["logical_date"])
+    return context_date(get_current_context())
 
 
 def migrate_task():
