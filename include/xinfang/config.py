@@ -114,7 +114,7 @@ class NotifySettings:
 
 
 RISK_KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
-"""The risk flags a case can carry (CONTRACT §7, ``risk_flag.kind``)."""
+"""The risk flags a case can carry (``risk_flag.kind``, docs/data_dictionary.md)."""
 
 _THREAT_REQUIRED = (
     "threat_lexicon",
@@ -311,7 +311,7 @@ class Config:
     def assignee_columns(self) -> dict[int, str]:
         """Tier -> the ``ledger_case`` column naming who holds a case there.
 
-        Derived from the ladder: the key tier is the leader's (包案领导, CONTRACT §3), the
+        Derived from the ladder: the key tier is the leader's (包案领导, docs/cases.md), the
         tier above the petition office the handling judge's (承办法官) and any tier between
         them the tribunal's (承办部门). Other tiers name their role. With the shipped
         ladder: 2 judge, 3 department, 4 leader.
@@ -374,7 +374,7 @@ def _name_forms(name: str) -> list[str]:
 
 _TIER_KEYS = frozenset({"role", "limit_days", "overdue_after_days"})
 PETITION_OFFICE = "信访"
-"""Every ladder starts at the petition office (信访部门, CONTRACT §4): its role names it."""
+"""Every ladder starts at the petition office (信访部门, docs/tiers.md): its role names it."""
 
 
 def _positive_days(value: Any, where: str) -> int:
@@ -407,7 +407,7 @@ def _tier_entries(raw: Any) -> dict[int, dict[str, Any]]:
 
 
 def _ladder(raw: Any) -> tuple[dict[int, Tier], int]:
-    """The tier ladder and the top tier's overdue days, checked against CONTRACT §4."""
+    """The tier ladder and the top tier's overdue days, checked against docs/tiers.md."""
     entries = _tier_entries(raw)
     top = max(entries)
     tiers: dict[int, Tier] = {}

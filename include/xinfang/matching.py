@@ -1,4 +1,4 @@
-"""Which intake items are one petition matter (CONTRACT §3): the rules, no I/O.
+"""Which intake items are one petition matter (docs/cases.md): the rules, no I/O.
 
 Two questions, asked in this order:
 

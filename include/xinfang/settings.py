@@ -1,4 +1,4 @@
-"""Settings of CONTRACT §1, read from the environment each time they are asked for.
+"""Settings of docs/settings.md, read from the environment each time they are asked for.
 
 Nothing is cached at import time so tests and Airflow workers can change the
 environment between calls.
