@@ -149,28 +149,24 @@ def test_wheel_holds_the_package_and_its_sql_only(wheel: Path):
     assert not [n for n in names if n.startswith(("tests/", "dags/", "plugins/", "bench/"))]
 
 
-def test_installed_wheel_upgrades_a_ledger(wheel: Path, tmp_path: Path):
-    """``pip install`` (non-editable) into a bare folder, run from elsewhere: the migrations,
-    views and defaults come from the installed package, not the repository."""
-    target = tmp_path / "site"
+def _install(wheel: Path, target: Path) -> Path:
+    """``pip install`` (non-editable, no dependencies) of the wheel into a bare folder."""
+    args = ["install", "--no-deps", "--quiet", "--target", str(target), str(wheel)]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--quiet",
-            "--target",
-            str(target),
-            str(wheel),
-        ],
+        [sys.executable, "-m", "pip", *args],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    return target
+
+
+def test_installed_wheel_upgrades_a_ledger(wheel: Path, tmp_path: Path):
+    """``pip install`` (non-editable) into a bare folder, run from elsewhere: the migrations,
+    views and defaults come from the installed package, not the repository."""
+    target = _install(wheel, tmp_path / "site")
     ledger = tmp_path / "ledger.sqlite"
     env = {
         **os.environ,
@@ -200,3 +196,24 @@ def test_installed_wheel_upgrades_a_ledger(wheel: Path, tmp_path: Path):
     assert {"intake_item", "ledger_case", "alembic_version", "match_decision"} <= tables
     assert {"v_case_list", "v_match_review"} <= views
     assert courts > 0
+
+
+def test_installed_wheel_keeps_its_data_under_airflow_home(wheel: Path, tmp_path: Path):
+    """Without a checkout around the package, the default ledger, landing and reports
+    folders are under ``$AIRFLOW_HOME/xinfang``, never beside site-packages."""
+    target = _install(wheel, tmp_path / "site")
+    home = tmp_path / "airflow_home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "XINFANG"))}
+    env |= {"PYTHONPATH": str(target), "AIRFLOW_HOME": str(home)}
+    script = (
+        "from xinfang import settings\n"
+        "print(settings.ledger_url()); print(settings.landing_dir()); print(settings.reports_dir())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    ledger, landing, reports = run.stdout.split()
+    assert ledger == f"sqlite:///{home / 'xinfang' / 'ledger.sqlite'}"
+    assert landing == str(home / "xinfang" / "landing")
+    assert reports == str(home / "xinfang" / "reports")

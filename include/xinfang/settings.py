@@ -10,7 +10,18 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO_ROOT / "data"
+
+
+def _data_dir() -> Path:
+    """``data/`` of the checkout the package runs from; an installed package (no checkout
+    around it) keeps its data under ``$AIRFLOW_HOME/xinfang`` instead of site-packages."""
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "dags").is_dir():
+        return REPO_ROOT / "data"
+    airflow_home = os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow"
+    return Path(airflow_home) / "xinfang"
+
+
+DATA_DIR = _data_dir()
 
 
 def ledger_url() -> str:
