@@ -1,66 +1,12 @@
 """The escalation sweep (CONTRACT §4): tiers, SLA clocks, warnings, flags, notifications.
 
-Everything in ``ledger_case``'s lifecycle columns is *derived* from the facts
-(items' received dates, progress rows, referrals) and the as-of date, so sweeping
-daily, weekly or once gives the same rows, and late facts (a 中止 row dated last
-week, loaded today) correct the past instead of piling up on it.
-
-How it is made set-based (one pass of SQL over the whole ledger):
-
-* ``work_calendar`` numbers the working days (``workday_index``), so "the n-th
-  working day after d" is an index lookup and "working days in (a, b]" a
-  subtraction.
-* A case's clock only runs on working days it is open. Its *counting index*
-  C(d) is the working-day index minus the paused working days up to d (a sum
-  over its pause intervals). Each milestone of a tier ladder (warning,
-  escalation, overdue) sits at a fixed counting offset from the day the case
-  entered its starting tier, so all of a case's milestones come from one join
-  with a tiny milestone table, filtered by counting-index bounds (as-of, the
-  day it closed, the day it became key), and placed on the calendar by adding
-  back the paused days before them.
-* A key case has at most two epochs: from the first item at tier 1, and from
-  the day it became key at the key tier (if it was below it then).
-* Cases reopened after 销号 (their tier on reopening depends on the whole
-  history) are few; the pure reference :func:`xinfang.escalation_rules.timeline`
-  computes them, with their facts loaded in bulk.
-* A case whose facts did not change since its last sweep (``case_sweep``: a
-  signature of its facts and the configuration; the date is the whole-ledger
-  ``sweep_watermark`` unless a sweep of some cases recorded its own) only
-  derives the events after that date. Any change of its facts or of the
-  configuration, or a sweep of an earlier date, recomputes it in full and
-  deletes the events that no longer follow (notifications already e-mailed are
-  kept: they were sent).
-* Only the *working set* is derived at all: cases whose signature changed,
-  and cases with a milestone in (last sweep, as_of]. ``case_sweep`` keeps each
-  case's clock (``due_tier``: the start tier of its current epoch while it runs;
-  ``due_base``: the working-day index its ladder counts from, pauses added back)
-  and its next dated milestone (``due_on``: statutory notice, 超期 flag), which
-  stay constant until its facts change, so the due cases are a test on
-  ``case_sweep`` and a quiet case's rows are not touched. Every other case's
-  rows already hold as of as_of.
-* Finding the changed signatures would take an aggregate per case over every
-  item; instead ``sweep_watermark.facts`` keeps totals of the rows the last
-  whole-ledger sweep saw (count, sum of case ids, a sum weighted by row id,
-  highest id, per fact table). When those rows' totals are unchanged, only the
-  cases of rows added since (higher id, or dated into view) or with risk keys
-  can have changed; otherwise (a merge moved items, a row was deleted or
-  redated, a sweep of some cases ran) every case's signature is checked.
-* Events and notices are added with ``ON CONFLICT DO NOTHING``: the primary
-  key finds the ones already there (no anti-join pass over the tables). Those
-  of cases derived from their clock are new by construction: a plain INSERT,
-  repeated with ON CONFLICT only should one be there after all.
-  Big statements run without JIT and with in-memory hashing (``SET LOCAL``).
-* A case with a fact the working calendar cannot judge (an item received, or a
-  progress row dated, before its first day, 2004-01-01) is left out: found among
-  the working set's per-case aggregates (no extra pass), its ``sweep_problem``
-  says why, and its ``case_sweep`` row is a marker (signature ``problem``, due on
-  every sweep) so it is looked at again each time and derived once its dates (or
-  the configured calendar years) allow; ``sweep_problem`` is cleared then. The
-  other cases are swept as usual.
-* Past the chinese-calendar package's years the calendar is provisional
-  (:mod:`xinfang.calendar`); the configuration signature names the holidays
-  package and the last official year, so adding a year's official table (or
-  upgrading either package) re-derives every case.
+Every lifecycle column of ``ledger_case`` is derived from the facts (items, progress
+rows, risk keys) and the as-of date, so sweeping daily, weekly or once gives the same
+rows. The sweep is one pass of set-based SQL over the cases that can have changed, in
+named stages (working set → facts → pauses → clocks → milestones → writes), each
+reading and writing documented temporary tables; ``docs/escalation.md`` describes
+the design, the stages and their tables. :func:`xinfang.escalation_rules.timeline`
+is the reference the SQL is tested against, and computes the few reopened cases.
 """
 
 from __future__ import annotations
@@ -69,9 +15,9 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import re
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import chinese_calendar
@@ -96,45 +42,63 @@ log = logging.getLogger(__name__)
 __all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
 
 _FACTS_VERSION = "f1"
+_PROBLEM_SIG = "problem"
+_PROBLEMS_NAMED = 20
 
+# The temporary tables of one sweep, in the order the stages build them (what each
+# holds: docs/escalation.md).
 TEMP_TABLES = (
-    "sw_scope",
-    "sw_w",
-    "sw_psig",
-    "sw_rk0",
-    "sw_case",
-    "sw_prog",
-    "sw_close",
-    "sw_lastclose",
-    "sw_laststatus",
-    "sw_pagg",
-    "sw_complex",
-    "sw_srow",
-    "sw_pause0",
-    "sw_pause",
-    "sw_state",
-    "sw_epoch",
-    "sw_ms",
-    "sw_ev",
-    "sw_out",
-    "sw_nt",
-    "sw_riskkey",
-    "sw_new",
-    "sw_cur",
-    "sw_add",
-    "sw_fast",
-    "sw_clk",
-    "sw_clkev",
-    "sw_done",
-    "sw_bad",
+    "esc_scope",
+    "esc_ladder",
+    "esc_risk_key_day",
+    "esc_added_case",
+    "esc_clock_milestone",
+    "esc_clock_case",
+    "esc_candidate",
+    "esc_progress_signature",
+    "esc_case",
+    "esc_problem",
+    "esc_risk_key",
+    "esc_progress",
+    "esc_progress_case",
+    "esc_first_close",
+    "esc_last_close",
+    "esc_last_status",
+    "esc_reopened",
+    "esc_status_row",
+    "esc_pause_span",
+    "esc_pause",
+    "esc_case_state",
+    "esc_epoch",
+    "esc_current_epoch",
+    "esc_event",
+    "esc_case_result",
+    "esc_clock_state",
+    "esc_notice",
+    "esc_clock_finished",
+)
+
+# the ledger_case columns a derivation sets (esc_case_result has the same names)
+LEDGER_COLUMNS = (
+    "tier",
+    "tier_entered_on",
+    "status",
+    "disposition",
+    "closed_on",
+    "reopened_count",
+    "is_key",
+    "key_since",
+    "overdue",
+    "statutory_due_on",
+    "statutory_overdue",
 )
 
 
-class _Dialect:
-    """The few SQL spellings that differ between PostgreSQL and SQLite."""
+class SweepDialect:
+    """The few SQL spellings the sweep needs that differ between PostgreSQL and SQLite."""
 
-    def __init__(self, conn: sa.Connection) -> None:
-        self.pg = conn.dialect.name == "postgresql"
+    def __init__(self, name: str) -> None:
+        self.pg = name == "postgresql"
 
     def day(self, expr: str) -> str:
         return f"CAST({expr} AS DATE)" if self.pg else f"date({expr})"
@@ -151,14 +115,82 @@ class _Dialect:
         return f"CAST({expr} AS TEXT)"
 
 
+@dataclass
+class SweepContext:
+    """What every stage of one sweep shares: the connection, the rules, the binds."""
+
+    conn: sa.Connection
+    dialect: SweepDialect
+    config: Config
+    ladder: Ladder
+    calendar: workcal.WorkCalendar
+    as_of: dt.date
+    scoped: bool
+    """a sweep of some cases (``esc_scope``), not of the whole ledger"""
+    binds: dict[str, Any] = field(default_factory=dict)
+    """the values every statement may name, already in the driver's form"""
+    cases: str | None = None
+    """the temporary table that limits the cases looked at (None: every case)"""
+
+    def value(self, value: Any, type_: type[sa.types.TypeEngine]) -> Any:
+        """``value`` as a bind of SQL type ``type_`` (dates are strings on SQLite)."""
+        dialect = self.conn.dialect
+        process = type_().dialect_impl(dialect).bind_processor(dialect)
+        return process(value) if process else value
+
+    def run(self, sql: str, **extra: Any) -> sa.CursorResult:
+        """Execute ``sql`` with the sweep's binds and ``extra`` (a statement uses some)."""
+        started = time.perf_counter()
+        result = self.conn.execute(sa.text(sql), {**self.binds, **extra})
+        log.debug("%.3f s  %s", time.perf_counter() - started, " ".join(sql.split())[:120])
+        return result
+
+    def count(self, table: str, where: str = "") -> int:
+        return self.conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table} {where}").scalar_one()
+
+    def index(self, table: str, *columns: str, unique: bool = False) -> None:
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        self.conn.exec_driver_sql(f"CREATE {kind} ix_{table} ON {table} ({', '.join(columns)})")
+
+    def analyze(self, *tables: str) -> None:
+        """Statistics for fresh temp tables (PostgreSQL; autovacuum never sees them)."""
+        if self.dialect.pg:
+            for table in tables:
+                self.conn.exec_driver_sql(f"ANALYZE {table}")
+
+    def only_cases(self, alias: str) -> str:
+        """SQL: ``AND`` the row's case is one of those looked at ("" for every case)."""
+        if self.cases is None:
+            return ""
+        return f"AND {alias}.case_id IN (SELECT case_id FROM {self.cases})"
+
+
+@dataclass
+class WorkingSet:
+    """How the working set was chosen, for the bookkeeping at the end."""
+
+    fact_totals: str | None = None
+    """the new fact totals when the set came from them (else None: every signature)"""
+    bookkeeping_rows: int | None = None
+    """case_sweep rows counted then"""
+    problems: int = 0
+    clock_cases: int = 0
+
+
 def _least(a: str, b: str) -> str:
-    """The earlier of two nullable values (NULL only when both are)."""
+    """SQL: the earlier of two nullable values (NULL only when both are)."""
     return f"(CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {a} WHEN {a} < {b} THEN {a} ELSE {b} END)"
 
 
-def _clamp(x: str, lo: str, length: str) -> str:
-    """clamp(x - lo, 0, length): working days of a pause at or before index x."""
-    return f"(CASE WHEN {x} - {lo} <= 0 THEN 0 WHEN {x} - {lo} >= {length} THEN {length} ELSE {x} - {lo} END)"
+def _paused_at(index: str, paused_after: str, paused_days: str) -> str:
+    """SQL: working days of a pause at or before ``index``: clamp(index - after, 0, days)."""
+    over = f"{index} - {paused_after}"
+    return f"(CASE WHEN {over} <= 0 THEN 0 WHEN {over} >= {paused_days} THEN {paused_days} ELSE {over} END)"
+
+
+def _index_before(calendar_row: str) -> str:
+    """SQL: W(d - 1) from d's work_calendar row (W(d) less one when d is a working day)."""
+    return f"({calendar_row}.workday_index - CASE WHEN {calendar_row}.is_workday THEN 1 ELSE 0 END)"
 
 
 def config_signature(config: Config) -> str:
@@ -197,113 +229,63 @@ def recipient_for(
     return config.tiers[tier].role
 
 
-def _offset_case(ladder: Ladder, start: int, kind: str, delta: str) -> str:
-    """SQL: how many escalations of a ladder from ``start`` lie within ``delta`` clock days."""
-    offs = [m[3] for m in ladder.milestones(start) if m[0] == kind]
-    if not offs:
+# --- the ladder as SQL: milestone offsets from the day a case entered its start tier
+
+
+def _offsets(ladder: Ladder, start_tier: int, kind: str | None = None) -> list[int]:
+    return [m[3] for m in ladder.milestones(start_tier) if kind is None or m[0] == kind]
+
+
+def _escalations_within(ladder: Ladder, start_tier: int, elapsed: str) -> str:
+    """SQL: how many escalations of the ladder from ``start_tier`` lie within ``elapsed`` clock days."""
+    offsets = _offsets(ladder, start_tier, "escalation")
+    if not offsets:
         return "0"
     whens = " ".join(
-        f"WHEN {delta} >= {off} THEN {n}" for n, off in reversed(list(enumerate(offs, 1)))
+        f"WHEN {elapsed} >= {off} THEN {n}" for n, off in reversed(list(enumerate(offsets, 1)))
     )
     return f"(CASE {whens} ELSE 0 END)"
 
 
-def _entry_offset(ladder: Ladder, start: int, n: str) -> str:
-    """SQL: the clock offset of the n-th escalation from ``start`` (0 when n = 0)."""
-    offs = [m[3] for m in ladder.milestones(start) if m[0] == "escalation"]
-    whens = " ".join(f"WHEN {n} = {i} THEN {off}" for i, off in enumerate(offs, 1))
-    return f"(CASE {whens} ELSE 0 END)" if offs else "0"
+def _entry_offset(ladder: Ladder, start_tier: int, escalations: str) -> str:
+    """SQL: the clock offset of the n-th escalation from ``start_tier`` (0 when n = 0)."""
+    offsets = _offsets(ladder, start_tier, "escalation")
+    whens = " ".join(f"WHEN {escalations} = {n} THEN {off}" for n, off in enumerate(offsets, 1))
+    return f"(CASE {whens} ELSE 0 END)" if offsets else "0"
 
 
-def _clock_due(ladder: Ladder, t: str) -> str:
-    """SQL: a milestone of the clock stored in case_sweep row ``t`` falls in (watermark, as_of]."""
+def _next_offset(ladder: Ladder, start_tier: int, elapsed: str) -> str:
+    """SQL: the clock offset of the first milestone from ``start_tier`` after ``elapsed`` (else NULL)."""
+    offsets = sorted(set(_offsets(ladder, start_tier)))
+    whens = " ".join(f"WHEN {elapsed} < {off} THEN {off}" for off in offsets)
+    return f"(CASE {whens} END)" if offsets else "NULL"
+
+
+def _overdue_offset(ladder: Ladder, start_tier: int) -> int:
+    return _offsets(ladder, start_tier, "overdue")[0]
+
+
+def _per_start_tier(column: str, tiers, sql_for) -> str:
+    """SQL: ``sql_for(tier)`` for the start tier in ``column``."""
+    whens = " ".join(f"WHEN {column} = {tier} THEN {sql_for(tier)}" for tier in tiers)
+    return f"CASE {whens} END"
+
+
+def _clock_due(ladder: Ladder, row: str) -> str:
+    """SQL: a milestone of the clock stored in case_sweep row ``row`` falls in (watermark, as_of]."""
     terms = []
-    for st in range(1, ladder.top + 1):
-        offs = sorted({m[3] for m in ladder.milestones(st)})
-        if offs:
-            hits = " OR ".join(f"{t}.due_base + {o} BETWEEN :w_last + 1 AND :w_asof" for o in offs)
-            terms.append(f"({t}.due_tier = {st} AND ({hits}))")
+    for start_tier in range(1, ladder.top + 1):
+        offsets = sorted(set(_offsets(ladder, start_tier)))
+        if offsets:
+            hits = " OR ".join(
+                f"{row}.due_base + {off} BETWEEN :watermark_index + 1 AND :as_of_index"
+                for off in offsets
+            )
+            terms.append(f"({row}.due_tier = {start_tier} AND ({hits}))")
     return "(" + " OR ".join(terms) + ")" if terms else "1 = 0"
 
 
-def _next_offset(ladder: Ladder, start: int, delta: str) -> str:
-    """SQL: the clock offset of the first milestone from ``start`` after ``delta`` (else NULL)."""
-    offs = sorted({m[3] for m in ladder.milestones(start)})
-    whens = " ".join(f"WHEN {delta} < {off} THEN {off}" for off in offs)
-    return f"(CASE {whens} END)" if offs else "NULL"
-
-
-def _overdue_offset(ladder: Ladder, start: int) -> int:
-    return next(m[3] for m in ladder.milestones(start) if m[0] == "overdue")
-
-
-def _session_settings(conn: sa.Connection) -> dict[str, str]:
-    """PostgreSQL settings for this transaction's big set-based statements.
-
-    No JIT (compiling each statement costs more than it saves here), hash tables and
-    sorts in memory, and temp tables in local buffers rather than the OS cache (only
-    possible before the session first touches a temp table, so set for the session:
-    the next sweep on a pooled connection keeps it). Returns what to restore.
-    """
-    saved = dict(
-        zip(
-            ("jit", "work_mem"),
-            conn.exec_driver_sql(
-                "SELECT current_setting('jit'), current_setting('work_mem')"
-            ).one(),
-            strict=True,
-        )
-    )
-    conn.exec_driver_sql("SET LOCAL jit = off")
-    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    try:  # for the session (it cannot change once it has used temp tables)
-        with conn.begin_nested():
-            conn.exec_driver_sql("SET temp_buffers = '256MB'")
-    except sa.exc.DBAPIError:
-        pass  # this session already used temp tables: keep its size
-    return saved
-
-
-def _analyze(conn: sa.Connection, *tables: str) -> None:
-    """Statistics for freshly built temp tables (PostgreSQL; autovacuum never sees them)."""
-    if conn.dialect.name == "postgresql":
-        for t in tables:
-            conn.exec_driver_sql(f"ANALYZE {t}")
-
-
-def _drop_temps(conn: sa.Connection) -> None:
-    for name in TEMP_TABLES:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-
-
-def _ensure_calendar(
-    conn: sa.Connection, cal: workcal.WorkCalendar, as_of: dt.date, scope: str
-) -> int:
-    """Check the date range up front and materialize it; returns W(as_of).
-
-    The range starts at the first item the calendar can judge: a case with an earlier
-    one is left out of the sweep (``sw_bad``), never the whole ledger. ``as_of``
-    itself must be judgeable (else :class:`CalendarError`)."""
-    cal.check_year(as_of.year)
-    first = conn.execute(
-        sa.text(
-            "SELECT MIN(i.received_at) FROM intake_item i"
-            f" WHERE i.case_id IS NOT NULL AND i.received_at >= :t0 {scope}"
-        ).bindparams(sa.bindparam("t0", type_=sa.DateTime)),
-        {"t0": dt.datetime.combine(cal.first_day, dt.time())},
-    ).scalar()
-    if isinstance(first, str):
-        first = dt.datetime.fromisoformat(first)
-    start = min(first.date() if first else as_of, as_of)
-    cal.check_range(start, as_of)
-    # whole years, so daily sweeps find the table already up to date
-    workcal.materialize(conn, dt.date(start.year, 1, 1), dt.date(as_of.year, 12, 31), cal)
-    return conn.execute(
-        sa.text("SELECT workday_index FROM work_calendar WHERE day = :d").bindparams(
-            sa.bindparam("d", type_=sa.Date)
-        ),
-        {"d": as_of},
-    ).scalar_one()
+# --- the sweep
 
 
 def sweep(
@@ -330,495 +312,321 @@ def sweep(
         return _sweep(conn, as_of, case_ids, config)
 
 
-def _sweep(conn: sa.Connection, as_of: dt.date, case_ids, config: Config) -> dict[str, Any]:
-    d = _Dialect(conn)
-    ladder = Ladder.of(config)
-    cal = workcal.WorkCalendar(config)
-    K = ladder.key_tier
-    if d.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
+def _sweep(
+    conn: sa.Connection, as_of: dt.date, case_ids: list[int] | None, config: Config
+) -> dict[str, Any]:
+    """The stages, in order, over one context; returns the summary."""
+    ctx = SweepContext(
+        conn,
+        SweepDialect(conn.dialect.name),
+        config,
+        Ladder.of(config),
+        workcal.WorkCalendar(config),
+        as_of,
+        scoped=case_ids is not None,
+    )
+    if ctx.dialect.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
         locks.take(conn, locks.LEDGER)
-    _drop_temps(conn)
-    restore = _session_settings(conn) if d.pg else {}
-    if d.pg and os.environ.get("XINFANG_SWEEP_EXPLAIN"):
-        conn.exec_driver_sql("LOAD 'auto_explain'")
-        conn.exec_driver_sql("SET auto_explain.log_min_duration = '1s'")
-        conn.exec_driver_sql("SET auto_explain.log_analyze = on")
-        conn.exec_driver_sql("SET auto_explain.log_buffers = on")
-        conn.exec_driver_sql("SET auto_explain.log_wal = on")
+    _drop_temps(ctx)
+    restore = _session_settings(ctx)
+    _scope_table(ctx, case_ids)
+    stored_facts = _bind_dates(ctx)
 
-    scope = ""
-    if case_ids is not None:
-        conn.exec_driver_sql("CREATE TEMP TABLE sw_scope (case_id BIGINT PRIMARY KEY)")
-        ids = sorted({int(c) for c in case_ids})
-        if ids:
-            conn.execute(
-                sa.text("INSERT INTO sw_scope (case_id) VALUES (:c)"), [{"c": c} for c in ids]
-            )
-        scope = "AND i.case_id IN (SELECT case_id FROM sw_scope)"
+    working = _working_set(ctx, stored_facts)
+    _progress_facts(ctx)
+    _pauses(ctx)
+    _case_clocks(ctx)
+    _milestones(ctx)
+    if working.fact_totals is not None:
+        working.clock_cases = _clock_states(ctx)
+    n_reopened = _sweep_reopened(ctx)
 
-    w_asof = _ensure_calendar(conn, cal, as_of, scope)
-    cal_start = conn.execute(sa.text("SELECT MIN(day) FROM work_calendar")).scalar_one()
-    watermark, stored_facts = conn.execute(
-        sa.text("SELECT as_of, facts FROM sweep_watermark WHERE name = 'escalation'")
-    ).one_or_none() or (None, None)
-    if watermark is None or _as_date(watermark) > as_of:
-        stored_facts = None  # a first sweep, or of an earlier date: every case
-    # W(watermark): a case's clock milestones since then are those numbered above it
-    w_last = (
-        watermark
-        and conn.execute(
-            sa.text("SELECT workday_index FROM work_calendar WHERE day = :d").bindparams(
-                sa.bindparam("d", type_=sa.Date)
-            ),
-            {"d": _as_date(watermark)},
-        ).scalar()
-    )
-    params = {
-        "as_of": as_of,
-        "as_of_next": dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()),
-        # (working-day indexes count from the calendar's first day: stored ones hold
-        # while it stays)
-        "cfg": f"{config_signature(config)}-{_as_date(cal_start):%Y%m%d}",
-        "w_asof": w_asof,
-        "wm": _as_date(watermark),
-        "wm_next": watermark
-        and dt.datetime.combine(_as_date(watermark) + dt.timedelta(days=1), dt.time()),
-        "w_last": w_last or 0,
-    }
-    typed = {
-        "t0": sa.Date,
-        "as_of": sa.Date,
-        "as_of_next": sa.DateTime,
-        "now": sa.DateTime,
-        "wm": sa.Date,
-        "wm_next": sa.DateTime,
-    }
-
-    def run(sql: str, **extra) -> sa.CursorResult:
-        stmt = sa.text(sql)
-        names = set(re.findall(r"(?<![:\w]):(\w+)", sql))
-        binds = [sa.bindparam(k, type_=t) for k, t in typed.items() if k in names]
-        if binds:
-            stmt = stmt.bindparams(*binds)
-        p = {**params, **extra}
-        t0 = time.perf_counter()
-        result = conn.execute(stmt, {k: v for k, v in p.items() if k in names})
-        log.debug("%.3f s  %s", time.perf_counter() - t0, " ".join(sql.split())[:120])
-        return result
-
-    recv = d.day("i.received_at")
-
-    # 1. the working set: the cases whose facts (or the configuration) changed since
-    # their last sweep, whose next milestone is due by as_of, or that were never swept
-    # or last swept after as_of; every other case's rows already hold as of as_of.
-    # One pass over the items gives both the signature and the item facts.
-    # A whole-ledger sweep first checks the fact tables' totals against the last one's:
-    # when the rows it saw are unchanged, only the cases of rows added since, the cases
-    # with risk keys and the due cases can be in the working set (an index range scan
-    # of case_sweep instead of a signature per case).
-    def due(t: str) -> str:
-        """SQL: case_sweep row ``t`` has a milestone in (watermark, as_of], or its own date."""
-        return f"({t}.own_on IS NOT NULL OR {t}.due_on <= :as_of OR {_clock_due(ladder, t)})"
-
-    # the milestones of the ladder from each start tier, at clock offsets
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE sw_ms (st INTEGER, kind VARCHAR(16), from_tier INTEGER,"
-        " to_tier INTEGER, off INTEGER)"
-    )
-    conn.execute(
-        sa.text("INSERT INTO sw_ms VALUES (:st, :kind, :f, :t, :off)"),
-        [
-            {"st": st, "kind": kind, "f": f, "t": t, "off": off}
-            for st in range(1, ladder.top + 1)  # (every start tier: the stored clocks)
-            for kind, f, t, off in ladder.milestones(st)
-        ],
-    )
-    _risk_keys(conn, run)
-    facts = n_swept = None
-    work = scope
-    if case_ids is None:
-        delta = _fact_delta(conn, run, params, stored_facts)
-        if delta is not None:
-            facts, n_swept = delta
-            work = "AND i.case_id IN (SELECT case_id FROM sw_w)"
-    run(
-        f"""CREATE TEMP TABLE sw_psig AS
-        SELECT p.case_id AS case_id, COUNT(*) AS n_prog, MAX(p.progress_id) AS max_prog,
-          MIN(p.progress_date) AS min_prog
-        FROM case_progress p WHERE p.progress_date <= :as_of {work.replace("i.", "p.")}
-        GROUP BY p.case_id"""
-    )
-    sig = " || ':' || ".join(
-        [
-            d.text("a.n_items"),
-            d.text("a.max_item"),
-            d.text("COALESCE(g.n_prog, 0)"),
-            d.text("COALESCE(g.max_prog, 0)"),
-            f"COALESCE({d.text('rk.key_on')}, '-')",
-            ":cfg",
-        ]
-    )
-    run(
-        f"""CREATE TEMP TABLE sw_case AS
-        SELECT b.case_id AS case_id, b.f AS f, b.last_item AS last_item, b.ref_key AS ref_key,
-          b.ref_due AS ref_due, b.ref_stat AS ref_stat, b.sig AS sig,
-          CASE WHEN b.old_sig IS NULL THEN 1 ELSE 0 END AS fresh,
-          CASE WHEN b.old_sig = b.sig AND b.last_on <= :as_of THEN b.last_on END AS lb
-        FROM (
-          SELECT a.*, {sig} AS sig, cs.sweep_sig AS old_sig,
-            COALESCE(cs.swept_as_of, :wm) AS last_on, cs.swept_as_of AS own_on,
-            cs.due_tier AS due_tier, cs.due_base AS due_base, cs.due_on AS due_on
-          FROM (
-            SELECT i.case_id AS case_id, MIN({recv}) AS f, MAX({recv}) AS last_item,
-              MIN(CASE WHEN i.channel = 'referral' THEN {recv} END) AS ref_key,
-              MIN(i.due_on) AS ref_due,
-              MIN(CASE WHEN i.due_on IS NOT NULL THEN
-                  (CASE WHEN {d.add_days("i.due_on", 1)} > {recv} THEN {d.add_days("i.due_on", 1)}
-                   ELSE {recv} END) END) AS ref_stat,
-              COUNT(*) AS n_items, MAX(i.item_id) AS max_item
-            FROM intake_item i
-            WHERE i.case_id IS NOT NULL AND i.received_at < :as_of_next {work}
-            GROUP BY i.case_id) a
-          LEFT JOIN sw_psig g ON g.case_id = a.case_id
-          LEFT JOIN sw_rk0 rk ON rk.case_id = a.case_id
-          LEFT JOIN case_sweep cs ON cs.case_id = a.case_id) b
-        WHERE b.old_sig IS NULL OR b.old_sig <> b.sig OR b.last_on IS NULL
-          OR b.last_on > :as_of OR {due("b")}"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_case ON sw_case (case_id)")
-    n_bad = _problem_cases(conn, d, run, cal)
-    _analyze(conn, "sw_case")
-    run(
-        """CREATE TEMP TABLE sw_riskkey AS
-        SELECT r.case_id AS case_id,
-          CASE WHEN r.key_on < c.f THEN c.f ELSE r.key_on END AS key_on
-        FROM sw_rk0 r JOIN sw_case c ON c.case_id = r.case_id"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_riskkey ON sw_riskkey (case_id)")
-
-    # 2. progress rows dated up to as_of (a row dated before the first item counts from it)
-    run(
-        """CREATE TEMP TABLE sw_prog AS
-        SELECT p.case_id AS case_id, p.progress_id AS pid,
-          CASE WHEN p.progress_date < c.f THEN c.f ELSE p.progress_date END AS pd,
-          p.status AS status, p.disposition AS disposition, p.is_key AS is_key
-        FROM case_progress p JOIN sw_case c ON c.case_id = p.case_id
-        WHERE p.progress_date <= :as_of"""
-    )
-    conn.exec_driver_sql("CREATE INDEX ix_sw_prog ON sw_prog (case_id, pd, pid)")
-    _analyze(conn, "sw_prog")
-    run(
-        """CREATE TEMP TABLE sw_pagg AS
-        SELECT case_id, COUNT(*) AS n_prog, MAX(pid) AS max_prog,
-          MIN(CASE WHEN is_key THEN pd END) AS key_prog
-        FROM sw_prog GROUP BY case_id"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_close AS
-        SELECT case_id, pd AS c, pid AS cid FROM (
-          SELECT case_id, pd, pid,
-            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd, pid) AS rn
-          FROM sw_prog WHERE status = 'closed') x WHERE rn = 1"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_lastclose AS
-        SELECT case_id, disposition FROM (
-          SELECT case_id, disposition,
-            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd DESC, pid DESC) AS rn
-          FROM sw_prog WHERE status = 'closed') x WHERE rn = 1"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_laststatus AS
-        SELECT case_id, status FROM (
-          SELECT case_id, status,
-            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY pd DESC, pid DESC) AS rn
-          FROM sw_prog WHERE status IS NOT NULL) x WHERE rn = 1"""
-    )
-    # Reopened after 销号: an item on a later day, or a 办理中 row after the first close.
-    run(
-        """CREATE TEMP TABLE sw_complex AS
-        SELECT k.case_id AS case_id FROM sw_close k JOIN sw_case c ON c.case_id = k.case_id
-        WHERE c.last_item > k.c OR EXISTS (
-          SELECT 1 FROM sw_prog p WHERE p.case_id = k.case_id AND p.status = 'open'
-            AND (p.pd > k.c OR (p.pd = k.c AND p.pid > k.cid)))"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_complex ON sw_complex (case_id)")
-
-    # 3. pause intervals [p, r) of the other cases, in working-day index space
-    run(
-        """CREATE TEMP TABLE sw_srow AS
-        SELECT p.case_id AS case_id, p.pd AS pd, p.pid AS pid, p.status AS status,
-          LAG(p.status) OVER (PARTITION BY p.case_id ORDER BY p.pd, p.pid) AS prev,
-          MIN(CASE WHEN p.status <> 'paused' THEN p.pd END) OVER (
-            PARTITION BY p.case_id ORDER BY p.pd, p.pid
-            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_open,
-          k.c AS c
-        FROM sw_prog p LEFT JOIN sw_close k ON k.case_id = p.case_id
-        WHERE p.status IS NOT NULL
-          AND (k.case_id IS NULL OR p.pd < k.c OR (p.pd = k.c AND p.pid < k.cid))
-          AND p.case_id NOT IN (SELECT case_id FROM sw_complex)"""
-    )
-    run(
-        """CREATE TEMP TABLE sw_pause0 AS
-        SELECT case_id, pd AS p, COALESCE(next_open, c) AS r FROM sw_srow
-        WHERE status = 'paused' AND (prev IS NULL OR prev <> 'paused')"""
-    )
-    wb = "(w.workday_index - CASE WHEN w.is_workday THEN 1 ELSE 0 END)"
-    wbr = "(wr.workday_index - CASE WHEN wr.is_workday THEN 1 ELSE 0 END)"
-    run(
-        f"""CREATE TEMP TABLE sw_pause AS
-        SELECT case_id, a, len,
-          a - COALESCE(SUM(len) OVER (PARTITION BY case_id ORDER BY a, p
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS s
-        FROM (SELECT x.case_id AS case_id, x.p AS p, {wb} AS a,
-                (CASE WHEN x.r IS NULL THEN :w_asof ELSE {wbr} END) - {wb} AS len
-              FROM sw_pause0 x JOIN work_calendar w ON w.day = x.p
-              LEFT JOIN work_calendar wr ON wr.day = x.r) y"""
-    )
-    conn.exec_driver_sql("CREATE INDEX ix_sw_pause ON sw_pause (case_id)")
-    _analyze(conn, "sw_pause")
-
-    # 4. per-case dates (simple cases) and their working-day indexes:
-    # x = W(d), xb = W(d) - [d is a working day] = W(d - 1)
-    key_day = _least(_least("c.ref_key", "g.key_prog"), "rk.key_on")
-    stat_notice = _least(d.add_days("c.f", config.statutory_days + 1), "c.ref_stat")
-    run(
-        f"""CREATE TEMP TABLE sw_state AS
-        SELECT s.*, wf.workday_index AS cf,
-          wk.workday_index AS ck,
-          wk.workday_index - CASE WHEN wk.is_workday THEN 1 ELSE 0 END AS ckb,
-          wc.workday_index - CASE WHEN wc.is_workday THEN 1 ELSE 0 END AS ccb,
-          wl.workday_index AS clb,
-          :w_asof AS cas,
-          CASE WHEN s.case_id IN (SELECT case_id FROM sw_pause) THEN 1 ELSE 0 END AS hp
-        FROM (
-          SELECT c.case_id AS case_id, c.f AS f, {key_day} AS k, k.c AS c,
-            lc.disposition AS disposition,
-            CASE WHEN k.c IS NOT NULL THEN 'closed'
-                 WHEN ls.status = 'paused' THEN 'paused' ELSE 'open' END AS status,
-            {_least(d.add_days("c.f", config.statutory_days), "c.ref_due")} AS due,
-            {stat_notice} AS stat_on, c.sig AS sig, c.lb AS lb
-          FROM sw_case c
-          LEFT JOIN sw_pagg g ON g.case_id = c.case_id
-          LEFT JOIN sw_close k ON k.case_id = c.case_id
-          LEFT JOIN sw_lastclose lc ON lc.case_id = c.case_id
-          LEFT JOIN sw_laststatus ls ON ls.case_id = c.case_id
-          LEFT JOIN sw_riskkey rk ON rk.case_id = c.case_id
-          WHERE c.case_id NOT IN (SELECT case_id FROM sw_complex)) s
-        JOIN work_calendar wf ON wf.day = s.f
-        LEFT JOIN work_calendar wk ON wk.day = s.k
-        LEFT JOIN work_calendar wc ON wc.day = s.c
-        LEFT JOIN work_calendar wl ON wl.day = s.lb"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_state ON sw_state (case_id)")
-    # counting index C(x) = x - paused working days at or before x (cases with pauses only)
-    sets = ", ".join(
-        f"{col} = {col} - (SELECT COALESCE(SUM({_clamp(f'sw_state.{col}', 'p.a', 'p.len')}), 0)"
-        f" FROM sw_pause p WHERE p.case_id = sw_state.case_id)"
-        for col in ("cf", "ck", "ckb", "ccb", "clb", "cas")
-    )
-    run(f"UPDATE sw_state SET {sets} WHERE hp = 1")
-    _analyze(conn, "sw_state")
-
-    # 5. epochs: from the first item at tier 1; from the key day at the key tier
-    n_key = f"(1 + {_offset_case(ladder, 1, 'escalation', 'ckb - cf')})"
-    ucap = "(CASE WHEN c IS NOT NULL THEN ccb ELSE cas END)"
-    promoted = f"(k IS NOT NULL AND (c IS NULL OR k < c) AND {n_key} < {K})"
-    run(
-        f"""CREATE TEMP TABLE sw_epoch AS
-        SELECT case_id, 1 AS st, f AS anchor, cf AS ca,
-          CASE WHEN {promoted} AND ckb < {ucap} THEN ckb ELSE {ucap} END AS upper_c,
-          CASE WHEN lb IS NOT NULL AND clb > cf THEN clb ELSE cf END AS lower_c,
-          CASE WHEN {promoted} THEN 0 ELSE 1 END AS is_current, hp
-        FROM sw_state
-        UNION ALL
-        SELECT case_id, {K} AS st, k AS anchor, ck AS ca, {ucap} AS upper_c,
-          CASE WHEN lb IS NOT NULL AND clb > ck THEN clb ELSE ck END AS lower_c,
-          1 AS is_current, hp
-        FROM sw_state WHERE {promoted}"""
-    )
-    _analyze(conn, "sw_epoch")
-    # the current epoch of each case: its tier, and the clock offset of its entry
-    cur_delta = "(e.upper_c - e.ca)"
-    n_cur = {st: _offset_case(ladder, st, "escalation", cur_delta) for st in sorted({1, K})}
-    n_expr = "CASE " + " ".join(f"WHEN e.st = {st} THEN {n}" for st, n in n_cur.items()) + " END"
-    entry_off = {st: _entry_offset(ladder, st, "x.n") for st in sorted({1, K})}
-    entry_expr = (
-        "CASE " + " ".join(f"WHEN x.st = {st} THEN {o}" for st, o in entry_off.items()) + " END"
-    )
-    over_expr = (
-        "CASE "
-        + " ".join(f"WHEN e.st = {st} THEN {_overdue_offset(ladder, st)}" for st in sorted({1, K}))
-        + " END"
-    )
-    # and the clock offset of its next milestone (none past the last)
-    next_expr = (
-        "CASE "
-        + " ".join(
-            f"WHEN e.st = {st} THEN {_next_offset(ladder, st, cur_delta)}" for st in sorted({1, K})
-        )
-        + " END"
-    )
-    run(
-        f"""CREATE TEMP TABLE sw_cur AS
-        SELECT x.*, x.st + x.n AS tier, x.ca + {entry_expr} AS t_entry
-        FROM (SELECT e.case_id, e.st, e.anchor, e.ca, {n_expr} AS n, {cur_delta} AS delta,
-                {over_expr} AS over_off, {next_expr} AS next_off,
-                s.status, s.disposition, s.c, s.k, s.due, s.stat_on, s.lb, s.sig, s.hp
-              FROM sw_epoch e JOIN sw_state s ON s.case_id = e.case_id
-              WHERE e.is_current = 1) x"""
-    )
-    # milestones within each epoch's bounds, as clock offsets, placed on the calendar
-    # in one join, adding back the paused working days before them (cases with pauses)
-    shift = """CASE WHEN {a}.hp = 0 THEN 0 ELSE (SELECT COALESCE(SUM(p.len), 0)
-        FROM sw_pause p WHERE p.case_id = {a}.case_id AND p.s < {t}) END"""
-    run(
-        f"""CREATE TEMP TABLE sw_ev AS
-        SELECT r.case_id AS case_id, r.kind AS kind,
-          CASE WHEN r.kind = 'escalation' THEN 'sla' ELSE r.kind END AS reason,
-          r.from_tier AS from_tier, r.to_tier AS to_tier, w.day AS on_date
-        FROM (SELECT e.case_id, m.kind, m.from_tier, m.to_tier,
-                e.ca + m.off + {shift.format(a="e", t="e.ca + m.off")} AS t
-              FROM sw_epoch e JOIN sw_ms m ON m.st = e.st
-              WHERE e.ca + m.off > e.lower_c AND e.ca + m.off <= e.upper_c) r
-        JOIN work_calendar w ON w.workday_index = r.t AND w.is_workday"""
-    )
-    # key promotions and statutory notices, dated directly
-    run(
-        f"""INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
-        SELECT case_id, 'escalation', 'key_case', {n_key}, {K}, k FROM sw_state
-        WHERE {promoted} AND (lb IS NULL OR k > lb)"""
-    )
-    run(
-        """INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)
-        SELECT case_id, 'statutory', 'statutory', NULL, NULL, stat_on FROM sw_state
-        WHERE stat_on <= :as_of AND (c IS NULL OR c > stat_on) AND (lb IS NULL OR stat_on > lb)"""
-    )
-    # what tells, without new facts, when anything derived changes next: the clock
-    # while the case is open and a milestone is ahead (its epoch's start tier and first
-    # working day, pauses added back: constant until the facts change), else the
-    # statutory notice / 超期 flag while it is not closed
-    stat_next = """(CASE WHEN x.status <> 'closed' AND x.stat_on > :as_of THEN x.stat_on END)"""
-    due_next = f"""(CASE WHEN x.status <> 'closed' AND {d.add_days("x.due", 1)} > :as_of
-        THEN {d.add_days("x.due", 1)} END)"""
-    run(
-        f"""CREATE TEMP TABLE sw_out AS
-        SELECT x.case_id, x.tier, COALESCE(en.day, x.anchor) AS entered,
-          x.status, x.disposition, x.c AS closed_on, 0 AS reopened_count,
-          x.k IS NOT NULL AS is_key, x.k AS key_since,
-          (x.status <> 'closed' AND x.delta >= x.over_off) AS overdue,
-          x.due AS statutory_due_on,
-          (x.status <> 'closed' AND x.due < :as_of) AS statutory_overdue,
-          x.lb IS NULL AS full_mode, x.sig AS sig,
-          CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL THEN x.st END AS due_tier,
-          CASE WHEN x.status = 'open' AND x.next_off IS NOT NULL
-            THEN x.ca + COALESCE(pl.plen, 0) END AS due_base,
-          {_least(stat_next, due_next)} AS due_on
-        FROM (SELECT x.*, CASE WHEN x.n > 0
-                THEN x.t_entry + {shift.format(a="x", t="x.t_entry")} END AS t_entered
-              FROM sw_cur x) x
-        LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday
-        LEFT JOIN (SELECT case_id, SUM(len) AS plen FROM sw_pause GROUP BY case_id) pl
-          ON pl.case_id = x.case_id"""
-    )
-
-    n_clock = _sweep_clock(conn, run, ladder) if facts is not None else 0
-
-    # 6. cases reopened after 销号: the reference rules, facts loaded in bulk
-    n_complex = _sweep_complex(conn, d, as_of, cal, config, ladder)
-
-    problems, n_marked = _mark_problems(conn, d, run) if n_bad else ([], 0)
-    if n_swept is not None:
-        n_swept += n_marked
-    summary = _write(conn, d, run, config, as_of, scope, facts, n_swept, params["cfg"], n_clock)
-    summary["problems"] = n_bad
+    problems, n_marked = _mark_problems(ctx) if working.problems else ([], 0)
+    if working.bookkeeping_rows is not None:
+        working.bookkeeping_rows += n_marked
+    summary = _write(ctx, working)
+    summary["problems"] = working.problems
     summary["problem_cases"] = [no for no, _ in problems]
-    if n_bad:
-        named = ", ".join(no for no, _ in problems)
-        more = f" and {n_bad - _PROBLEMS_NAMED} more" if n_bad > _PROBLEMS_NAMED else ""
-        log.warning(
-            "escalation sweep as of %s: %d case(s) left out, a fact dated before %s, the "
-            "first day the working calendar can judge (the reason in ledger_case."
-            "sweep_problem); the other cases were swept: %s%s",
-            as_of,
-            n_bad,
-            cal.first_day,
-            named,
-            more,
-        )
-    summary["cases_reopened_path"] = n_complex
-    summary["cases_from_clock"] = n_clock
+    if working.problems:
+        _warn_problems(ctx, problems, working.problems)
+    summary["cases_reopened_path"] = n_reopened
+    summary["cases_from_clock"] = working.clock_cases
     summary["as_of"] = as_of.isoformat()
-    _drop_temps(conn)
+    _drop_temps(ctx)
     for name, value in restore.items():
         conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     log.info("escalation sweep as of %s: %s", as_of, summary)
     return summary
 
 
-_PROBLEMS_NAMED = 20
+def _session_settings(ctx: SweepContext) -> dict[str, str]:
+    """PostgreSQL settings for this transaction's big set-based statements.
+
+    No JIT (compiling each statement costs more than it saves here), hash tables and
+    sorts in memory, and temp tables in local buffers rather than the OS cache (only
+    possible before the session first touches a temp table, so set for the session:
+    the next sweep on a pooled connection keeps it). Returns what to restore.
+    """
+    if not ctx.dialect.pg:
+        return {}
+    conn = ctx.conn
+    saved = dict(
+        zip(
+            ("jit", "work_mem"),
+            conn.exec_driver_sql(
+                "SELECT current_setting('jit'), current_setting('work_mem')"
+            ).one(),
+            strict=True,
+        )
+    )
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    try:  # for the session (it cannot change once it has used temp tables)
+        with conn.begin_nested():
+            conn.exec_driver_sql("SET temp_buffers = '256MB'")
+    except sa.exc.DBAPIError:
+        pass  # this session already used temp tables: keep its size
+    if os.environ.get("XINFANG_SWEEP_EXPLAIN"):
+        conn.exec_driver_sql("LOAD 'auto_explain'")
+        conn.exec_driver_sql("SET auto_explain.log_min_duration = '1s'")
+        conn.exec_driver_sql("SET auto_explain.log_analyze = on")
+        conn.exec_driver_sql("SET auto_explain.log_buffers = on")
+        conn.exec_driver_sql("SET auto_explain.log_wal = on")
+    return saved
 
 
-def _problem_cases(conn: sa.Connection, d: _Dialect, run, cal: workcal.WorkCalendar) -> int:
-    """``sw_bad`` (case_id, reason): the working set's cases with an item received or a
-    progress row dated before the calendar's first day, taken out of ``sw_case``
+def _drop_temps(ctx: SweepContext) -> None:
+    for name in TEMP_TABLES:
+        ctx.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _scope_table(ctx: SweepContext, case_ids: list[int] | None) -> None:
+    """``esc_scope`` (case_id): the cases of a sweep of some cases."""
+    if case_ids is None:
+        return
+    ctx.conn.exec_driver_sql("CREATE TEMP TABLE esc_scope (case_id BIGINT PRIMARY KEY)")
+    ids = sorted({int(c) for c in case_ids})
+    if ids:
+        ctx.conn.execute(
+            sa.text("INSERT INTO esc_scope (case_id) VALUES (:c)"), [{"c": c} for c in ids]
+        )
+    ctx.cases = "esc_scope"
+
+
+def _bind_dates(ctx: SweepContext) -> str | None:
+    """Set the sweep's binds: as_of, the watermark (the last whole-ledger sweep's date),
+    their working-day indexes, the configuration signature. Returns the fact totals
+    the last whole-ledger sweep stored (None when every case's signature is checked)."""
+    as_of_index = _ensure_calendar(ctx)
+    conn = ctx.conn
+    calendar_start = conn.execute(sa.text("SELECT MIN(day) FROM work_calendar")).scalar_one()
+    watermark, stored_facts = conn.execute(
+        sa.text("SELECT as_of, facts FROM sweep_watermark WHERE name = 'escalation'")
+    ).one_or_none() or (None, None)
+    watermark = _as_date(watermark)
+    if watermark is None or watermark > ctx.as_of:
+        stored_facts = None  # a first sweep, or of an earlier date: every case
+    # W(watermark): a case's clock milestones since then are those numbered above it
+    watermark_index = watermark and _workday_index(ctx, watermark)
+    ctx.binds = {
+        "as_of": ctx.value(ctx.as_of, sa.Date),
+        "as_of_next": ctx.value(_midnight_after(ctx.as_of), sa.DateTime),
+        "as_of_index": as_of_index,
+        "watermark": ctx.value(watermark, sa.Date),
+        "watermark_next": ctx.value(watermark and _midnight_after(watermark), sa.DateTime),
+        "watermark_index": watermark_index or 0,
+        # (working-day indexes count from the calendar's first day: stored ones hold
+        # while it stays)
+        "config_sig": f"{config_signature(ctx.config)}-{_as_date(calendar_start):%Y%m%d}",
+    }
+    return stored_facts
+
+
+def _midnight_after(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+
+
+def _workday_index(ctx: SweepContext, day: dt.date) -> int | None:
+    return ctx.conn.execute(
+        sa.text("SELECT workday_index FROM work_calendar WHERE day = :d"),
+        {"d": ctx.value(day, sa.Date)},
+    ).scalar()
+
+
+def _ensure_calendar(ctx: SweepContext) -> int:
+    """Check the date range up front and materialize it; returns W(as_of).
+
+    The range starts at the first item the calendar can judge: a case with an earlier
+    one is left out of the sweep (``esc_problem``), never the whole ledger. ``as_of``
+    itself must be judgeable (else :class:`CalendarError`)."""
+    cal, as_of = ctx.calendar, ctx.as_of
+    cal.check_year(as_of.year)
+    first = ctx.conn.execute(
+        sa.text(
+            "SELECT MIN(i.received_at) FROM intake_item i"
+            f" WHERE i.case_id IS NOT NULL AND i.received_at >= :t0 {ctx.only_cases('i')}"
+        ),
+        {"t0": ctx.value(dt.datetime.combine(cal.first_day, dt.time()), sa.DateTime)},
+    ).scalar()
+    if isinstance(first, str):
+        first = dt.datetime.fromisoformat(first)
+    start = min(first.date() if first else as_of, as_of)
+    cal.check_range(start, as_of)
+    # whole years, so daily sweeps find the table already up to date
+    workcal.materialize(ctx.conn, dt.date(start.year, 1, 1), dt.date(as_of.year, 12, 31), cal)
+    return _workday_index(ctx, as_of)
+
+
+# --- stage 1: the working set
+
+
+def _working_set(ctx: SweepContext, stored_facts: str | None) -> WorkingSet:
+    """``esc_case``: the cases to derive, with their item facts; ``esc_problem``: those
+    left out; ``esc_risk_key``: their risk key days.
+
+    A whole-ledger sweep whose fact totals match the last one's looks only at the cases
+    of rows added since, with risk keys, or due (``esc_candidate``); the cases due by
+    their clock alone go to ``esc_clock_case`` instead."""
+    _ladder_table(ctx)
+    _risk_key_days(ctx)
+    working = WorkingSet()
+    if not ctx.scoped:
+        delta = _fact_delta(ctx, stored_facts)
+        if delta is not None:
+            working.fact_totals, working.bookkeeping_rows = delta
+            ctx.cases = "esc_candidate"
+    _changed_or_due_cases(ctx)
+    working.problems = _problem_cases(ctx)
+    ctx.analyze("esc_case")
+    ctx.run(
+        """CREATE TEMP TABLE esc_risk_key AS
+        SELECT r.case_id AS case_id,
+          CASE WHEN r.key_on < c.first_day THEN c.first_day ELSE r.key_on END AS key_on
+        FROM esc_risk_key_day r JOIN esc_case c ON c.case_id = r.case_id"""
+    )
+    ctx.index("esc_risk_key", "case_id", unique=True)
+    return working
+
+
+def _ladder_table(ctx: SweepContext) -> None:
+    """``esc_ladder``: the milestones of the ladder from every start tier (the stored
+    clocks can have any), at clock offsets from the day the case entered it."""
+    ctx.conn.exec_driver_sql(
+        "CREATE TEMP TABLE esc_ladder (start_tier INTEGER, kind VARCHAR(16),"
+        " from_tier INTEGER, to_tier INTEGER, clock_offset INTEGER)"
+    )
+    ctx.conn.execute(
+        sa.text("INSERT INTO esc_ladder VALUES (:start, :kind, :from_tier, :to_tier, :off)"),
+        [
+            {"start": start, "kind": kind, "from_tier": f, "to_tier": t, "off": off}
+            for start in range(1, ctx.ladder.top + 1)
+            for kind, f, t, off in ctx.ladder.milestones(start)
+        ],
+    )
+
+
+def _risk_key_days(ctx: SweepContext) -> None:
+    """``esc_risk_key_day`` (case_id, key_on): the day risk screening made each case key."""
+    try:
+        from xinfang.risk.screen import key_dates_sql
+    except ImportError:  # risk screening not installed: no such key facts
+        ctx.conn.exec_driver_sql("CREATE TEMP TABLE esc_risk_key_day (case_id BIGINT, key_on DATE)")
+        return
+    ctx.run(f"CREATE TEMP TABLE esc_risk_key_day AS {key_dates_sql('as_of')}")
+    ctx.index("esc_risk_key_day", "case_id", unique=True)
+
+
+def _changed_or_due_cases(ctx: SweepContext) -> None:
+    """``esc_case``: the cases whose facts (or the configuration) changed since their last
+    sweep, whose next milestone is due by as_of, or never swept or last swept after
+    as_of; every other case's rows already hold as of as_of. One pass over the items
+    gives both the signature and the item facts.
+
+    ``written_through``: the day up to which the case's events are written (its facts
+    unchanged since); NULL when it is derived in full."""
+    d = ctx.dialect
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_progress_signature AS
+        SELECT p.case_id AS case_id, COUNT(*) AS progress_rows,
+          MAX(p.progress_id) AS last_progress_id, MIN(p.progress_date) AS first_progress_on
+        FROM case_progress p WHERE p.progress_date <= :as_of {ctx.only_cases("p")}
+        GROUP BY p.case_id"""
+    )
+    signature = " || ':' || ".join(
+        [
+            d.text("a.item_count"),
+            d.text("a.last_item_id"),
+            d.text("COALESCE(g.progress_rows, 0)"),
+            d.text("COALESCE(g.last_progress_id, 0)"),
+            f"COALESCE({d.text('rk.key_on')}, '-')",
+            ":config_sig",
+        ]
+    )
+    received = d.day("i.received_at")
+    referral_notice = f"""(CASE WHEN {d.add_days("i.due_on", 1)} > {received}
+        THEN {d.add_days("i.due_on", 1)} ELSE {received} END)"""
+    due = f"""(b.own_on IS NOT NULL OR b.due_on <= :as_of OR {_clock_due(ctx.ladder, "b")})"""
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_case AS
+        SELECT b.case_id AS case_id, b.first_day AS first_day, b.last_item_day AS last_item_day,
+          b.referral_day AS referral_day, b.referral_due_on AS referral_due_on,
+          b.referral_notice_on AS referral_notice_on, b.signature AS signature,
+          CASE WHEN b.stored_signature IS NULL THEN 1 ELSE 0 END AS never_swept,
+          CASE WHEN b.stored_signature = b.signature AND b.last_swept_on <= :as_of
+            THEN b.last_swept_on END AS written_through
+        FROM (
+          SELECT a.*, {signature} AS signature, cs.sweep_sig AS stored_signature,
+            COALESCE(cs.swept_as_of, :watermark) AS last_swept_on, cs.swept_as_of AS own_on,
+            cs.due_tier AS due_tier, cs.due_base AS due_base, cs.due_on AS due_on
+          FROM (
+            SELECT i.case_id AS case_id, MIN({received}) AS first_day,
+              MAX({received}) AS last_item_day,
+              MIN(CASE WHEN i.channel = 'referral' THEN {received} END) AS referral_day,
+              MIN(i.due_on) AS referral_due_on,
+              MIN(CASE WHEN i.due_on IS NOT NULL THEN {referral_notice} END) AS referral_notice_on,
+              COUNT(*) AS item_count, MAX(i.item_id) AS last_item_id
+            FROM intake_item i
+            WHERE i.case_id IS NOT NULL AND i.received_at < :as_of_next {ctx.only_cases("i")}
+            GROUP BY i.case_id) a
+          LEFT JOIN esc_progress_signature g ON g.case_id = a.case_id
+          LEFT JOIN esc_risk_key_day rk ON rk.case_id = a.case_id
+          LEFT JOIN case_sweep cs ON cs.case_id = a.case_id) b
+        WHERE b.stored_signature IS NULL OR b.stored_signature <> b.signature
+          OR b.last_swept_on IS NULL OR b.last_swept_on > :as_of OR {due}"""
+    )
+    ctx.index("esc_case", "case_id", unique=True)
+
+
+def _problem_cases(ctx: SweepContext) -> int:
+    """``esc_problem`` (case_id, reason): the working set's cases with an item received or
+    a progress row dated before the calendar's first day, taken out of ``esc_case``
     (their per-case aggregates are already there: no extra pass). Returns how many."""
-    first = cal.first_day.isoformat()
+    first = ctx.calendar.first_day.isoformat()
     why = (
         "the escalation sweep cannot compute this case: {what} is dated {on}, before "
         f"{first}, the first day the working calendar can judge (计算不了：日期早于工作日历起始日 "
         f"{first}). Correct the date, or declare the year in XINFANG_CONFIG under "
         "calendar: years (with its holidays and workdays); the next sweep then computes it."
     )
-    item = why.format(what="an intake item", on="' || " + d.text("c.f") + " || '")
-    prog = why.format(what="a progress row", on="' || " + d.text("g.min_prog") + " || '")
+    text = ctx.dialect.text
+    item = why.format(what="an intake item", on="' || " + text("c.first_day") + " || '")
+    progress = why.format(what="a progress row", on="' || " + text("g.first_progress_on") + " || '")
     # (two filtered scans: the join of the few early progress rows only)
-    run(
-        f"""CREATE TEMP TABLE sw_bad AS
-        SELECT c.case_id AS case_id, '{item}' AS reason FROM sw_case c WHERE c.f < :t0
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_problem AS
+        SELECT c.case_id AS case_id, '{item}' AS reason FROM esc_case c
+        WHERE c.first_day < :first_judgeable
         UNION ALL
-        SELECT c.case_id, '{prog}' FROM sw_psig g JOIN sw_case c ON c.case_id = g.case_id
-        WHERE g.min_prog < :t0 AND c.f >= :t0""",
-        t0=cal.first_day,
+        SELECT c.case_id, '{progress}' FROM esc_progress_signature g
+        JOIN esc_case c ON c.case_id = g.case_id
+        WHERE g.first_progress_on < :first_judgeable AND c.first_day >= :first_judgeable""",
+        first_judgeable=ctx.value(ctx.calendar.first_day, sa.Date),
     )
-    n = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_bad").scalar_one()
+    n = ctx.count("esc_problem")
     if n:
-        conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_bad ON sw_bad (case_id)")
-        run("DELETE FROM sw_case WHERE case_id IN (SELECT case_id FROM sw_bad)")
+        ctx.index("esc_problem", "case_id", unique=True)
+        ctx.run("DELETE FROM esc_case WHERE case_id IN (SELECT case_id FROM esc_problem)")
     return n
-
-
-def _mark_problems(conn: sa.Connection, d: _Dialect, run) -> tuple[list[tuple[str, str]], int]:
-    """Record the left-out cases: ``ledger_case.sweep_problem``, and a ``case_sweep``
-    marker due on every sweep (no clock), so each sweep looks at them again.
-
-    Returns the first (ledger_no, reason) by ledger_no, and how many markers were added."""
-    now = now_local()
-    run(
-        f"""UPDATE ledger_case SET sweep_problem = b.reason, updated_at = :now
-        FROM sw_bad b WHERE ledger_case.case_id = b.case_id
-          AND {d.distinct("ledger_case.sweep_problem", "b.reason")}""",
-        now=now,
-    )
-    run(
-        f"""UPDATE case_sweep SET sweep_sig = '{_PROBLEM_SIG}', swept_as_of = NULL,
-          due_tier = NULL, due_base = NULL, due_on = :as_of
-        WHERE case_id IN (SELECT case_id FROM sw_bad)"""
-    )
-    added = run(
-        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
-        SELECT b.case_id, NULL, '{_PROBLEM_SIG}', NULL, NULL, :as_of FROM sw_bad b
-        WHERE NOT EXISTS (SELECT 1 FROM case_sweep x WHERE x.case_id = b.case_id)"""
-    ).rowcount
-    named = run(
-        f"""SELECT l.ledger_no, b.reason FROM sw_bad b
-        JOIN ledger_case l ON l.case_id = b.case_id
-        ORDER BY l.ledger_no LIMIT {_PROBLEMS_NAMED}"""
-    ).all()
-    return [(no, why) for no, why in named], added
-
-
-_PROBLEM_SIG = "problem"
 
 
 # The fact tables whose rows a case's derivation depends on: (table, id column, which
@@ -839,8 +647,8 @@ def _fact_tables() -> list[tuple[str, str, str, str]]:
     return [*tables, ("risk_flag", "flag_id", f"kind IN ({kinds})", "detected_on <= :{day}")]
 
 
-def _totals(run, table: str, id_col: str, where: str, **extra) -> list[int]:
-    row = run(
+def _totals(ctx: SweepContext, table: str, id_col: str, where: str, **extra: Any) -> list[int]:
+    row = ctx.run(
         f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
           COALESCE(SUM(case_id * ({id_col} % 1009)), 0), COALESCE(MAX({id_col}), 0)
         FROM {table} WHERE {where}""",
@@ -849,167 +657,645 @@ def _totals(run, table: str, id_col: str, where: str, **extra) -> list[int]:
     return [int(v) for v in row]
 
 
-def _fact_totals(run, cfg: str) -> str:
+def _fact_totals(ctx: SweepContext) -> str:
     """The fact totals of a sweep that looked at every row."""
-    parts = [_FACTS_VERSION, cfg]
+    parts = [_FACTS_VERSION, ctx.binds["config_sig"]]
     for table, id_col, rows, in_view in _fact_tables():
         where = f"{rows} AND {in_view.format(day='as_of')}"
-        parts.append(",".join(str(v) for v in _totals(run, table, id_col, where)))
+        parts.append(",".join(str(v) for v in _totals(ctx, table, id_col, where)))
     return "|".join(parts)
 
 
-def _fact_delta(
-    conn: sa.Connection, run, params: dict, stored: str | None
-) -> tuple[str, int] | None:
-    """When the rows the last whole-ledger sweep saw are unchanged: ``sw_w``, the cases
-    to derive in full (those of added rows, with risk keys, due but not by their clock
-    alone), ``sw_fast``, the cases to derive from their clock, and the new fact totals
-    with the number of case_sweep rows; else None (every case's signature is checked)."""
+def _fact_delta(ctx: SweepContext, stored: str | None) -> tuple[str, int] | None:
+    """When the rows the last whole-ledger sweep saw are unchanged: the new fact totals
+    and the number of case_sweep rows, with ``esc_candidate`` (the cases to derive in
+    full) and ``esc_clock_case`` (those derived from their clock); else None (every
+    case's signature is checked)."""
     parts = (stored or "").split("|")
     tables = _fact_tables()
-    if len(parts) != len(tables) + 3 or parts[:2] != [_FACTS_VERSION, params["cfg"]]:
+    if len(parts) != len(tables) + 3 or parts[:2] != [_FACTS_VERSION, ctx.binds["config_sig"]]:
         return None
-    n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
+    n_swept = ctx.count("case_sweep")
     if str(n_swept) != parts[-1]:
         return None  # bookkeeping rows added or removed behind the sweep's back
     old = [[int(v) for v in p.split(",")] for p in parts[2:-1]]
-    new_parts = [_FACTS_VERSION, params["cfg"]]
-    added_sql = []
+    new_parts = [_FACTS_VERSION, ctx.binds["config_sig"]]
+    added_rows = []
     for i, ((table, id_col, rows, in_view), (n, s1, s2, top)) in enumerate(
         zip(tables, old, strict=True)
     ):
-        seen = f"{in_view.format(day='wm')} AND {id_col} <= :top{i}"
+        seen = f"{in_view.format(day='watermark')} AND {id_col} <= :top{i}"
         now = f"{rows} AND {in_view.format(day='as_of')}"
-        before = _totals(run, table, id_col, f"{rows} AND {seen}", **{f"top{i}": top})
+        before = _totals(ctx, table, id_col, f"{rows} AND {seen}", **{f"top{i}": top})
         if before[:3] != [n, s1, s2]:
             return None
         added = f"{now} AND NOT ({seen})"
-        more = _totals(run, table, id_col, added, **{f"top{i}": top})
-        new_parts.append(
-            ",".join(
-                str(v) for v in (n + more[0], s1 + more[1], s2 + more[2], max(before[3], more[3]))
-            )
-        )
-        added_sql.append(f"SELECT case_id FROM {table} WHERE {added}")
-    run(
-        f"""CREATE TEMP TABLE sw_add AS
-        SELECT case_id FROM ({" UNION ".join(added_sql)}
-          UNION SELECT case_id FROM sw_rk0) y""",
-        **{f"top{i}": o[3] for i, o in enumerate(old)},
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_add ON sw_add (case_id)")
-    # the clocks with a milestone in (watermark, as_of]: each working day numbered
-    # w there is the milestone at offset off of the clock (start tier, w - off)
-    run(
-        """CREATE TEMP TABLE sw_clkev AS
-        SELECT m.st AS due_tier, w.workday_index - m.off AS due_base, m.kind AS kind,
-          m.from_tier AS from_tier, m.to_tier AS to_tier, w.day AS on_date
-        FROM sw_ms m JOIN work_calendar w ON w.is_workday
-          AND w.workday_index > :w_last AND w.workday_index <= :w_asof"""
-    )
-    # due only by its clock (one of those), facts and risk keys unchanged, no own
-    # date, its statutory notice / 超期 flag not due: derived from the stored clock
-    # alone (see _sweep_clock)
-    run(
-        """CREATE TEMP TABLE sw_fast AS
-        SELECT x.case_id AS case_id, x.due_tier AS due_tier, x.due_base AS due_base,
-          x.due_on AS due_on
-        FROM case_sweep x
-        JOIN (SELECT DISTINCT due_tier, due_base FROM sw_clkev) k
-          ON k.due_tier = x.due_tier AND k.due_base = x.due_base
-        WHERE x.swept_as_of IS NULL AND (x.due_on IS NULL OR x.due_on > :as_of)
-          AND NOT EXISTS (SELECT 1 FROM sw_add a WHERE a.case_id = x.case_id)"""
-    )
-    _analyze(conn, "sw_fast")
-    # the other due cases (an own date, the statutory notice / 超期 flag due; a case due
-    # by its clock is one of these or of sw_fast or sw_add) and those of added rows
-    run(
-        """CREATE TEMP TABLE sw_w AS
-        SELECT case_id FROM sw_add
-        UNION SELECT x.case_id FROM case_sweep x
-        WHERE x.swept_as_of IS NOT NULL OR x.due_on <= :as_of"""
-    )
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_w ON sw_w (case_id)")
+        more = _totals(ctx, table, id_col, added, **{f"top{i}": top})
+        totals = (n + more[0], s1 + more[1], s2 + more[2], max(before[3], more[3]))
+        new_parts.append(",".join(str(v) for v in totals))
+        added_rows.append(f"SELECT case_id FROM {table} WHERE {added}")
+    tops = {f"top{i}": o[3] for i, o in enumerate(old)}
+    _delta_candidates(ctx, " UNION ".join(added_rows), tops)
     return "|".join(new_parts), n_swept
 
 
-def _sweep_clock(conn: sa.Connection, run, ladder: Ladder) -> int:
-    """Derive the cases of ``sw_fast`` from their stored clock; returns how many.
+def _delta_candidates(ctx: SweepContext, added_rows: str, tops: dict[str, int]) -> None:
+    """``esc_added_case``, ``esc_clock_milestone``, ``esc_clock_case``, ``esc_candidate``:
+    the cases a delta sweep looks at, from the rows added since the watermark and the
+    clocks stored in case_sweep."""
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_added_case AS
+        SELECT case_id FROM ({added_rows}
+          UNION SELECT case_id FROM esc_risk_key_day) y""",
+        **tops,
+    )
+    ctx.index("esc_added_case", "case_id", unique=True)
+    # the clocks with a milestone in (watermark, as_of]: each working day numbered
+    # w there is the milestone at offset off of the clock (start tier, w - off)
+    ctx.run(
+        """CREATE TEMP TABLE esc_clock_milestone AS
+        SELECT m.start_tier AS due_tier, w.workday_index - m.clock_offset AS due_base,
+          m.kind AS kind, m.from_tier AS from_tier, m.to_tier AS to_tier, w.day AS on_date
+        FROM esc_ladder m JOIN work_calendar w ON w.is_workday
+          AND w.workday_index > :watermark_index AND w.workday_index <= :as_of_index"""
+    )
+    # due only by its clock (one of those), facts and risk keys unchanged, no own
+    # date, its statutory notice / 超期 flag not due: derived from the stored clock
+    # alone (see _clock_states)
+    ctx.run(
+        """CREATE TEMP TABLE esc_clock_case AS
+        SELECT x.case_id AS case_id, x.due_tier AS due_tier, x.due_base AS due_base,
+          x.due_on AS due_on
+        FROM case_sweep x
+        JOIN (SELECT DISTINCT due_tier, due_base FROM esc_clock_milestone) k
+          ON k.due_tier = x.due_tier AND k.due_base = x.due_base
+        WHERE x.swept_as_of IS NULL AND (x.due_on IS NULL OR x.due_on > :as_of)
+          AND NOT EXISTS (SELECT 1 FROM esc_added_case a WHERE a.case_id = x.case_id)"""
+    )
+    ctx.analyze("esc_clock_case")
+    # the other due cases (an own date, the statutory notice / 超期 flag due; a case due
+    # by its clock is one of these, of esc_clock_case or of esc_added_case) and those
+    # of added rows
+    ctx.run(
+        """CREATE TEMP TABLE esc_candidate AS
+        SELECT case_id FROM esc_added_case
+        UNION SELECT x.case_id FROM case_sweep x
+        WHERE x.swept_as_of IS NOT NULL OR x.due_on <= :as_of"""
+    )
+    ctx.index("esc_candidate", "case_id", unique=True)
 
-    Builds ``sw_clk`` (the tier, entry day and 超时 flag as of as_of) per clock with a
-    milestone in (watermark, as_of] (``sw_clkev``), far fewer than the cases;
-    :func:`_write_clock` writes the cases' rows from them.
 
-    Such a case's facts (items, progress rows, risk keys) and the configuration are
-    those of its last derivation (as of the watermark), it is open, not reopened, and
-    its statutory notice / 超期 flag is not due; it is in the working set only because a
-    milestone of its clock falls in (watermark, as_of]. Its pauses all ended by the
-    watermark, so the milestone at clock offset ``off`` of its current epoch is the
-    working day ``due_base + off``: the new events, tier, tier entry and 超时 flag follow
-    from ``due_tier``/``due_base`` alone, exactly as the full derivation places them
-    (no key promotion or statutory notice can fall after the watermark). What the clock
-    does not tell (key, statutory due date, the entry day of a tier entered before the
-    epoch's first escalation) has not changed since then, so the case's ledger row
-    holds it, as it does for every case outside the working set.
+# --- stage 2: the progress facts
+
+
+def _progress_facts(ctx: SweepContext) -> None:
+    """The progress rows of the working set dated up to as_of, and what they tell:
+    ``esc_progress`` (a row dated before the first item counts from it),
+    ``esc_progress_case`` (the cases with rows: the first 重点案件 day),
+    ``esc_first_close`` / ``esc_last_close`` (the first 销号 and the last one's
+    disposition), ``esc_last_status`` and ``esc_reopened`` (an item on a later day, or a
+    办理中 row after the first close: these go to the reference rules)."""
+    ctx.run(
+        """CREATE TEMP TABLE esc_progress AS
+        SELECT p.case_id AS case_id, p.progress_id AS progress_id,
+          CASE WHEN p.progress_date < c.first_day THEN c.first_day
+               ELSE p.progress_date END AS progress_on,
+          p.status AS status, p.disposition AS disposition, p.is_key AS is_key
+        FROM case_progress p JOIN esc_case c ON c.case_id = p.case_id
+        WHERE p.progress_date <= :as_of"""
+    )
+    ctx.index("esc_progress", "case_id", "progress_on", "progress_id")
+    ctx.analyze("esc_progress")
+    ctx.run(
+        """CREATE TEMP TABLE esc_progress_case AS
+        SELECT case_id, MIN(CASE WHEN is_key THEN progress_on END) AS first_key_on
+        FROM esc_progress GROUP BY case_id"""
+    )
+    first_close = {"closed_on": "progress_on", "close_progress_id": "progress_id"}
+    _first_progress_row(ctx, "esc_first_close", first_close, "status = 'closed'", "")
+    latest = "DESC"
+    _first_progress_row(
+        ctx, "esc_last_close", {"disposition": "disposition"}, "status = 'closed'", latest
+    )
+    _first_progress_row(ctx, "esc_last_status", {"status": "status"}, "status IS NOT NULL", latest)
+    ctx.run(
+        """CREATE TEMP TABLE esc_reopened AS
+        SELECT k.case_id AS case_id FROM esc_first_close k
+        JOIN esc_case c ON c.case_id = k.case_id
+        WHERE c.last_item_day > k.closed_on OR EXISTS (
+          SELECT 1 FROM esc_progress p WHERE p.case_id = k.case_id AND p.status = 'open'
+            AND (p.progress_on > k.closed_on
+                 OR (p.progress_on = k.closed_on AND p.progress_id > k.close_progress_id)))"""
+    )
+    ctx.index("esc_reopened", "case_id", unique=True)
+
+
+def _first_progress_row(
+    ctx: SweepContext, table: str, columns: dict[str, str], which: str, direction: str
+) -> None:
+    """``table`` (case_id, columns): per case, the first of its ``esc_progress`` rows
+    ``which`` in (day, id) order, or the last with ``direction`` DESC."""
+    picked = ", ".join(f"{source} AS {name}" for name, source in columns.items())
+    order = f"progress_on {direction}, progress_id {direction}"
+    ctx.run(
+        f"""CREATE TEMP TABLE {table} AS
+        SELECT case_id, {", ".join(columns)} FROM (
+          SELECT case_id, {picked},
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY {order}) AS row_rank
+          FROM esc_progress WHERE {which}) x
+        WHERE row_rank = 1"""
+    )
+
+
+# --- stage 3: the pauses
+
+
+def _pauses(ctx: SweepContext) -> None:
+    """``esc_pause``: each pause of the cases not reopened, in working-day index space.
+
+    ``esc_status_row``: the status rows before the first close, with the status before
+    and the day of the next non-pause row; ``esc_pause_span``: each run of 中止 rows as
+    [paused_on, resumed_on) (open at the close, or still running at as_of). In
+    ``esc_pause``, ``paused_after`` is W(paused_on - 1), ``paused_days`` its working
+    days, ``clock_at_pause`` the counting index it starts at (earlier pauses taken off).
     """
-    n = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_fast").scalar_one()
-    if not n:
-        return 0
+    ctx.run(
+        """CREATE TEMP TABLE esc_status_row AS
+        SELECT p.case_id AS case_id, p.progress_on AS progress_on, p.progress_id AS progress_id,
+          p.status AS status,
+          LAG(p.status) OVER (PARTITION BY p.case_id ORDER BY p.progress_on, p.progress_id)
+            AS previous_status,
+          MIN(CASE WHEN p.status <> 'paused' THEN p.progress_on END) OVER (
+            PARTITION BY p.case_id ORDER BY p.progress_on, p.progress_id
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_resumed_on,
+          k.closed_on AS closed_on
+        FROM esc_progress p LEFT JOIN esc_first_close k ON k.case_id = p.case_id
+        WHERE p.status IS NOT NULL
+          AND (k.case_id IS NULL OR p.progress_on < k.closed_on
+               OR (p.progress_on = k.closed_on AND p.progress_id < k.close_progress_id))
+          AND p.case_id NOT IN (SELECT case_id FROM esc_reopened)"""
+    )
+    ctx.run(
+        """CREATE TEMP TABLE esc_pause_span AS
+        SELECT case_id, progress_on AS paused_on,
+          COALESCE(next_resumed_on, closed_on) AS resumed_on
+        FROM esc_status_row
+        WHERE status = 'paused' AND (previous_status IS NULL OR previous_status <> 'paused')"""
+    )
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_pause AS
+        SELECT case_id, paused_after, paused_days,
+          paused_after - COALESCE(SUM(paused_days) OVER (
+            PARTITION BY case_id ORDER BY paused_after, paused_on
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS clock_at_pause
+        FROM (SELECT x.case_id AS case_id, x.paused_on AS paused_on,
+                {_index_before("w")} AS paused_after,
+                (CASE WHEN x.resumed_on IS NULL THEN :as_of_index
+                 ELSE {_index_before("wr")} END) - {_index_before("w")} AS paused_days
+              FROM esc_pause_span x JOIN work_calendar w ON w.day = x.paused_on
+              LEFT JOIN work_calendar wr ON wr.day = x.resumed_on) y"""
+    )
+    ctx.index("esc_pause", "case_id")
+    ctx.analyze("esc_pause")
+
+
+# --- stage 4: the clocks
+
+
+def _case_clocks(ctx: SweepContext) -> None:
+    """``esc_case_state``: each case's dates (not reopened) and their counting indexes.
+
+    A case's clock runs on the working days it is open: the counting index of day d is
+    W(d) less the paused working days up to d. ``first_clock`` counts the first item's
+    day, ``key_clock`` the key day, ``key_eve_clock`` / ``close_eve_clock`` the day
+    before the key day / the close, ``written_clock`` ``written_through``,
+    ``as_of_clock`` as_of."""
+    d, config = ctx.dialect, ctx.config
+    key_day = _least(_least("c.referral_day", "g.first_key_on"), "rk.key_on")
+    statutory_due = _least(d.add_days("c.first_day", config.statutory_days), "c.referral_due_on")
+    statutory_notice = _least(
+        d.add_days("c.first_day", config.statutory_days + 1), "c.referral_notice_on"
+    )
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_case_state AS
+        SELECT s.*, wf.workday_index AS first_clock, wk.workday_index AS key_clock,
+          {_index_before("wk")} AS key_eve_clock, {_index_before("wc")} AS close_eve_clock,
+          wl.workday_index AS written_clock, :as_of_index AS as_of_clock,
+          CASE WHEN s.case_id IN (SELECT case_id FROM esc_pause) THEN 1 ELSE 0 END AS has_pause
+        FROM (
+          SELECT c.case_id AS case_id, c.first_day AS first_day, {key_day} AS key_day,
+            k.closed_on AS closed_on, lc.disposition AS disposition,
+            CASE WHEN k.closed_on IS NOT NULL THEN 'closed'
+                 WHEN ls.status = 'paused' THEN 'paused' ELSE 'open' END AS status,
+            {statutory_due} AS statutory_due_on, {statutory_notice} AS statutory_notice_on,
+            c.signature AS signature, c.written_through AS written_through
+          FROM esc_case c
+          LEFT JOIN esc_progress_case g ON g.case_id = c.case_id
+          LEFT JOIN esc_first_close k ON k.case_id = c.case_id
+          LEFT JOIN esc_last_close lc ON lc.case_id = c.case_id
+          LEFT JOIN esc_last_status ls ON ls.case_id = c.case_id
+          LEFT JOIN esc_risk_key rk ON rk.case_id = c.case_id
+          WHERE c.case_id NOT IN (SELECT case_id FROM esc_reopened)) s
+        JOIN work_calendar wf ON wf.day = s.first_day
+        LEFT JOIN work_calendar wk ON wk.day = s.key_day
+        LEFT JOIN work_calendar wc ON wc.day = s.closed_on
+        LEFT JOIN work_calendar wl ON wl.day = s.written_through"""
+    )
+    ctx.index("esc_case_state", "case_id", unique=True)
+    # working-day index → counting index (cases with pauses only)
+    sets = ", ".join(
+        f"""{col} = {col} - (SELECT COALESCE(SUM({
+            _paused_at(f"esc_case_state.{col}", "p.paused_after", "p.paused_days")
+        }), 0) FROM esc_pause p WHERE p.case_id = esc_case_state.case_id)"""
+        for col in (
+            "first_clock",
+            "key_clock",
+            "key_eve_clock",
+            "close_eve_clock",
+            "written_clock",
+            "as_of_clock",
+        )
+    )
+    ctx.run(f"UPDATE esc_case_state SET {sets} WHERE has_pause = 1")
+    ctx.analyze("esc_case_state")
+
+
+# --- stage 5: the milestones
+
+
+def _pauses_before(row: str, clock: str) -> str:
+    """SQL: the paused working days before counting index ``clock`` of case ``row``
+    (adding them back turns a counting index into a working-day index)."""
+    return f"""(CASE WHEN {row}.has_pause = 0 THEN 0 ELSE (SELECT COALESCE(SUM(p.paused_days), 0)
+        FROM esc_pause p WHERE p.case_id = {row}.case_id AND p.clock_at_pause < {clock}) END)"""
+
+
+def _milestones(ctx: SweepContext) -> None:
+    """``esc_event``: the events and notices of the cases not reopened, after
+    ``written_through``; ``esc_case_result``: their ledger row and clock."""
+    ladder, key_tier = ctx.ladder, ctx.ladder.key_tier
+    # the tier a case had reached the day before it became key, and whether that day
+    # starts a second epoch at the key tier
+    key_day_tier = f"(1 + {_escalations_within(ladder, 1, 'key_eve_clock - first_clock')})"
+    promoted = f"""(key_day IS NOT NULL AND (closed_on IS NULL OR key_day < closed_on)
+        AND {key_day_tier} < {key_tier})"""
+    _epochs(ctx, promoted)
+    _current_epochs(ctx)
+    # every milestone of an epoch's ladder within its bounds, placed on the calendar
+    # in one join (adding back the paused working days before it)
+    milestone = "e.start_clock + m.clock_offset"
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_event AS
+        SELECT r.case_id AS case_id, r.kind AS kind,
+          CASE WHEN r.kind = 'escalation' THEN 'sla' ELSE r.kind END AS reason,
+          r.from_tier AS from_tier, r.to_tier AS to_tier, w.day AS on_date
+        FROM (SELECT e.case_id, m.kind, m.from_tier, m.to_tier,
+                {milestone} + {_pauses_before("e", milestone)} AS milestone_index
+              FROM esc_epoch e JOIN esc_ladder m ON m.start_tier = e.start_tier
+              WHERE {milestone} > e.after_clock AND {milestone} <= e.through_clock) r
+        JOIN work_calendar w ON w.workday_index = r.milestone_index AND w.is_workday"""
+    )
+    # key promotions and statutory notices, dated directly
+    ctx.run(
+        f"""INSERT INTO esc_event (case_id, kind, reason, from_tier, to_tier, on_date)
+        SELECT case_id, 'escalation', 'key_case', {key_day_tier}, {key_tier}, key_day
+        FROM esc_case_state
+        WHERE {promoted} AND (written_through IS NULL OR key_day > written_through)"""
+    )
+    ctx.run(
+        """INSERT INTO esc_event (case_id, kind, reason, from_tier, to_tier, on_date)
+        SELECT case_id, 'statutory', 'statutory', NULL, NULL, statutory_notice_on
+        FROM esc_case_state
+        WHERE statutory_notice_on <= :as_of
+          AND (closed_on IS NULL OR closed_on > statutory_notice_on)
+          AND (written_through IS NULL OR statutory_notice_on > written_through)"""
+    )
+    _case_results(ctx)
+
+
+def _epochs(ctx: SweepContext, promoted: str) -> None:
+    """``esc_epoch``: a case's runs of one ladder: from the first item at tier 1, and from
+    the key day at the key tier when it was below it then (``promoted``). Milestones
+    fall in (``after_clock``, ``through_clock``]: after what is written, up to the day
+    before the close (else as_of) or before the promotion."""
+    key_tier = ctx.ladder.key_tier
+    through = "(CASE WHEN closed_on IS NOT NULL THEN close_eve_clock ELSE as_of_clock END)"
+
+    def after(start: str) -> str:
+        return f"""CASE WHEN written_through IS NOT NULL AND written_clock > {start}
+            THEN written_clock ELSE {start} END"""
+
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_epoch AS
+        SELECT case_id, 1 AS start_tier, first_day AS start_day, first_clock AS start_clock,
+          {after("first_clock")} AS after_clock,
+          CASE WHEN {promoted} AND key_eve_clock < {through} THEN key_eve_clock
+               ELSE {through} END AS through_clock,
+          CASE WHEN {promoted} THEN 0 ELSE 1 END AS is_current, has_pause
+        FROM esc_case_state
+        UNION ALL
+        SELECT case_id, {key_tier}, key_day, key_clock, {after("key_clock")}, {through},
+          1, has_pause
+        FROM esc_case_state WHERE {promoted}"""
+    )
+    ctx.analyze("esc_epoch")
+
+
+def _current_epochs(ctx: SweepContext) -> None:
+    """``esc_current_epoch``: each case's current epoch with the state of its ladder:
+    ``escalations`` since its start, so ``tier``; ``entry_clock``, when it entered it;
+    the clock offsets of 超时 (``overdue_offset``) and of its next milestone."""
+    ladder = ctx.ladder
+    start_tiers = sorted({1, ladder.key_tier})
+    elapsed = "(e.through_clock - e.start_clock)"
 
     def per_tier(fn) -> str:
-        whens = " ".join(f"WHEN {st} THEN {fn(st)}" for st in range(1, ladder.top + 1))
-        return f"(CASE f.due_tier {whens} END)"
+        return _per_start_tier("e.start_tier", start_tiers, fn)
 
-    # what the clock tells, per distinct clock (start tier, base): far fewer than cases
-    delta = "(:w_asof - f.due_base)"
-    n_esc = per_tier(lambda st: _offset_case(ladder, st, "escalation", delta))
-    entry = per_tier(
-        lambda st: _entry_offset(ladder, st, _offset_case(ladder, st, "escalation", delta))
+    escalations = per_tier(lambda st: _escalations_within(ladder, st, elapsed))
+    entry = _per_start_tier(
+        "x.start_tier", start_tiers, lambda st: _entry_offset(ladder, st, "x.escalations")
     )
-    over = per_tier(lambda st: _overdue_offset(ladder, st))
-    last = per_tier(lambda st: max(m[3] for m in ladder.milestones(st)))
-    clocks = "(SELECT DISTINCT due_tier, due_base FROM sw_clkev)"
-    # ``moved``: an escalation or the 超时 flag fell in the window (a warning alone
-    # leaves the ledger row as it is). ``entered`` only when an escalation fell in the
-    # window: that entry is after every pause (they ended by the watermark), while a
-    # tier entered before a pause keeps the day the ledger row holds (the clock's base
-    # has the pause added back, so it would place that entry too late)
-    run(
-        f"""CREATE TEMP TABLE sw_clk AS
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_current_epoch AS
+        SELECT x.*, x.start_tier + x.escalations AS tier, x.start_clock + {entry} AS entry_clock
+        FROM (SELECT e.case_id, e.start_tier, e.start_day, e.start_clock,
+                {escalations} AS escalations, {elapsed} AS elapsed,
+                {per_tier(lambda st: _overdue_offset(ladder, st))} AS overdue_offset,
+                {per_tier(lambda st: _next_offset(ladder, st, elapsed))} AS next_offset,
+                s.status, s.disposition, s.closed_on, s.key_day, s.statutory_due_on,
+                s.statutory_notice_on, s.written_through, s.signature, s.has_pause
+              FROM esc_epoch e JOIN esc_case_state s ON s.case_id = e.case_id
+              WHERE e.is_current = 1) x"""
+    )
+
+
+def _case_results(ctx: SweepContext) -> None:
+    """``esc_case_result``: the derived ledger columns, and the clock to store: while the
+    case is open and a milestone is ahead, its epoch's start tier and first working day
+    (pauses added back: constant until the facts change), else none; ``due_on``, the
+    statutory notice / 超期 flag while it is not closed."""
+    d = ctx.dialect
+    statutory_next = """(CASE WHEN x.status <> 'closed' AND x.statutory_notice_on > :as_of
+        THEN x.statutory_notice_on END)"""
+    overdue_from = d.add_days("x.statutory_due_on", 1)
+    overdue_next = f"""(CASE WHEN x.status <> 'closed' AND {overdue_from} > :as_of
+        THEN {overdue_from} END)"""
+    clock_runs = "x.status = 'open' AND x.next_offset IS NOT NULL"
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_case_result AS
+        SELECT x.case_id, x.tier, COALESCE(entered.day, x.start_day) AS tier_entered_on,
+          x.status, x.disposition, x.closed_on, 0 AS reopened_count,
+          x.key_day IS NOT NULL AS is_key, x.key_day AS key_since,
+          (x.status <> 'closed' AND x.elapsed >= x.overdue_offset) AS overdue,
+          x.statutory_due_on, (x.status <> 'closed' AND x.statutory_due_on < :as_of)
+            AS statutory_overdue,
+          x.written_through IS NULL AS in_full, x.signature,
+          CASE WHEN {clock_runs} THEN x.start_tier END AS due_tier,
+          CASE WHEN {clock_runs} THEN x.start_clock + COALESCE(pl.paused_days, 0) END
+            AS due_base,
+          {_least(statutory_next, overdue_next)} AS due_on
+        FROM (SELECT x.*, CASE WHEN x.escalations > 0
+                THEN x.entry_clock + {_pauses_before("x", "x.entry_clock")} END AS entry_index
+              FROM esc_current_epoch x) x
+        LEFT JOIN work_calendar entered
+          ON entered.workday_index = x.entry_index AND entered.is_workday
+        LEFT JOIN (SELECT case_id, SUM(paused_days) AS paused_days FROM esc_pause
+                   GROUP BY case_id) pl ON pl.case_id = x.case_id"""
+    )
+
+
+def _clock_states(ctx: SweepContext) -> int:
+    """``esc_clock_state``: what each clock of ``esc_clock_case`` tells as of as_of (tier,
+    entry day, 超时); returns how many cases are derived from their clock alone.
+
+    Such a case's facts and the configuration are those of its last derivation (as of
+    the watermark), it is open, not reopened, and its statutory notice / 超期 flag is
+    not due; its pauses all ended by the watermark, so the milestone at clock offset
+    ``off`` of its current epoch is the working day ``due_base + off``: the new events,
+    tier, tier entry and 超时 flag follow from ``due_tier``/``due_base`` alone, exactly
+    as the full derivation places them. What the clock does not tell (key, statutory due
+    date, the entry day of a tier entered before the epoch's first escalation) has not
+    changed, so the ledger row holds it. One row per distinct clock, not per case.
+    """
+    n = ctx.count("esc_clock_case")
+    if not n:
+        return 0
+    ladder = ctx.ladder
+    tiers = range(1, ladder.top + 1)
+    elapsed = "(:as_of_index - f.due_base)"
+
+    def per_tier(fn) -> str:
+        return "(" + _per_start_tier("f.due_tier", tiers, fn) + ")"
+
+    escalations = per_tier(lambda st: _escalations_within(ladder, st, elapsed))
+    entry = per_tier(lambda st: _entry_offset(ladder, st, _escalations_within(ladder, st, elapsed)))
+    milestone_of_clock = """EXISTS (SELECT 1 FROM esc_clock_milestone m
+        WHERE m.due_tier = x.due_tier AND m.due_base = x.due_base AND {})"""
+    # ``moved``: an escalation or the 超时 flag fell in the window (a warning alone leaves
+    # the ledger row as it is). ``tier_entered_on`` only when an escalation fell in the
+    # window: a tier entered before a pause keeps the day the ledger row holds (the
+    # clock's base has the pause added back, so it would place that entry too late)
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_clock_state AS
         SELECT x.due_tier AS due_tier, x.due_base AS due_base, x.tier AS tier,
-          CASE WHEN EXISTS (SELECT 1 FROM sw_clkev m WHERE m.due_tier = x.due_tier
-            AND m.due_base = x.due_base AND m.kind = 'escalation') THEN en.day END AS entered,
-          x.overdue AS overdue, x.ahead AS ahead,
-          CASE WHEN EXISTS (SELECT 1 FROM sw_clkev m WHERE m.due_tier = x.due_tier
-            AND m.due_base = x.due_base AND m.kind <> 'warning') THEN 1 ELSE 0 END AS moved
-        FROM (SELECT f.due_tier, f.due_base, f.due_tier + {n_esc} AS tier,
-                CASE WHEN {n_esc} > 0 THEN f.due_base + {entry} END AS t_entered,
-                {delta} >= {over} AS overdue,
-                f.due_base + {last} > :w_asof AS ahead
-              FROM {clocks} f) x
-        LEFT JOIN work_calendar en ON en.workday_index = x.t_entered AND en.is_workday"""
+          CASE WHEN {milestone_of_clock.format("m.kind = 'escalation'")}
+            THEN entered.day END AS tier_entered_on,
+          x.overdue AS overdue, x.milestone_ahead AS milestone_ahead,
+          CASE WHEN {milestone_of_clock.format("m.kind <> 'warning'")}
+            THEN 1 ELSE 0 END AS moved
+        FROM (SELECT f.due_tier, f.due_base, f.due_tier + {escalations} AS tier,
+                CASE WHEN {escalations} > 0 THEN f.due_base + {entry} END AS entry_index,
+                {elapsed} >= {per_tier(lambda st: _overdue_offset(ladder, st))} AS overdue,
+                f.due_base + {per_tier(lambda st: max(_offsets(ladder, st)))} > :as_of_index
+                  AS milestone_ahead
+              FROM (SELECT DISTINCT due_tier, due_base FROM esc_clock_milestone) f) x
+        LEFT JOIN work_calendar entered
+          ON entered.workday_index = x.entry_index AND entered.is_workday"""
     )
-    _analyze(conn, "sw_clk", "sw_clkev")
+    ctx.analyze("esc_clock_state", "esc_clock_milestone")
     # the recipients' lookup of a named judge / department / leader (cases with
     # progress rows naming one only)
-    run(
-        """INSERT INTO sw_pagg (case_id)
+    ctx.run(
+        """INSERT INTO esc_progress_case (case_id)
         SELECT DISTINCT p.case_id FROM case_progress p
         WHERE (p.judge IS NOT NULL OR p.department IS NOT NULL OR p.leader IS NOT NULL)
-          AND p.case_id IN (SELECT case_id FROM sw_fast)"""
+          AND p.case_id IN (SELECT case_id FROM esc_clock_case)"""
     )
     return n
 
 
-def _risk_keys(conn: sa.Connection, run) -> None:
-    """``sw_rk0`` (case_id, key_on): the day risk screening made each case key."""
-    try:
-        from xinfang.risk.screen import key_dates_sql
-    except ImportError:  # risk screening not installed: no such key facts
-        conn.exec_driver_sql("CREATE TEMP TABLE sw_rk0 (case_id BIGINT, key_on DATE)")
-        return
-    run(f"CREATE TEMP TABLE sw_rk0 AS {key_dates_sql('as_of')}")
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_rk0 ON sw_rk0 (case_id)")
+# --- cases reopened after 销号: the reference rules, facts loaded in bulk
+
+
+def _sweep_reopened(ctx: SweepContext) -> int:
+    """Add the reopened cases (``esc_reopened``) to ``esc_case_result`` and
+    ``esc_event`` from :func:`timeline` (their tier on reopening depends on the whole
+    history; they are few). Returns how many."""
+    facts, signatures = _reopened_facts(ctx)
+    results, events = [], []
+    for case_id, case_facts in facts.items():
+        tl = timeline(case_facts, ctx.as_of, ctx.calendar, ctx.ladder)
+        if tl is None:
+            continue
+        results.append(_result_row(case_id, tl, signatures.get(case_id, ""), ctx.as_of))
+        events.extend(_event_rows(case_id, tl))
+    if results:
+        dates = ("tier_entered_on", "closed_on", "key_since", "statutory_due_on", "due_on")
+        flags = ("is_key", "overdue", "statutory_overdue", "in_full")
+        _insert_rows(ctx, "esc_case_result", results, dates, flags)
+    if events:
+        _insert_rows(ctx, "esc_event", events, ("on_date",), ())
+    return len(results)
+
+
+def _reopened_facts(ctx: SweepContext) -> tuple[dict[int, CaseFacts], dict[int, str]]:
+    """The facts of each reopened case, and its signature."""
+    conn = ctx.conn
+    ids = [r[0] for r in conn.exec_driver_sql("SELECT case_id FROM esc_reopened")]
+    if not ids:
+        return {}, {}
+    reopened = "case_id IN (SELECT case_id FROM esc_reopened)"
+    items: dict[int, list[ItemFact]] = defaultdict(list)
+    for case_id, received, channel, due_on in conn.exec_driver_sql(
+        f"SELECT case_id, received_at, channel, due_on FROM intake_item WHERE {reopened}"
+    ):
+        if not isinstance(received, dt.datetime):
+            received = dt.datetime.fromisoformat(str(received))
+        items[case_id].append(ItemFact(received.date(), channel, _as_date(due_on)))
+    rows: dict[int, list[ProgressFact]] = defaultdict(list)
+    for case_id, pid, on, status, disposition, is_key in conn.exec_driver_sql(
+        "SELECT case_id, progress_id, progress_date, status, disposition, is_key"
+        f" FROM case_progress WHERE {reopened}"
+    ):
+        key = None if is_key is None else bool(is_key)
+        rows[case_id].append(ProgressFact(pid, _as_date(on), status, disposition, key))
+    signatures = dict(
+        conn.exec_driver_sql(f"SELECT case_id, signature FROM esc_case WHERE {reopened}").all()
+    )
+    risk_keys = {
+        case_id: _as_date(key_on)
+        for case_id, key_on in conn.exec_driver_sql(
+            f"SELECT case_id, key_on FROM esc_risk_key WHERE {reopened}"
+        )
+    }
+    facts = {
+        case_id: CaseFacts(
+            tuple(items[case_id]),
+            tuple(rows[case_id]),
+            (risk_keys[case_id],) if case_id in risk_keys else (),
+        )
+        for case_id in ids
+    }
+    return facts, signatures
+
+
+def _event_rows(case_id: int, tl: Timeline) -> list[dict[str, Any]]:
+    """``esc_event`` rows of a timeline: its escalations and its other notices."""
+    escalations = [
+        {
+            "kind": "escalation",
+            "reason": e.reason,
+            "from_tier": e.from_tier,
+            "to_tier": e.to_tier,
+            "on_date": e.on,
+        }
+        for e in tl.events
+    ]
+    notices = [
+        {"kind": n.kind, "reason": n.kind, "from_tier": n.tier, "to_tier": n.tier, "on_date": n.on}
+        for n in tl.notices
+        if n.kind != "escalation"
+    ]
+    return [{"case_id": case_id, **row} for row in escalations + notices]
+
+
+def _result_row(case_id: int, tl: Timeline, signature: str, as_of: dt.date) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "tier": tl.tier,
+        "tier_entered_on": tl.tier_entered_on,
+        "status": tl.status,
+        "disposition": tl.disposition,
+        "closed_on": tl.closed_on,
+        "reopened_count": tl.reopened_count,
+        "is_key": tl.is_key,
+        "key_since": tl.key_since,
+        "overdue": tl.overdue,
+        "statutory_due_on": tl.statutory_due_on,
+        "statutory_overdue": tl.statutory_overdue,
+        "in_full": True,
+        "signature": signature,
+        # the rules are walked day by day: such a case is simply swept every day
+        "due_tier": None,
+        "due_base": None,
+        "due_on": as_of + dt.timedelta(days=1),
+    }
+
+
+def _insert_rows(
+    ctx: SweepContext,
+    table: str,
+    rows: list[dict[str, Any]],
+    dates: tuple[str, ...],
+    flags: tuple[str, ...],
+) -> None:
+    """Insert ``rows`` into a temp table, ``dates`` and ``flags`` bound as such."""
+    cols = list(rows[0])
+    stmt = sa.text(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+    ).bindparams(
+        *(sa.bindparam(c, type_=sa.Date) for c in dates),
+        *(sa.bindparam(c, type_=sa.Boolean) for c in flags),
+    )
+    ctx.conn.execute(stmt, rows)
+
+
+# --- cases left out
+
+
+def _mark_problems(ctx: SweepContext) -> tuple[list[tuple[str, str]], int]:
+    """Record the left-out cases: ``ledger_case.sweep_problem``, and a ``case_sweep``
+    marker due on every sweep (no clock), so each sweep looks at them again.
+
+    Returns the first (ledger_no, reason) by ledger_no, and how many markers were added."""
+    ctx.run(
+        f"""UPDATE ledger_case SET sweep_problem = b.reason, updated_at = :now
+        FROM esc_problem b WHERE ledger_case.case_id = b.case_id
+          AND {ctx.dialect.distinct("ledger_case.sweep_problem", "b.reason")}""",
+        now=ctx.value(now_local(), sa.DateTime),
+    )
+    ctx.run(
+        f"""UPDATE case_sweep SET sweep_sig = '{_PROBLEM_SIG}', swept_as_of = NULL,
+          due_tier = NULL, due_base = NULL, due_on = :as_of
+        WHERE case_id IN (SELECT case_id FROM esc_problem)"""
+    )
+    added = ctx.run(
+        f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
+        SELECT b.case_id, NULL, '{_PROBLEM_SIG}', NULL, NULL, :as_of FROM esc_problem b
+        WHERE NOT EXISTS (SELECT 1 FROM case_sweep x WHERE x.case_id = b.case_id)"""
+    ).rowcount
+    named = ctx.run(
+        f"""SELECT l.ledger_no, b.reason FROM esc_problem b
+        JOIN ledger_case l ON l.case_id = b.case_id
+        ORDER BY l.ledger_no LIMIT {_PROBLEMS_NAMED}"""
+    ).all()
+    return [(no, why) for no, why in named], added
+
+
+def _warn_problems(ctx: SweepContext, problems: list[tuple[str, str]], n_bad: int) -> None:
+    named = ", ".join(no for no, _ in problems)
+    more = f" and {n_bad - _PROBLEMS_NAMED} more" if n_bad > _PROBLEMS_NAMED else ""
+    log.warning(
+        "escalation sweep as of %s: %d case(s) left out, a fact dated before %s, the "
+        "first day the working calendar can judge (the reason in ledger_case."
+        "sweep_problem); the other cases were swept: %s%s",
+        ctx.as_of,
+        n_bad,
+        ctx.calendar.first_day,
+        named,
+        more,
+    )
 
 
 def _as_date(v) -> dt.date | None:
@@ -1020,121 +1306,7 @@ def _as_date(v) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def _sweep_complex(conn, d: _Dialect, as_of, cal, config: Config, ladder: Ladder) -> int:
-    ids = [r[0] for r in conn.exec_driver_sql("SELECT case_id FROM sw_complex")]
-    if not ids:
-        return 0
-    items: dict[int, list[ItemFact]] = defaultdict(list)
-    for r in conn.execute(
-        sa.text(
-            """SELECT i.case_id, i.received_at, i.channel, i.due_on FROM intake_item i
-            WHERE i.case_id IN (SELECT case_id FROM sw_complex)"""
-        )
-    ):
-        received = r[1] if isinstance(r[1], dt.datetime) else dt.datetime.fromisoformat(str(r[1]))
-        items[r[0]].append(ItemFact(received.date(), r[2], _as_date(r[3])))
-    rows: dict[int, list[ProgressFact]] = defaultdict(list)
-    for r in conn.execute(
-        sa.text(
-            """SELECT p.case_id, p.progress_id, p.progress_date, p.status, p.disposition, p.is_key
-            FROM case_progress p WHERE p.case_id IN (SELECT case_id FROM sw_complex)"""
-        )
-    ):
-        rows[r[0]].append(
-            ProgressFact(r[1], _as_date(r[2]), r[3], r[4], None if r[5] is None else bool(r[5]))
-        )
-    sigs = dict(
-        conn.exec_driver_sql(
-            "SELECT case_id, sig FROM sw_case WHERE case_id IN (SELECT case_id FROM sw_complex)"
-        ).all()
-    )
-    risk_keys = {
-        r[0]: _as_date(r[1])
-        for r in conn.exec_driver_sql(
-            "SELECT case_id, key_on FROM sw_riskkey"
-            " WHERE case_id IN (SELECT case_id FROM sw_complex)"
-        )
-    }
-    out, evs = [], []
-    for case_id in ids:
-        keys = (risk_keys[case_id],) if case_id in risk_keys else ()
-        facts = CaseFacts(tuple(items[case_id]), tuple(rows[case_id]), keys)
-        tl = timeline(facts, as_of, cal, ladder)
-        if tl is None:
-            continue
-        out.append(_out_row(case_id, tl, sigs.get(case_id, ""), as_of))
-        evs.extend(
-            {
-                "case_id": case_id,
-                "kind": "escalation",
-                "reason": e.reason,
-                "from_tier": e.from_tier,
-                "to_tier": e.to_tier,
-                "on_date": e.on,
-            }
-            for e in tl.events
-        )
-        evs.extend(
-            {
-                "case_id": case_id,
-                "kind": n.kind,
-                "reason": n.kind,
-                "from_tier": n.tier,
-                "to_tier": n.tier,
-                "on_date": n.on,
-            }
-            for n in tl.notices
-            if n.kind != "escalation"
-        )
-    date_t = sa.Date
-    if out:
-        cols = list(out[0])
-        stmt = sa.text(
-            f"INSERT INTO sw_out ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
-        ).bindparams(
-            sa.bindparam("entered", type_=date_t),
-            sa.bindparam("closed_on", type_=date_t),
-            sa.bindparam("key_since", type_=date_t),
-            sa.bindparam("statutory_due_on", type_=date_t),
-            sa.bindparam("due_on", type_=date_t),
-            sa.bindparam("is_key", type_=sa.Boolean),
-            sa.bindparam("overdue", type_=sa.Boolean),
-            sa.bindparam("statutory_overdue", type_=sa.Boolean),
-            sa.bindparam("full_mode", type_=sa.Boolean),
-        )
-        conn.execute(stmt, out)
-    if evs:
-        conn.execute(
-            sa.text(
-                "INSERT INTO sw_ev (case_id, kind, reason, from_tier, to_tier, on_date)"
-                " VALUES (:case_id, :kind, :reason, :from_tier, :to_tier, :on_date)"
-            ).bindparams(sa.bindparam("on_date", type_=date_t)),
-            evs,
-        )
-    return len(out)
-
-
-def _out_row(case_id: int, tl: Timeline, sig: str, as_of: dt.date) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "tier": tl.tier,
-        "entered": tl.tier_entered_on,
-        "status": tl.status,
-        "disposition": tl.disposition,
-        "closed_on": tl.closed_on,
-        "reopened_count": tl.reopened_count,
-        "is_key": tl.is_key,
-        "key_since": tl.key_since,
-        "overdue": tl.overdue,
-        "statutory_due_on": tl.statutory_due_on,
-        "statutory_overdue": tl.statutory_overdue,
-        "full_mode": True,
-        "sig": sig,
-        # the rules are walked day by day: such a case is simply swept every day
-        "due_tier": None,
-        "due_base": None,
-        "due_on": as_of + dt.timedelta(days=1),
-    }
+# --- stage 6: the writes
 
 
 def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: str) -> str:
@@ -1160,7 +1332,7 @@ def _role_binds(config: Config) -> dict[str, str]:
     return {f"role{n}": t.role for n, t in config.tiers.items()}
 
 
-def _insert_new(conn, run, sql: str, **extra) -> int:
+def _insert_new(ctx: SweepContext, sql: str, **extra: Any) -> int:
     """Run an INSERT of rows that should all be new; returns the rows inserted.
 
     A plain INSERT: ON CONFLICT's speculative insertion costs as much again per row.
@@ -1168,253 +1340,263 @@ def _insert_new(conn, run, sql: str, **extra) -> int:
     run again skipping those.
     """
     try:
-        with conn.begin_nested():
-            return run(sql, **extra).rowcount
+        with ctx.conn.begin_nested():
+            return ctx.run(sql, **extra).rowcount
     except sa.exc.IntegrityError:
         log.warning("escalation sweep: rows expected new were there already; skipping them")
-        return run(f"{sql} ON CONFLICT DO NOTHING", **extra).rowcount
+        return ctx.run(f"{sql} ON CONFLICT DO NOTHING", **extra).rowcount
 
 
-def _write_clock(conn, d: _Dialect, run, config: Config, now: dt.datetime) -> dict[str, int]:
-    """Write the rows of the cases derived from their clock (``sw_fast``).
+def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
+    """Write the derived state, events and notices and the bookkeeping; returns counts."""
+    ctx.index("esc_case_result", "case_id", unique=True)
+    ctx.index("esc_event", "case_id")
+    ctx.analyze("esc_case_result", "esc_event")
+    n_derived = ctx.count("esc_case_result")
+    in_full = ctx.count("esc_case_result", "WHERE in_full") > 0
+    now = ctx.value(now_local(), sa.DateTime)
+    written = {
+        "cases_changed": _write_ledger(ctx, now),
+        **_write_events(ctx, in_full),
+        **_write_notices(ctx, in_full),
+    }
+    if working.clock_cases:
+        for name, n in _write_clock(ctx, now).items():
+            written[name] += n
+    bookkeeping = _write_bookkeeping(ctx, working)
+    if ctx.dialect.pg:
+        _analyze_grown(ctx, written, bookkeeping)
+    return {
+        **_status_counts(ctx),
+        "cases_derived": n_derived + working.clock_cases,
+        "working_set": "delta" if working.fact_totals is not None else "all",
+        "cases_changed": written["cases_changed"],
+        "events_inserted": written["events_inserted"],
+        "events_deleted": written["events_deleted"],
+        "notifications_inserted": written["notifications_inserted"],
+        "notifications_deleted": written["notifications_deleted"],
+    }
 
-    Straight from the per-clock tables, without materializing a row per case: the
-    ledger columns the clock moves (tier, its entry day, 超时; the rest of the row
-    holds), the milestones' events and notices, and the clock of the cases past their
-    last milestone. The events and notices are new: milestones after the watermark of
-    cases whose facts the last sweep saw, which no sweep has written.
-    """
-    clocks = "sw_fast f JOIN sw_clk k ON k.due_tier = f.due_tier AND k.due_base = f.due_base"
-    milestones = "sw_fast f JOIN sw_clkev m ON m.due_tier = f.due_tier AND m.due_base = f.due_base"
+
+def _write_ledger(ctx: SweepContext, now: Any) -> int:
+    """``ledger_case`` of the derived cases, where a column moved; returns how many.
+
+    (A case computed again after being left out loses its sweep_problem.)"""
+    distinct = ctx.dialect.distinct
     changed = " OR ".join(
         [
-            d.distinct("ledger_case.tier", "k.tier"),
-            f"(k.entered IS NOT NULL AND {d.distinct('ledger_case.tier_entered_on', 'k.entered')})",
-            d.distinct("ledger_case.overdue", "k.overdue"),
+            *(distinct(f"ledger_case.{c}", f"r.{c}") for c in LEDGER_COLUMNS),
+            "ledger_case.sweep_problem IS NOT NULL",
         ]
     )
-    updated = run(
+    sets = ", ".join([*(f"{c} = r.{c}" for c in LEDGER_COLUMNS), "sweep_problem = NULL"])
+    return ctx.run(
+        f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM esc_case_result r
+        WHERE ledger_case.case_id = r.case_id AND ({changed})""",
+        now=now,
+    ).rowcount
+
+
+def _write_events(ctx: SweepContext, in_full: bool) -> dict[str, int]:
+    """``escalation_event``: drop what no longer follows from the facts (cases derived in
+    full), add what is missing."""
+    deleted = 0
+    if in_full:
+        deleted = ctx.run(
+            """DELETE FROM escalation_event WHERE EXISTS (
+              SELECT 1 FROM esc_case_result r
+              WHERE r.case_id = escalation_event.case_id AND r.in_full)
+            AND NOT EXISTS (
+              SELECT 1 FROM esc_event e WHERE e.kind = 'escalation'
+                AND e.case_id = escalation_event.case_id AND e.to_tier = escalation_event.to_tier
+                AND e.on_date = escalation_event.escalated_on
+                AND e.from_tier = escalation_event.from_tier
+                AND e.reason = escalation_event.reason)"""
+        ).rowcount
+    # the missing ones: the primary key itself tells which are there already (no
+    # anti-join pass); in its order, so each index page is visited once
+    inserted = ctx.run(
+        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+        SELECT case_id, from_tier, to_tier, on_date, reason FROM esc_event
+        WHERE kind = 'escalation' ORDER BY case_id, on_date, to_tier
+        ON CONFLICT DO NOTHING"""
+    ).rowcount
+    return {"events_inserted": inserted, "events_deleted": deleted}
+
+
+def _write_notices(ctx: SweepContext, in_full: bool) -> dict[str, int]:
+    """``notification``: one per escalation (to the new tier), warning, overdue and
+    statutory notice (to the top tier), addressed (``esc_notice``); unsent ones that no
+    longer follow are dropped (cases derived in full)."""
+    config = ctx.config
+    ctx.conn.exec_driver_sql(
+        "CREATE TEMP TABLE esc_notice (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
+        " created_on DATE, recipient VARCHAR(128))"
+    )
+    ctx.run(
+        f"""INSERT INTO esc_notice (case_id, kind, tier, created_on, recipient)
+        SELECT e.case_id, e.kind, e.tier, e.on_date,
+          {_recipient_sql(config, "e.case_id", "e.tier", "e.on_date", "g.case_id")}
+        FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
+              FROM esc_event) e
+        LEFT JOIN esc_progress_case g ON g.case_id = e.case_id""",
+        **_role_binds(config),
+    )
+    deleted = 0
+    if in_full:
+        ctx.index("esc_notice", "case_id")
+        ctx.analyze("esc_notice")
+        deleted = ctx.run(
+            """DELETE FROM notification WHERE EXISTS (
+              SELECT 1 FROM esc_case_result r
+              WHERE r.case_id = notification.case_id AND r.in_full)
+            AND notification.sent_at IS NULL
+            AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
+            AND NOT EXISTS (
+              SELECT 1 FROM esc_notice n WHERE n.case_id = notification.case_id
+                AND n.kind = notification.kind AND n.tier = notification.tier
+                AND n.created_on = notification.created_on
+                AND n.recipient = notification.recipient)"""
+        ).rowcount
+    inserted = ctx.run(
+        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
+        SELECT case_id, kind, tier, recipient, created_on FROM esc_notice
+        ORDER BY case_id, created_on, kind, tier
+        ON CONFLICT DO NOTHING"""
+    ).rowcount
+    return {"notifications_inserted": inserted, "notifications_deleted": deleted}
+
+
+def _write_clock(ctx: SweepContext, now: Any) -> dict[str, int]:
+    """Write the rows of the cases derived from their clock (``esc_clock_case``).
+
+    Straight from the per-clock tables, without a row per case: the ledger columns the
+    clock moves (tier, its entry day, 超时; the rest of the row holds), the milestones'
+    events and notices, and the clock of the cases past their last milestone. The
+    events and notices are new: milestones after the watermark of cases whose facts the
+    last sweep saw, which no sweep has written.
+    """
+    distinct = ctx.dialect.distinct
+    clocks = """esc_clock_case f JOIN esc_clock_state k
+        ON k.due_tier = f.due_tier AND k.due_base = f.due_base"""
+    milestones = """esc_clock_case f JOIN esc_clock_milestone m
+        ON m.due_tier = f.due_tier AND m.due_base = f.due_base"""
+    changed = " OR ".join(
+        [
+            distinct("ledger_case.tier", "k.tier"),
+            f"""(k.tier_entered_on IS NOT NULL
+                 AND {distinct("ledger_case.tier_entered_on", "k.tier_entered_on")})""",
+            distinct("ledger_case.overdue", "k.overdue"),
+        ]
+    )
+    updated = ctx.run(
         f"""UPDATE ledger_case SET tier = k.tier, overdue = k.overdue, updated_at = :now,
-          tier_entered_on = COALESCE(k.entered, ledger_case.tier_entered_on)
+          tier_entered_on = COALESCE(k.tier_entered_on, ledger_case.tier_entered_on)
         FROM {clocks} WHERE ledger_case.case_id = f.case_id AND k.moved = 1 AND ({changed})""",
         now=now,
     ).rowcount
     events = _insert_new(
-        conn,
-        run,
+        ctx,
         f"""INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
         SELECT f.case_id, m.from_tier, m.to_tier, m.on_date, 'sla' FROM {milestones}
         WHERE m.kind = 'escalation' ORDER BY f.case_id""",
     )
+    recipient = _recipient_sql(ctx.config, "f.case_id", "m.to_tier", "m.on_date", "g.case_id")
     notices = _insert_new(
-        conn,
-        run,
+        ctx,
         f"""INSERT INTO notification (case_id, kind, tier, recipient, created_on)
-        SELECT f.case_id, m.kind, m.to_tier,
-          {_recipient_sql(config, "f.case_id", "m.to_tier", "m.on_date", "g.case_id")},
-          m.on_date
-        FROM {milestones} LEFT JOIN sw_pagg g ON g.case_id = f.case_id
+        SELECT f.case_id, m.kind, m.to_tier, {recipient}, m.on_date
+        FROM {milestones} LEFT JOIN esc_progress_case g ON g.case_id = f.case_id
         ORDER BY f.case_id""",
-        **_role_binds(config),
+        **_role_binds(ctx.config),
     )
     # (the few past their last milestone, listed first: the join's estimate is no guide)
-    run(f"CREATE TEMP TABLE sw_done AS SELECT f.case_id AS case_id FROM {clocks} WHERE NOT k.ahead")
-    _analyze(conn, "sw_done")
-    run(
+    ctx.run(
+        f"""CREATE TEMP TABLE esc_clock_finished AS
+        SELECT f.case_id AS case_id FROM {clocks} WHERE NOT k.milestone_ahead"""
+    )
+    ctx.analyze("esc_clock_finished")
+    ctx.run(
         """UPDATE case_sweep SET due_tier = NULL, due_base = NULL
-        WHERE case_id IN (SELECT case_id FROM sw_done)"""
+        WHERE case_id IN (SELECT case_id FROM esc_clock_finished)"""
     )
     return {"cases_changed": updated, "events_inserted": events, "notifications_inserted": notices}
 
 
-def _write(
-    conn,
-    d: _Dialect,
-    run,
-    config: Config,
-    as_of: dt.date,
-    scope: str,
-    facts: str | None,
-    n_swept: int | None,
-    cfg: str,
-    n_clock: int,
-) -> dict[str, Any]:
-    """Write the derived state, events and notices; returns counts.
-
-    ``facts``, ``n_swept``: the new fact totals and the number of case_sweep rows, when
-    the working set came from them (else None).
-    """
-    cols = {
-        "tier": "tier",
-        "tier_entered_on": "entered",
-        "status": "status",
-        "disposition": "disposition",
-        "closed_on": "closed_on",
-        "reopened_count": "reopened_count",
-        "is_key": "is_key",
-        "key_since": "key_since",
-        "overdue": "overdue",
-        "statutory_due_on": "statutory_due_on",
-        "statutory_overdue": "statutory_overdue",
-    }
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sw_out ON sw_out (case_id)")
-    conn.exec_driver_sql("CREATE INDEX ix_sw_ev ON sw_ev (case_id)")
-    _analyze(conn, "sw_out", "sw_ev")
-    n_derived = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out").scalar_one()
-    # (a case computed again after being left out loses its sweep_problem)
-    changed = " OR ".join(
-        [
-            *(d.distinct(f"ledger_case.{c}", f"o.{v}") for c, v in cols.items()),
-            "ledger_case.sweep_problem IS NOT NULL",
-        ]
-    )
-    sets = ", ".join([*(f"{c} = o.{v}" for c, v in cols.items()), "sweep_problem = NULL"])
-    now = now_local()
-    updated = run(
-        f"""UPDATE ledger_case SET {sets}, updated_at = :now FROM sw_out o
-        WHERE ledger_case.case_id = o.case_id AND ({changed})""",
-        now=now,
-    ).rowcount
-
-    # escalation_event: drop what no longer follows from the facts, add what is missing
-    match_ev = """e.case_id = escalation_event.case_id AND e.to_tier = escalation_event.to_tier
-        AND e.on_date = escalation_event.escalated_on AND e.from_tier = escalation_event.from_tier
-        AND e.reason = escalation_event.reason"""
-    n_full = conn.exec_driver_sql("SELECT COUNT(*) FROM sw_out WHERE full_mode").scalar_one()
-    ev_deleted = nt_deleted = 0
-    if n_full:
-        ev_deleted = run(
-            f"""DELETE FROM escalation_event WHERE EXISTS (
-              SELECT 1 FROM sw_out o WHERE o.case_id = escalation_event.case_id AND o.full_mode)
-            AND NOT EXISTS (SELECT 1 FROM sw_ev e WHERE e.kind = 'escalation' AND {match_ev})"""
-        ).rowcount
-    # the missing ones: the primary key itself tells which are there already (no
-    # anti-join pass); in its order, so each index page is visited once
-    ev_inserted = run(
-        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
-        SELECT case_id, from_tier, to_tier, on_date, reason FROM sw_ev
-        WHERE kind = 'escalation' ORDER BY case_id, on_date, to_tier
-        ON CONFLICT DO NOTHING"""
-    ).rowcount
-
-    # notifications: one per escalation (to the new tier), warning, overdue, statutory
-    # (addressed to the top tier)
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE sw_nt (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
-        " created_on DATE, recipient VARCHAR(128))"
-    )
-    run(
-        f"""INSERT INTO sw_nt (case_id, kind, tier, created_on, recipient)
-        SELECT e.case_id, e.kind, e.tier, e.on_date,
-          {_recipient_sql(config, "e.case_id", "e.tier", "e.on_date", "g.case_id")}
-        FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
-              FROM sw_ev) e
-        LEFT JOIN sw_pagg g ON g.case_id = e.case_id""",
-        **_role_binds(config),
-    )
-    if n_full:
-        conn.exec_driver_sql("CREATE INDEX ix_sw_nt ON sw_nt (case_id)")
-        _analyze(conn, "sw_nt")
-    same_nt = """n.case_id = notification.case_id AND n.kind = notification.kind
-        AND n.tier = notification.tier AND n.created_on = notification.created_on"""
-    if n_full:
-        nt_deleted = run(
-            f"""DELETE FROM notification WHERE EXISTS (
-              SELECT 1 FROM sw_out o WHERE o.case_id = notification.case_id AND o.full_mode)
-            AND notification.sent_at IS NULL
-            AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
-            AND NOT EXISTS (SELECT 1 FROM sw_nt n WHERE {same_nt}
-                            AND n.recipient = notification.recipient)"""
-        ).rowcount
-    nt_inserted = run(
-        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
-        SELECT case_id, kind, tier, recipient, created_on FROM sw_nt
-        ORDER BY case_id, created_on, kind, tier
-        ON CONFLICT DO NOTHING"""
-    ).rowcount
-
-    if n_clock:
-        clock = _write_clock(conn, d, run, config, now)
-        updated += clock["cases_changed"]
-        ev_inserted += clock["events_inserted"]
-        nt_inserted += clock["notifications_inserted"]
-
-    # remember what each case's derivation saw: a whole-ledger sweep moves the
-    # watermark and writes only the cases whose facts changed (their row then follows
-    # the watermark); a sweep of some cases records its own date on their rows
-    whole = scope == ""
-    own = "NULL" if whole else ":as_of"
+def _write_bookkeeping(ctx: SweepContext, working: WorkingSet) -> int:
+    """``case_sweep`` and ``sweep_watermark``: what each case's derivation saw. A
+    whole-ledger sweep moves the watermark and writes only the cases whose facts changed
+    (their row then follows the watermark); a sweep of some cases records its own date
+    on their rows. Returns the case_sweep rows written."""
+    distinct = ctx.dialect.distinct
+    own = ":as_of" if ctx.scoped else "NULL"
     stale = " OR ".join(
         [
-            d.distinct("case_sweep.sweep_sig", "o.sig"),
-            d.distinct("case_sweep.swept_as_of", own),
-            d.distinct("case_sweep.due_tier", "o.due_tier"),
-            d.distinct("case_sweep.due_base", "o.due_base"),
-            d.distinct("case_sweep.due_on", "o.due_on"),
+            distinct("case_sweep.sweep_sig", "r.signature"),
+            distinct("case_sweep.swept_as_of", own),
+            distinct("case_sweep.due_tier", "r.due_tier"),
+            distinct("case_sweep.due_base", "r.due_base"),
+            distinct("case_sweep.due_on", "r.due_on"),
         ]
     )
     # (an UPDATE, then an INSERT of the rest: cheaper than an upsert, which locks
     # each row before updating it; the rows have room for in-page updates)
-    sweep_written = run(
-        f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = o.sig,
-          due_tier = o.due_tier, due_base = o.due_base, due_on = o.due_on
-        FROM sw_out o WHERE o.case_id = case_sweep.case_id AND ({stale})"""
+    updated = ctx.run(
+        f"""UPDATE case_sweep SET swept_as_of = {own}, sweep_sig = r.signature,
+          due_tier = r.due_tier, due_base = r.due_base, due_on = r.due_on
+        FROM esc_case_result r WHERE r.case_id = case_sweep.case_id AND ({stale})"""
     ).rowcount
-    sweep_added = run(
+    added = ctx.run(
         f"""INSERT INTO case_sweep (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
-        SELECT o.case_id, {own}, o.sig, o.due_tier, o.due_base, o.due_on FROM sw_out o
-        WHERE o.case_id IN (SELECT case_id FROM sw_case WHERE fresh = 1) ORDER BY o.case_id"""
+        SELECT r.case_id, {own}, r.signature, r.due_tier, r.due_base, r.due_on
+        FROM esc_case_result r
+        WHERE r.case_id IN (SELECT case_id FROM esc_case WHERE never_swept = 1)
+        ORDER BY r.case_id"""
     ).rowcount
-    sweep_written += sweep_added
-    delta = facts is not None
-    if whole:
-        # (and the number of case_sweep rows, which only sweeps write)
-        facts = facts or _fact_totals(run, cfg)
-        if n_swept is None:
-            n_swept = conn.exec_driver_sql("SELECT COUNT(*) FROM case_sweep").scalar_one()
-        else:  # (counted at the start; a sweep only adds rows)
-            n_swept += sweep_added
-        facts = f"{facts}|{n_swept}"
-        run("DELETE FROM sweep_watermark WHERE name = 'escalation'")
-        run(
-            "INSERT INTO sweep_watermark (name, as_of, facts)"
-            " VALUES ('escalation', :as_of, :facts)",
-            facts=facts,
-        )
-    else:  # the next whole-ledger sweep checks every case's signature
-        run("UPDATE sweep_watermark SET facts = NULL WHERE name = 'escalation'")
-    if d.pg:
-        # keep the planner's picture of a table current when this sweep grew it by a
-        # good part (a first sweep); daily growth is left to autovacuum
-        for table, n in (
-            ("escalation_event", ev_inserted),
-            ("notification", nt_inserted),
-            ("case_sweep", sweep_written),
-        ):
-            before = conn.exec_driver_sql(
-                f"SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass"
-            ).scalar_one()
-            if n > 10_000 and n * 4 > max(before, 0):
-                conn.exec_driver_sql(f"ANALYZE {table}")
-    # the status of every case swept (those outside the working set kept theirs)
-    in_scope = "" if whole else " AND case_id IN (SELECT case_id FROM sw_scope)"
-    counts = {
-        r[0]: r[1]
-        for r in run(
+    if ctx.scoped:  # the next whole-ledger sweep checks every case's signature
+        ctx.run("UPDATE sweep_watermark SET facts = NULL WHERE name = 'escalation'")
+        return updated + added
+    facts = working.fact_totals or _fact_totals(ctx)
+    if working.bookkeeping_rows is None:
+        n_swept = ctx.count("case_sweep")
+    else:  # (counted at the start; a sweep only adds rows)
+        n_swept = working.bookkeeping_rows + added
+    # (and the number of case_sweep rows, which only sweeps write)
+    ctx.run("DELETE FROM sweep_watermark WHERE name = 'escalation'")
+    ctx.run(
+        "INSERT INTO sweep_watermark (name, as_of, facts) VALUES ('escalation', :as_of, :facts)",
+        facts=f"{facts}|{n_swept}",
+    )
+    return updated + added
+
+
+def _analyze_grown(ctx: SweepContext, written: dict[str, int], bookkeeping: int) -> None:
+    """Keep the planner's picture of a table current when this sweep grew it by a good
+    part (a first sweep); daily growth is left to autovacuum."""
+    for table, n in (
+        ("escalation_event", written["events_inserted"]),
+        ("notification", written["notifications_inserted"]),
+        ("case_sweep", bookkeeping),
+    ):
+        before = ctx.conn.exec_driver_sql(
+            f"SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass"
+        ).scalar_one()
+        if n > 10_000 and n * 4 > max(before, 0):
+            ctx.conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def _status_counts(ctx: SweepContext) -> dict[str, int]:
+    """The status of every case swept (those outside the working set kept theirs)."""
+    in_scope = " AND case_id IN (SELECT case_id FROM esc_scope)" if ctx.scoped else ""
+    counts = dict(
+        ctx.run(
             "SELECT status, COUNT(*) FROM ledger_case"
             f" WHERE first_received_at < :as_of_next{in_scope} GROUP BY status"
-        )
-    }
+        ).all()
+    )
     return {
         "cases": sum(counts.values()),
         "open": counts.get("open", 0),
         "paused": counts.get("paused", 0),
         "closed": counts.get("closed", 0),
-        "cases_derived": n_derived + n_clock,
-        "working_set": "delta" if delta else "all",
-        "cases_changed": updated,
-        "events_inserted": ev_inserted,
-        "events_deleted": ev_deleted,
-        "notifications_inserted": nt_inserted,
-        "notifications_deleted": nt_deleted,
     }
