@@ -117,11 +117,6 @@ def test_a_key_case_goes_to_the_configured_key_tier(engine, four_tiers):
     assert [tuple(n) for n in notes] == [(3, "分管院领导")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="escalation.recipient_for/_recipient_sql (not this branch's) still map tiers 2-4 "
-    "to judge/department/leader by number; at merge they read config.assignee_columns",
-)
 def test_escalation_notices_go_to_the_person_the_ladder_names(engine, four_tiers):
     cid = new_case(engine, D("2023-07-03"))
     with engine.begin() as conn:

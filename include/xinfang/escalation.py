@@ -1,4 +1,4 @@
-"""The escalation sweep (CONTRACT §4): tiers, SLA clocks, warnings, flags, notifications.
+"""The escalation sweep (docs/tiers.md): tiers, SLA clocks, warnings, flags, notifications.
 
 Every lifecycle column of ``ledger_case`` is derived from the facts (items, progress
 rows, risk keys) and the as-of date, so sweeping daily, weekly or once gives the same
@@ -216,17 +216,13 @@ def config_signature(config: Config) -> str:
 def recipient_for(
     tier: int | None, config: Config, judge=None, department=None, leader=None
 ) -> str:
-    """Who a notice at ``tier`` goes to: the named person where the ledger has one, else the role."""
-    top = config.max_tier
+    """Who a notice at ``tier`` goes to: the person the ledger names for the case at that
+    tier (``Config.assignee_columns``: judge, department, leader), else the tier's role."""
     if tier is None:
-        return config.tiers[top].role
-    if tier == 2 and judge:
-        return judge
-    if tier == 3 and department:
-        return department
-    if tier == 4 and leader:
-        return leader
-    return config.tiers[tier].role
+        return config.tiers[config.max_tier].role
+    named = {"judge": judge, "department": department, "leader": leader}
+    column = config.assignee_columns.get(tier)
+    return (named.get(column) if column else None) or config.tiers[tier].role
 
 
 # --- the ladder as SQL: milestone offsets from the day a case entered its start tier
@@ -1322,7 +1318,7 @@ def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: 
               SELECT p.{col} FROM case_progress p
               WHERE p.case_id = {case} AND p.{col} IS NOT NULL AND p.progress_date <= {on}
               ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1), {role})"""
-        for t, col in ((2, "judge"), (3, "department"), (4, "leader"))
+        for t, col in config.assignee_columns.items()
     )
     return f"CASE {named} ELSE {role} END"
 
