@@ -18,6 +18,7 @@ from xinfang.timeutil import TZ_NAME
 
 if TYPE_CHECKING:
     from xinfang.matching import MatchParams
+    from xinfang.risk.threat import Lexicon
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
@@ -100,6 +101,13 @@ class RiskSettings:
     threat: Mapping[str, Any] = field(default_factory=dict)
     """The ``threat_*`` settings as written, checked here and compiled by
     ``xinfang.risk.threat.compile_lexicon``."""
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The threat lexicon compiled once per configuration (a second per compile)."""
+        from xinfang.risk.threat import compile_lexicon
+
+        return compile_lexicon(self.threat)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang import db, locks
 from xinfang.config import RISK_KINDS, get_config
-from xinfang.risk.threat import Lexicon, compile_lexicon, detect_threat
+from xinfang.risk.threat import Lexicon, default_lexicon, detect_threat
 from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
@@ -656,7 +656,7 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
     """
     config = get_config()
     risk = config.risk
-    lexicon = compile_lexicon(risk.threat)
+    lexicon = default_lexicon()  # compiled once per configuration, not once per run
     upper = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     since_dt = dt.datetime.combine(since, dt.time()) if since is not None else None
     now = now_local()

@@ -15,7 +15,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 SENTENCE_END = re.compile(r"[。！？!?；;\n…]+")
@@ -269,18 +268,11 @@ def _cost(chars: set[str]) -> int:
     )
 
 
-@lru_cache(maxsize=4)
-def _lexicon_for(config_id: int) -> Lexicon:
-    from xinfang.config import get_config
-
-    return compile_lexicon(get_config().risk.threat)
-
-
 def default_lexicon() -> Lexicon:
-    """The lexicon of the configuration in force (compiled once per config object)."""
+    """The lexicon of the configuration in force (compiled once per configuration)."""
     from xinfang.config import get_config
 
-    return _lexicon_for(id(get_config()))
+    return get_config().risk.lexicon
 
 
 def _negated_before(pre: str, lex: Lexicon) -> str | None:
