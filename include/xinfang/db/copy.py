@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sys
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["copy_in", "encode_frame", "encode_rows", "escape_copy_text", "read_frame"]
 
@@ -50,10 +52,18 @@ def escape_copy_text(value: str) -> str:
 
 
 def _is_null(value: Any) -> bool:
-    """None and pandas' and numpy's missing values (NaN is stored as NULL, as SQLite does)."""
-    if value is None or value is pd.NaT or value is pd.NA:
+    """None, NaN (stored as NULL, as SQLite does) and pandas' NaT and NA."""
+    if value is None or (isinstance(value, float) and value != value):
         return True
-    return isinstance(value, float) and value != value
+    # no pandas loaded (the intake loader): no pandas value to meet, and none imported
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NaT or value is pd.NA)
+
+
+def _is_bool(value: Any) -> bool:
+    """A Python or numpy boolean."""
+    np = sys.modules.get("numpy")
+    return isinstance(value, bool) or (np is not None and isinstance(value, np.bool_))
 
 
 def _encode_value(value: Any) -> str:
@@ -62,7 +72,7 @@ def _encode_value(value: Any) -> str:
         return escape_copy_text(value)
     if _is_null(value):
         return NULL
-    if isinstance(value, bool | np.bool_):
+    if _is_bool(value):
         return "t" if value else "f"
     if isinstance(value, str):
         return escape_copy_text(value)
@@ -111,6 +121,8 @@ def encode_column(values: Sequence[Any]) -> list[str]:
 
 def _encode_series(col: pd.Series) -> list[str]:
     """A DataFrame column: numpy dtypes converted whole, the others as Python values."""
+    import numpy as np
+
     dtype = col.dtype
     kind = dtype.kind if isinstance(dtype, np.dtype) else ""  # numpy: no nulls but NaT
     if kind == "b":
@@ -166,6 +178,8 @@ def read_frame(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
     fetching rows one by one. Typed from the statement's columns: integers as int64
     (Int64 with nulls), timestamps as datetime64, dates as ``datetime.date`` or None,
     booleans as bool or None, the rest as Python objects with None for null."""
+    import pandas as pd
+
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     # bytes, not text: pandas wraps a text buffer in a re-encoder whose carry-over
     # grows with every chunk of non-ASCII text (quadratic on a million Chinese rows)
@@ -192,6 +206,9 @@ def read_frame(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
 
 def _typed(col: pd.Series, type_: sa.types.TypeEngine) -> pd.Series:
     """A column read as CSV, in the types ``read_frame`` promises."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(type_, sa.DateTime):
         return pd.to_datetime(col, format="ISO8601")
     if isinstance(type_, sa.Date):

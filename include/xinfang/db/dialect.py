@@ -13,15 +13,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang.db import copy
-from xinfang.db.frames import fetch_frame, python_value
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Dialect", "dialect_of"]
 
@@ -96,6 +97,8 @@ class Dialect:
 
     def insert_frame(self, conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
         """Insert a DataFrame whose columns are named as the table's."""
+        from xinfang.db.frames import python_value  # pandas only where frames are written
+
         if df.empty:
             return
         columns = list(df.columns)
@@ -108,6 +111,8 @@ class Dialect:
 
     def read_frame(self, conn: Connection, stmt: sa.Select) -> pd.DataFrame:
         """Many rows of a SELECT as a DataFrame."""
+        from xinfang.db.frames import fetch_frame
+
         return fetch_frame(conn, stmt)
 
     # ------------------------------------------------------------- temporary tables
