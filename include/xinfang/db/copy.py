@@ -68,8 +68,14 @@ def _is_bool(value: Any) -> bool:
 
 def _encode_value(value: Any) -> str:
     """One value of any type (the slow path: columns of mixed or unusual types)."""
+    if value is None:
+        return NULL
     if type(value) is str:
         return escape_copy_text(value)
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
     if _is_null(value):
         return NULL
     if _is_bool(value):
@@ -110,6 +116,8 @@ def encode_column(values: Sequence[Any]) -> list[str]:
         return _encode_text_column(values, has_null)
     if types <= {int}:
         return [NULL if v is None else str(v) for v in values]
+    if types == {bool}:
+        return [NULL if v is None else "t" if v else "f" for v in values]
     if types <= {int, float}:
         return [NULL if v is None or v != v else str(v) for v in values]
     if types <= {dt.datetime} or types <= {dt.date}:
