@@ -21,8 +21,8 @@ apart from the candidate it nearly joined (action ``apart``, a cannot-link).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
-import io
 import logging
 import os
 import time
@@ -32,11 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from pandas.api.typing import DataFrameGroupBy
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import locks
-from xinfang.bulk import copy_text, escape_copy_text
 from xinfang.config import get_config
+from xinfang.db import Dialect, dialect_of
+from xinfang.db.frames import fetch_frame, python_value
 from xinfang.matching import (
     MAX_NAME_BLOCK,
     MatchParams,
@@ -73,11 +75,6 @@ __all__ = [
 ]
 
 _CHUNK = 5_000
-# PostgreSQL client encodings as Python codecs (psycopg2's own table, when installed)
-try:
-    from psycopg2.extensions import encodings as _PY_ENCODINGS
-except ImportError:  # SQLite-only installs never read through COPY
-    _PY_ENCODINGS = {}
 ITEM_COLS = [
     "item_id",
     "channel",
@@ -101,10 +98,6 @@ def _params() -> MatchParams:
     return MatchParams.from_config(get_config().raw.get("dedup"))
 
 
-def _is_pg(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
 def _dates(values: Any) -> list[dt.date | None]:
     """Dates of a Series/list of datetimes, dates, strings or nulls (None for null)."""
     if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values.dtype):
@@ -124,86 +117,15 @@ def _dates(values: Any) -> list[dt.date | None]:
     return out
 
 
-def _none(v: Any) -> Any:
-    if v is None or v is pd.NaT or v is pd.NA:
-        return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
 # --------------------------------------------------------------------------- I/O helpers
 
 
-def _temp_table(conn: Connection, name: str, columns: Sequence[sa.Column]) -> sa.Table:
-    """A fresh temporary table (dropped first if a previous batch left it)."""
-    md = sa.MetaData()
-    table = sa.Table(name, md, *columns, prefixes=["TEMPORARY"])
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
-    table.create(conn)
-    return table
-
-
-def _copy(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
-    """Bulk-load ``df`` (columns named as the table's) with COPY on PostgreSQL."""
-    if df.empty:
-        return
-    cols = list(df.columns)
-    if _is_pg(conn):
-        copy_text(conn, table.name, cols, _copy_text(df))
-        if table.name.startswith("tmp_"):
-            conn.exec_driver_sql(f"ANALYZE {table.name}")
-        return
-    records = [
-        {c: _none(v) for c, v in zip(cols, row, strict=True)}
-        for row in df.itertuples(index=False, name=None)
-    ]
-    for i in range(0, len(records), 50_000):
-        conn.execute(table.insert(), records[i : i + 50_000])
-
-
-def _copy_column(col: pd.Series) -> list[str]:
-    """One column in COPY's text format, converted a column at a time (the type is
-    tested once, not per value)."""
-    dtype = col.dtype
-    kind = dtype.kind if isinstance(dtype, np.dtype) else ""  # numpy: no nulls but NaT
-    if kind == "b":
-        return ["t" if v else "f" for v in col.tolist()]
-    if kind in ("i", "u"):
-        return list(map(str, col.tolist()))
-    if kind == "M":  # naive datetimes
-        text = np.datetime_as_string(col.to_numpy(dtype="datetime64[us]"), unit="us")
-        out = text.tolist()
-        for i in np.flatnonzero(col.isna().to_numpy()).tolist():
-            out[i] = "\\N"
-        return out
-    return [_copy_value(v) for v in col.astype(object).tolist()]
-
-
-def _copy_value(v: Any) -> str:
-    if v is None or v is pd.NaT or v is pd.NA:
-        return "\\N"
-    if isinstance(v, str):
-        return escape_copy_text(v)
-    if isinstance(v, bool | np.bool_):
-        return "t" if v else "f"
-    if isinstance(v, float) and np.isnan(v):
-        return "\\N"
-    if isinstance(v, dt.datetime):  # pd.Timestamp too
-        return v.isoformat(sep=" ")
-    return str(v)
-
-
-def _copy_text(df: pd.DataFrame) -> str:
-    """``df`` as the body of ``COPY ... FROM STDIN`` (text format), column by column."""
-    texts = [_copy_column(df[c]) for c in df.columns]
-    return "\n".join(["\t".join(row) for row in zip(*texts, strict=True)]) + "\n"
+def _load(conn: Connection, table: sa.Table, df: pd.DataFrame) -> None:
+    """Bulk-load ``df`` (columns named as the table's); a temp table gets statistics."""
+    dialect = dialect_of(conn)
+    dialect.insert_frame(conn, table, df)
+    if table.name.startswith("tmp_") and not df.empty:
+        dialect.analyze(conn, table.name)
 
 
 @contextlib.contextmanager
@@ -218,7 +140,7 @@ def _bulk_write(
     ``columns``: an UPDATE of only these columns; only the indexes on them are
     dropped, so that the rows are rewritten in place (HOT, see intake_item's
     fillfactor) and the other indexes are left as they are."""
-    if not _is_pg(conn) or n_rows < 50_000:
+    if not dialect_of(conn).is_postgres or n_rows < 50_000:
         yield
         return
     existing = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
@@ -249,66 +171,11 @@ def _bulk_write(
     for ix in dropped:
         ix.drop(conn)
     yield
-    conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for ix in dropped:
-        ix.create(conn)
-    for fk in fks:
-        conn.execute(sa.schema.AddConstraint(fk))
-
-
-def _read_copy(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
-    """A big SELECT read through ``COPY ... TO STDOUT`` (PostgreSQL): several times
-    faster than fetching rows one by one. Typed from the statement's columns."""
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    # bytes, not text: pandas wraps a text buffer in a re-encoder whose carry-over
-    # grows with every chunk of non-ASCII text (quadratic on a million Chinese rows)
-    buf = io.BytesIO()
-    dbapi = conn.connection.dbapi_connection
-    cur = dbapi.cursor()
-    try:
-        cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
-    finally:
-        cur.close()
-    buf.seek(0)
-    encoding = _PY_ENCODINGS.get(getattr(dbapi, "encoding", "UTF8"), "utf-8")
-    cols = stmt.selected_columns
-    dtypes: dict[str, Any] = {}
-    dates: list[str] = []
-    for c in cols:
-        if isinstance(c.type, sa.DateTime | sa.Date):
-            dates.append(c.name)
-        elif isinstance(c.type, sa.Integer):  # BigInteger too; nullable ones as Int64
-            dtypes[c.name] = "Int64"
-        else:
-            dtypes[c.name] = object
-    df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values=[""], encoding=encoding)
-    for name in dates:
-        df[name] = pd.to_datetime(df[name], format="ISO8601")
-    for name, kind in dtypes.items():
-        if kind == "Int64" and not df[name].isna().any():
-            df[name] = df[name].astype(np.int64)
-        elif kind is object:
-            df[name] = df[name].astype(object).where(df[name].notna(), None)
-    for name in dates:
-        col = next(c for c in cols if c.name == name)
-        if isinstance(col.type, sa.Date) and not isinstance(col.type, sa.DateTime):
-            df[name] = pd.Series(_dates(df[name]), index=df.index, dtype=object)
-    return df
-
-
-def _read(conn: Connection, stmt: sa.Executable) -> pd.DataFrame:
-    res = conn.execute(stmt)
-    keys = list(res.keys())
-    rows = res.fetchall()
-    if not rows:
-        return pd.DataFrame(columns=keys)
-    cols = list(zip(*rows, strict=True))
-    return pd.DataFrame({k: pd.Series(v) for k, v in zip(keys, cols, strict=True)})
-
-
-def _read_big(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
-    """Many rows: through COPY on PostgreSQL."""
-    return _read_copy(conn, stmt) if _is_pg(conn) else _read(conn, stmt)
+    with dialect_of(conn).tuned(conn, maintenance_work_mem="256MB"):
+        for ix in dropped:
+            ix.create(conn)
+        for fk in fks:
+            conn.execute(sa.schema.AddConstraint(fk))
 
 
 def _item_select() -> sa.Select:
@@ -326,7 +193,7 @@ def _sort_items(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _overrides(conn: Connection) -> pd.DataFrame:
-    return _read(
+    return fetch_frame(
         conn,
         sa.select(
             manual_override.c.override_id,
@@ -347,107 +214,138 @@ def _cannot_link(ov: pd.DataFrame) -> dict[int, set[int]]:
 
 
 def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
-    """Items of the ledger cases that share a blocking key with the new items (two hops),
-    and the uncommon names too frequent for rule 4 (see ``plan_matters``' skip_names)."""
-    empty = pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
-    if conn.execute(sa.select(ledger_case.c.case_id).limit(1)).first() is None:
-        return empty, set()  # the first load: nothing to match against
-    ids = set(new["id_number"].dropna())
-    phones = set(new["phone"].dropna())
-    nc = new.dropna(subset=["name_key", "case_number"])
-    namecn = set(zip(nc["name_key"], nc["case_number"], strict=True))
+    """Items of the ledger cases that share a blocking key with the new items, and the
+    uncommon names too frequent for rule 4 (see ``plan_matters``' skip_names).
+
+    Two hops: the cases found by the new items' ID numbers, phones and (name key, case
+    number) pairs are *strong*, and their own ID numbers and phones find more cases;
+    the cases found by an uncommon name (rule 4 of ``xinfang.matching``) are *weak*:
+    read, but their keys not followed."""
+    if _ledger_is_empty(conn):
+        return _no_candidates(), set()  # the first load: nothing to match against
+    lookup = _CaseLookup(conn)
+    ids, phones = set(new["id_number"].dropna()), set(new["phone"].dropna())
+    strong = lookup.by_identifiers(ids, phones)
+    strong |= lookup.by_name_and_case_number(_names_with_case_numbers(new))
+    weak, big_names = lookup.by_uncommon_name(_named_grievances(new))
+    if strong:
+        more_ids, more_phones = lookup.identifiers_of(strong)
+        strong |= lookup.by_identifiers(more_ids - ids, more_phones - phones)
+    cases = strong | weak
+    return (lookup.items_of(cases) if cases else _no_candidates()), big_names
+
+
+def _no_candidates() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*ITEM_COLS, "case_case_number"])
+
+
+def _names_with_case_numbers(new: pd.DataFrame) -> set[tuple[str, str]]:
+    """The (name key, case number) pairs of the new items (rule 3: same name and 案号)."""
+    both = new.dropna(subset=["name_key", "case_number"])
+    return set(zip(both["name_key"], both["case_number"], strict=True))
+
+
+def _named_grievances(new: pd.DataFrame) -> pd.Series:
+    """The name keys of new items with a full name and a text (rule 4 reads every name:
+    a common one joins on facts alone; too big a block is skipped, see ``by_uncommon_name``)."""
     named = new.dropna(subset=["name_key", "content_normalized"])
-    named = named[[partial_name(n) is None for n in named["petitioner_name"].tolist()]]
-    # rule 4 reads every name (a common one joins on facts alone); blocks bigger than
-    # MAX_NAME_BLOCK are skipped below, so the commonest names cost one count
-    rare_names = set(named["name_key"])
-    cases: set[int] = set()
-    big_names: set[str] = set()
-    seen_ids: set[str] = set()
-    seen_phones: set[str] = set()
-    tk = _temp_table(conn, "tmp_dedup_key", [sa.Column("k", sa.String(128))])
-    tnc = _temp_table(
-        conn, "tmp_dedup_nc", [sa.Column("n", sa.String(128)), sa.Column("c", sa.String(64))]
-    )
-    tcase = _temp_table(conn, "tmp_dedup_case", [sa.Column("case_id", sa.BigInteger)])
-    for _hop in range(2):
-        found: set[int] = set()
-        weak: set[int] = set()
-        for col, keys in (("id_number", ids - seen_ids), ("phone", phones - seen_phones)):
-            if not keys:
-                continue
-            conn.execute(tk.delete())
-            _copy(conn, tk, pd.DataFrame({"k": sorted(keys)}))
-            rows = conn.execute(
-                sa.select(intake_item.c.case_id)
-                .distinct()
-                .join(tk, intake_item.c[col] == tk.c.k)
-                .where(intake_item.c.case_id.is_not(None))
-            )
-            found.update(r[0] for r in rows)
-        seen_ids |= ids
-        seen_phones |= phones
-        if rare_names:  # rule 4 of xinfang.matching: an uncommon name with the same text
-            conn.execute(tk.delete())
-            _copy(conn, tk, pd.DataFrame({"k": sorted(rare_names)}))
-            # a name borne by more items than rule 4 compares (its block, once all its
-            # cases were read, would be too big) is skipped by the rule: its cases
-            # are not read for it, and the rule is told to skip it
-            per_case = conn.execute(
-                sa.select(intake_item.c.name_key, intake_item.c.case_id, sa.func.count())
-                .join(tk, intake_item.c.name_key == tk.c.k)
-                .where(intake_item.c.case_id.is_not(None))
-                .group_by(intake_item.c.name_key, intake_item.c.case_id)
-            ).all()
-            on_ledger: dict[str, int] = {}
-            for k, _c, n in per_case:
-                on_ledger[k] = on_ledger.get(k, 0) + n
-            in_batch = new["name_key"].value_counts()
-            big_names = {
-                k for k, n in on_ledger.items() if n + int(in_batch.get(k, 0)) > MAX_NAME_BLOCK
-            }
-            # weak evidence: these cases are read, but their keys are not followed
-            weak = {c for k, c, _n in per_case if k not in big_names} - cases
-            rare_names = set()
-        if namecn:
-            conn.execute(tnc.delete())
-            _copy(conn, tnc, pd.DataFrame(sorted(namecn), columns=["n", "c"]))
-            rows = conn.execute(
-                sa.select(intake_item.c.case_id)
-                .distinct()
-                .join(
-                    tnc,
-                    sa.and_(
-                        intake_item.c.case_number == tnc.c.c, intake_item.c.name_key == tnc.c.n
-                    ),
-                )
-                .where(intake_item.c.case_id.is_not(None))
-            )
-            found.update(r[0] for r in rows)
-            namecn = set()
-        found -= cases
-        weak -= found
-        cases |= weak
-        if not found:
-            break
-        cases |= found
-        # the second hop: the keys of the cases found
-        conn.execute(tcase.delete())
-        _copy(conn, tcase, pd.DataFrame({"case_id": sorted(found)}))
-        keys = _read_big(
-            conn,
+    full = [partial_name(n) is None for n in named["petitioner_name"].tolist()]
+    return named.loc[full, "name_key"]
+
+
+class _CaseLookup:
+    """Ledger cases by blocking key, set-based: the keys go into a temp table and one
+    join through ``intake_item``'s indexes finds the cases holding them.
+
+    ``tmp_dedup_key`` (k): ID numbers, phones or name keys looked up;
+    ``tmp_dedup_nc`` (n, c): (name key, case number) pairs looked up;
+    ``tmp_dedup_case`` (case_id): cases whose items are read."""
+
+    def __init__(self, conn: Connection) -> None:
+        dialect = dialect_of(conn)
+        self.conn = conn
+        self.keys = dialect.temp_table(conn, "tmp_dedup_key", [sa.Column("k", sa.String(128))])
+        self.name_case_numbers = dialect.temp_table(
+            conn, "tmp_dedup_nc", [sa.Column("n", sa.String(128)), sa.Column("c", sa.String(64))]
+        )
+        self.cases = dialect.temp_table(
+            conn, "tmp_dedup_case", [sa.Column("case_id", sa.BigInteger)]
+        )
+
+    def _fill(self, table: sa.Table, rows: pd.DataFrame) -> None:
+        self.conn.execute(table.delete())
+        _load(self.conn, table, rows)
+
+    def _case_ids(self, on: sa.ColumnElement[bool], table: sa.Table) -> set[int]:
+        rows = self.conn.execute(
+            sa.select(intake_item.c.case_id)
+            .distinct()
+            .join(table, on)
+            .where(intake_item.c.case_id.is_not(None))
+        )
+        return {r[0] for r in rows}
+
+    def by_key(self, column: str, keys: set[str]) -> set[int]:
+        """The cases with an item whose ``column`` is one of ``keys``."""
+        if not keys:
+            return set()
+        self._fill(self.keys, pd.DataFrame({"k": sorted(keys)}))
+        return self._case_ids(intake_item.c[column] == self.keys.c.k, self.keys)
+
+    def by_identifiers(self, ids: set[str], phones: set[str]) -> set[int]:
+        """The cases sharing an ID number or a phone (rules 1 and 2)."""
+        return self.by_key("id_number", ids) | self.by_key("phone", phones)
+
+    def by_name_and_case_number(self, pairs: set[tuple[str, str]]) -> set[int]:
+        """The cases with an item of the same name key and case number (rule 3)."""
+        if not pairs:
+            return set()
+        table = self.name_case_numbers
+        self._fill(table, pd.DataFrame(sorted(pairs), columns=["n", "c"]))
+        on = sa.and_(intake_item.c.case_number == table.c.c, intake_item.c.name_key == table.c.n)
+        return self._case_ids(on, table)
+
+    def by_uncommon_name(self, name_keys: pd.Series) -> tuple[set[int], set[str]]:
+        """The cases of the same name key (rule 4), and the names skipped: a name borne by
+        more items than rule 4 compares (``MAX_NAME_BLOCK``, ledger and batch together)
+        is not read, and the rule is told to skip it."""
+        if name_keys.empty:
+            return set(), set()
+        self._fill(self.keys, pd.DataFrame({"k": sorted(set(name_keys))}))
+        per_case = self.conn.execute(
+            sa.select(intake_item.c.name_key, intake_item.c.case_id, sa.func.count())
+            .join(self.keys, intake_item.c.name_key == self.keys.c.k)
+            .where(intake_item.c.case_id.is_not(None))
+            .group_by(intake_item.c.name_key, intake_item.c.case_id)
+        ).all()
+        on_ledger: dict[str, int] = {}
+        for name, _case, n in per_case:
+            on_ledger[name] = on_ledger.get(name, 0) + n
+        in_batch = name_keys.value_counts()
+        big = {k for k, n in on_ledger.items() if n + int(in_batch.get(k, 0)) > MAX_NAME_BLOCK}
+        return {case for name, case, _n in per_case if name not in big}, big
+
+    def _fill_cases(self, cases: set[int]) -> None:
+        self._fill(self.cases, pd.DataFrame({"case_id": sorted(cases)}))
+
+    def identifiers_of(self, cases: set[int]) -> tuple[set[str], set[str]]:
+        """The ID numbers and phones of the items of ``cases`` (the second hop's keys)."""
+        self._fill_cases(cases)
+        keys = dialect_of(self.conn).read_frame(
+            self.conn,
             sa.select(intake_item.c.id_number, intake_item.c.phone).join(
-                tcase, intake_item.c.case_id == tcase.c.case_id
+                self.cases, intake_item.c.case_id == self.cases.c.case_id
             ),
         )
-        ids = set(keys["id_number"].dropna()) if not keys.empty else set()
-        phones = set(keys["phone"].dropna()) if not keys.empty else set()
-    if not cases:
-        return empty, big_names
-    conn.execute(tcase.delete())
-    _copy(conn, tcase, pd.DataFrame({"case_id": sorted(cases)}))
-    got = _read_big(conn, _item_select().join(tcase, intake_item.c.case_id == tcase.c.case_id))
-    return got, big_names
+        if keys.empty:
+            return set(), set()
+        return set(keys["id_number"].dropna()), set(keys["phone"].dropna())
+
+    def items_of(self, cases: set[int]) -> pd.DataFrame:
+        """Every item of ``cases``, as ``_item_select`` reads them."""
+        self._fill_cases(cases)
+        stmt = _item_select().join(self.cases, intake_item.c.case_id == self.cases.c.case_id)
+        return dialect_of(self.conn).read_frame(self.conn, stmt)
 
 
 def _allocate_ledger_nos(conn: Connection, years: pd.Series) -> list[str]:
@@ -462,10 +360,7 @@ def _allocate_ledger_nos(conn: Connection, years: pd.Series) -> list[str]:
         idx = np.flatnonzero(yv == year)
         name = f"ledger_no:{int(year)}"
         conn.execute(
-            sa.text(
-                "INSERT INTO ledger_counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"
-            ),
-            {"n": name},
+            dialect_of(conn).insert_or_ignore(ledger_counter, ["name"]), {"name": name, "value": 0}
         )
         end = conn.execute(
             sa.update(ledger_counter)
@@ -529,15 +424,29 @@ def _person_key(idn: Any, phone: Any, nkey: Any) -> str | None:
 
 
 def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-    """One row per new matter (label < 0) with the identity fields of CONTRACT §3."""
-    cfg = get_config()
+    """One row per new matter (label < 0) with the identity fields of CONTRACT §3: who and
+    what (``_matter_identity``), the court (``_matter_courts``), the key flag, tier and
+    deadlines (``_matter_start``), and the state every new case starts in."""
     df = new.assign(label=labels, first_pos=np.arange(len(new)))
     df = df[df["label"] < 0]
     if df.empty:
         return pd.DataFrame()
+    out = _matter_identity(df)
+    out["court_code"] = _matter_courts(df.groupby("label", sort=False), out["case_number"])
+    out = _matter_start(df, out)
+    out["status"] = "open"
+    out["overdue"] = False
+    out["statutory_overdue"] = False
+    out["reopened_count"] = 0
+    out["priority"] = 0
+    return out.reset_index()
+
+
+def _matter_identity(df: pd.DataFrame) -> pd.DataFrame:
+    """Per matter (rows in processing order): count, first and last received, position of
+    the first item, the first case number, the first full name and the person key."""
     g = df.groupby("label", sort=False)
-    first = g.head(1).set_index("label")  # rows are in processing order
-    out = pd.DataFrame(index=first.index)
+    out = pd.DataFrame(index=g.head(1).set_index("label").index)
     out["first_received_at"] = g["received_at"].min()
     out["last_received_at"] = g["received_at"].max()
     out["item_count"] = g.size()
@@ -551,41 +460,37 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     out["petitioner_name"] = (
         full.first().reindex(out.index).fillna(g["petitioner_name"].first().reindex(out.index))
     )
-    idn = g["id_number"].first()
-    ph = g["phone"].first()
-    nk = g["name_key"].first()
-    out["person_key"] = [
-        _person_key(a, b, c)
-        for a, b, c in zip(
-            idn.reindex(out.index), ph.reindex(out.index), nk.reindex(out.index), strict=True
-        )
-    ]
-    cname = g["court_name"].first()
-    icourt = g["court_code"].first()
-    court_cache: dict[tuple, str] = {}
+    firsts = [g[c].first().reindex(out.index) for c in ("id_number", "phone", "name_key")]
+    out["person_key"] = [_person_key(a, b, c) for a, b, c in zip(*firsts, strict=True)]
+    return out
 
-    def court(a: Any, b: Any, c: Any) -> str:
-        key = (a, b, c)
-        got = court_cache.get(key)
-        if got is None:
-            got = court_cache[key] = _court_for(a, b, c)
-        return got
 
-    out["court_code"] = [
-        court(a, b, c)
-        for a, b, c in zip(
-            [_case_number_court(x) for x in out["case_number"].tolist()],
-            cname.reindex(out.index).tolist(),
-            icourt.reindex(out.index).tolist(),
-            strict=True,
-        )
-    ]
+def _matter_courts(g: DataFrameGroupBy, case_numbers: pd.Series) -> list[str]:
+    """Per matter, its court (``_court_for``, once per distinct combination)."""
+    index = case_numbers.index
+    court_of: dict[tuple, str] = {}
+    out = []
+    for key in zip(
+        [_case_number_court(x) for x in case_numbers.tolist()],
+        g["court_name"].first().reindex(index).tolist(),
+        g["court_code"].first().reindex(index).tolist(),
+        strict=True,
+    ):
+        if key not in court_of:
+            court_of[key] = _court_for(*key)
+        out.append(court_of[key])
+    return out
+
+
+def _matter_start(df: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+    """Per matter: key since its first referral (at the key tier from that day), the
+    referral's limit, and the statutory date (the earlier of it and the limit)."""
+    cfg = get_config()
     referrals = df[df["channel"] == "referral"]
     if "due_on" in df:  # as datetimes: a per-group min over date objects runs in Python
         referrals = referrals.assign(due_on=pd.to_datetime(referrals["due_on"]))
     ref = referrals.groupby("label", sort=False)
-    key_on = ref["received_at"].min().reindex(out.index)
-    key_since = _dates(key_on)
+    key_since = _dates(ref["received_at"].min().reindex(out.index))
     due = _dates(ref["due_on"].min().reindex(out.index)) if "due_on" in df else [None] * len(out)
     first_day = _dates(out["first_received_at"])
     out["is_key"] = [k is not None for k in key_since]
@@ -597,175 +502,31 @@ def _new_case_rows(new: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     out["statutory_due_on"] = [
         min(s, d) if d is not None else s for s, d in zip(statutory, due, strict=True)
     ]
-    out["status"] = "open"
-    out["overdue"] = False
-    out["statutory_overdue"] = False
-    out["reopened_count"] = 0
-    out["priority"] = 0
-    return out.reset_index()
+    return out
 
 
 def _write_plan(
-    conn: Connection,
-    new: pd.DataFrame,
-    plan: Plan,
-    now: dt.datetime,
-    extra_rule: dict[int, str] | None = None,
+    conn: Connection, new: pd.DataFrame, plan: Plan, now: dt.datetime
 ) -> dict[str, int]:
-    """Create cases, update the joined ones, set case_id, record decisions and links."""
+    """Write a plan of the matcher: a pipeline of stages, each one table of the ledger.
+
+    1. ``_merge_cases``: cases a new item bridged are folded into the oldest;
+    2. ``_insert_new_cases``: ``ledger_case`` rows of the new matters (ledger numbers);
+    3. ``_update_joined_cases``: counts, dates, key flag and case numbers of the cases joined;
+    4. ``_assign_items``: ``intake_item.case_id``;
+    5. ``_record_decisions``: one ``match_decision`` per item;
+    6. ``_recount`` the merged cases and ``_link_same_case_number`` (``case_link``).
+    """
     labels = plan.target
-    first_load = bool((labels < 0).all()) and (
-        conn.execute(sa.select(ledger_case.c.case_id).limit(1)).first() is None
-    )
+    first_load = bool((labels < 0).all()) and _ledger_is_empty(conn)
     merged = _merge_cases(conn, plan.merges, now) if plan.merges else []
     with _timed("case rows"):
-        cases = _new_case_rows(new, labels)
-    label_to_case: dict[int, int] = {}
-    if not cases.empty:
-        # ledger numbers in the order of each case's first item (processing order)
-        cases = cases.sort_values(["first_pos"], kind="stable")
-        years = pd.to_datetime(cases["first_received_at"]).dt.year
-        cases["ledger_no"] = _allocate_ledger_nos(conn, years)
-        cases["updated_at"] = now
-        cols = [c.name for c in ledger_case.c if c.name in cases.columns and c.name != "case_id"]
-        if _is_pg(conn):
-            # case_ids drawn from the column's own sequence, in the order COPY would
-            # have drawn them: nothing to read back
-            cases["case_id"] = _next_case_ids(conn, len(cases))
-            cols = ["case_id", *cols]
-        with _timed("insert cases"), _bulk_write(conn, ledger_case, len(cases)):
-            _copy(conn, ledger_case, cases[cols])
-        if "case_id" not in cases:
-            tno = _temp_table(conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))])
-            _copy(conn, tno, cases[["ledger_no"]])
-            got = _read(
-                conn,
-                sa.select(ledger_case.c.case_id, ledger_case.c.ledger_no).join(
-                    tno, tno.c.ledger_no == ledger_case.c.ledger_no
-                ),
-            )
-            by_no = dict(zip(got["ledger_no"], got["case_id"], strict=True))
-            cases["case_id"] = [int(by_no[no]) for no in cases["ledger_no"].tolist()]
-        label_to_case = dict(
-            zip(cases["label"].astype(np.int64).tolist(), cases["case_id"].tolist(), strict=True)
-        )
-    # new matter -(k + 1) -> its case_id, by position k
-    n_labels = int(-labels.min()) if len(labels) and labels.min() < 0 else 0
-    by_label = np.full(n_labels, -1, dtype=np.int64)
-    if label_to_case:
-        lab = -np.fromiter(label_to_case.keys(), dtype=np.int64, count=len(label_to_case)) - 1
-        by_label[lab] = np.fromiter(label_to_case.values(), dtype=np.int64, count=len(lab))
-    case_of = np.where(labels < 0, by_label[np.maximum(-labels - 1, 0)] if n_labels else -1, labels)
-    case_of = case_of.astype(np.int64)
-    # existing cases joined: counts, dates, key flag, adopted case numbers
-    joined = new.assign(case_id=case_of)[labels >= 0]
-    n_joined_cases = 0
-    if not joined.empty or plan.adopt:
-        cfg = get_config()
-        g = joined.groupby("case_id", sort=True)
-        upd = pd.DataFrame(
-            {
-                "n": g.size(),
-                "first_at": g["received_at"].min(),
-                "last_at": g["received_at"].max(),
-            }
-        )
-        ref = joined[joined["channel"] == "referral"].groupby("case_id")
-        upd["key_on"] = pd.Series(
-            _dates(ref["received_at"].min().reindex(upd.index)), index=upd.index, dtype=object
-        )
-        upd["due"] = pd.Series(
-            _dates(ref["due_on"].min().reindex(upd.index)), index=upd.index, dtype=object
-        )
-        adopt = pd.Series(plan.adopt, dtype=object)
-        upd = upd.reindex(upd.index.union(pd.Index(list(plan.adopt), dtype=np.int64)))
-        upd["n"] = upd["n"].fillna(0).astype(np.int64)
-        upd["cn"] = adopt.reindex(upd.index)
-        upd.index.name = "case_id"
-        upd = upd.reset_index()
-        tupd = _temp_table(
-            conn,
-            "tmp_dedup_upd",
-            [
-                sa.Column("case_id", sa.BigInteger),
-                sa.Column("n", sa.Integer),
-                sa.Column("first_at", sa.DateTime),
-                sa.Column("last_at", sa.DateTime),
-                sa.Column("key_on", sa.Date),
-                sa.Column("due", sa.Date),
-                sa.Column("cn", sa.String(64)),
-            ],
-        )
-        _copy(conn, tupd, upd[["case_id", "n", "first_at", "last_at", "key_on", "due", "cn"]])
-        lo, hi = ("LEAST", "GREATEST") if _is_pg(conn) else ("MIN", "MAX")
-        kt = int(cfg.key_case_tier)
-        conn.execute(
-            sa.text(
-                f"""
-                UPDATE ledger_case SET
-                  item_count = ledger_case.item_count + t.n,
-                  first_received_at = COALESCE({lo}(ledger_case.first_received_at, t.first_at),
-                                               ledger_case.first_received_at),
-                  last_received_at = COALESCE({hi}(ledger_case.last_received_at, t.last_at),
-                                              ledger_case.last_received_at),
-                  tier = CASE WHEN t.key_on IS NOT NULL AND NOT ledger_case.is_key
-                              AND ledger_case.tier < {kt} THEN {kt} ELSE ledger_case.tier END,
-                  tier_entered_on = CASE WHEN t.key_on IS NOT NULL AND NOT ledger_case.is_key
-                              AND ledger_case.tier < {kt} THEN t.key_on
-                              ELSE ledger_case.tier_entered_on END,
-                  is_key = (ledger_case.is_key OR t.key_on IS NOT NULL),
-                  key_since = COALESCE(ledger_case.key_since, t.key_on),
-                  referral_due_on = COALESCE({lo}(ledger_case.referral_due_on, t.due),
-                                             ledger_case.referral_due_on, t.due),
-                  case_number = COALESCE(ledger_case.case_number, t.cn),
-                  updated_at = :now
-                FROM tmp_dedup_upd t WHERE ledger_case.case_id = t.case_id
-                """
-            ),
-            {"now": now},
-        )
-        n_joined_cases = len(upd)
-    # items -> cases
-    ia = pd.DataFrame({"item_id": new["item_id"].to_numpy(), "case_id": case_of})
-    tia = _temp_table(
-        conn,
-        "tmp_dedup_assign",
-        [
-            sa.Column("item_id", sa.BigInteger, primary_key=True),
-            sa.Column("case_id", sa.BigInteger),
-        ],
-    )
-    _copy(conn, tia, ia)
-    t0 = time.perf_counter()
-    with _bulk_write(conn, intake_item, len(ia), columns={"case_id"}):
-        conn.execute(
-            sa.text(
-                "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "
-                "WHERE intake_item.item_id = t.item_id"
-            )
-        )
-    log.debug("update items: %.2f s", time.perf_counter() - t0)
-    # decisions
-    rules = list(plan.rule)
-    if extra_rule:
-        pos = {int(i): k for k, i in enumerate(new["item_id"].tolist())}
-        for item_id, r in extra_rule.items():
-            if item_id in pos:
-                rules[pos[item_id]] = r
-    dec = pd.DataFrame(
-        {
-            "item_id": new["item_id"].to_numpy(),
-            "case_id": case_of,
-            "matched_item_id": pd.Series(plan.matched, dtype=object),
-            "rule": rules,
-            "score": pd.Series(plan.score, dtype=object),
-            "decided_at": now,
-            "evidence": pd.Series(plan.evidence or [None] * len(rules), dtype=object),
-            "threshold": pd.Series(plan.threshold or [None] * len(rules), dtype=object),
-        }
-    )
-    with _timed("decisions"), _bulk_write(conn, match_decision, len(dec)):
-        _copy(conn, match_decision, dec)
+        label_to_case = _insert_new_cases(conn, _new_case_rows(new, labels), now)
+    case_of = _case_of_rows(labels, label_to_case)
+    joined_cases = _update_joined_cases(conn, new.assign(case_id=case_of)[labels >= 0], plan, now)
+    _assign_items(conn, new["item_id"].to_numpy(), case_of)
+    with _timed("decisions"):
+        _record_decisions(conn, new["item_id"].to_numpy(), case_of, plan, now)
     if merged:
         _recount(conn, merged)
     with _timed("links"):
@@ -774,9 +535,187 @@ def _write_plan(
         "items": len(new),
         "new_cases": len(label_to_case),
         "joined_items": int((labels >= 0).sum()),
-        "joined_cases": n_joined_cases,
+        "joined_cases": joined_cases,
         "links": links,
     }
+
+
+def _ledger_is_empty(conn: Connection) -> bool:
+    return conn.execute(sa.select(ledger_case.c.case_id).limit(1)).first() is None
+
+
+def _insert_new_cases(conn: Connection, cases: pd.DataFrame, now: dt.datetime) -> dict[int, int]:
+    """The new matters' ``ledger_case`` rows (``_new_case_rows``); returns label -> case_id.
+
+    Ledger numbers go in the order of each case's first item (processing order). On
+    PostgreSQL the case_ids are drawn from the column's own sequence, in the order COPY
+    would have drawn them, so nothing is read back; SQLite's are read back by ledger
+    number (``tmp_dedup_no``)."""
+    if cases.empty:
+        return {}
+    cases = cases.sort_values(["first_pos"], kind="stable")
+    years = pd.to_datetime(cases["first_received_at"]).dt.year
+    cases["ledger_no"] = _allocate_ledger_nos(conn, years)
+    cases["updated_at"] = now
+    cols = [c.name for c in ledger_case.c if c.name in cases.columns and c.name != "case_id"]
+    if dialect_of(conn).is_postgres:
+        cases["case_id"] = _next_case_ids(conn, len(cases))
+        cols = ["case_id", *cols]
+    with _timed("insert cases"), _bulk_write(conn, ledger_case, len(cases)):
+        _load(conn, ledger_case, cases[cols])
+    if "case_id" not in cases:
+        cases["case_id"] = _case_ids_by_ledger_no(conn, cases["ledger_no"])
+    return dict(
+        zip(cases["label"].astype(np.int64).tolist(), cases["case_id"].tolist(), strict=True)
+    )
+
+
+def _case_ids_by_ledger_no(conn: Connection, ledger_nos: pd.Series) -> list[int]:
+    """The case_ids of freshly inserted cases, in the order of their ledger numbers."""
+    numbers = dialect_of(conn).temp_table(
+        conn, "tmp_dedup_no", [sa.Column("ledger_no", sa.String(32))]
+    )
+    _load(conn, numbers, ledger_nos.to_frame())
+    got = fetch_frame(
+        conn,
+        sa.select(ledger_case.c.case_id, ledger_case.c.ledger_no).join(
+            numbers, numbers.c.ledger_no == ledger_case.c.ledger_no
+        ),
+    )
+    by_no = dict(zip(got["ledger_no"], got["case_id"], strict=True))
+    return [int(by_no[no]) for no in ledger_nos.tolist()]
+
+
+def _case_of_rows(labels: np.ndarray, label_to_case: dict[int, int]) -> np.ndarray:
+    """Per row, its case_id: the existing case it joined (label >= 0), or the case created
+    for its new matter (label ``-(k + 1)``, looked up by position k)."""
+    n_labels = int(-labels.min()) if len(labels) and labels.min() < 0 else 0
+    by_label = np.full(n_labels, -1, dtype=np.int64)
+    if label_to_case:
+        lab = -np.fromiter(label_to_case.keys(), dtype=np.int64, count=len(label_to_case)) - 1
+        by_label[lab] = np.fromiter(label_to_case.values(), dtype=np.int64, count=len(lab))
+    case_of = np.where(labels < 0, by_label[np.maximum(-labels - 1, 0)] if n_labels else -1, labels)
+    return case_of.astype(np.int64)
+
+
+_JOINED_COLUMNS: dict[str, Any] = {
+    "case_id": sa.BigInteger,
+    "n": sa.Integer,
+    "first_at": sa.DateTime,
+    "last_at": sa.DateTime,
+    "key_on": sa.Date,
+    "due": sa.Date,
+    "cn": sa.String(64),
+}
+"""``tmp_dedup_upd``: per existing case joined now, its new items (``n``), their first and
+last received, the day a referral among them made it key, the referral's limit, and the
+case number it adopts (``Plan.adopt``)."""
+
+
+def _joined_case_facts(joined: pd.DataFrame, adopt: dict[int, str]) -> pd.DataFrame:
+    """The rows of ``tmp_dedup_upd`` from the items joining existing cases."""
+    g = joined.groupby("case_id", sort=True)
+    upd = pd.DataFrame(
+        {"n": g.size(), "first_at": g["received_at"].min(), "last_at": g["received_at"].max()}
+    )
+    ref = joined[joined["channel"] == "referral"].groupby("case_id")
+    upd["key_on"] = pd.Series(
+        _dates(ref["received_at"].min().reindex(upd.index)), index=upd.index, dtype=object
+    )
+    upd["due"] = pd.Series(
+        _dates(ref["due_on"].min().reindex(upd.index)), index=upd.index, dtype=object
+    )
+    upd = upd.reindex(upd.index.union(pd.Index(list(adopt), dtype=np.int64)))
+    upd["n"] = upd["n"].fillna(0).astype(np.int64)
+    upd["cn"] = pd.Series(adopt, dtype=object).reindex(upd.index)
+    upd.index.name = "case_id"
+    return upd.reset_index()[list(_JOINED_COLUMNS)]
+
+
+def _update_joined_cases(
+    conn: Connection, joined: pd.DataFrame, plan: Plan, now: dt.datetime
+) -> int:
+    """Existing cases joined now: counts, dates, key flag (a referral makes a case key and
+    lifts it to the key tier), referral limit, adopted case number. Returns how many."""
+    if joined.empty and not plan.adopt:
+        return 0
+    upd = _joined_case_facts(joined, plan.adopt)
+    columns = [sa.Column(name, type_) for name, type_ in _JOINED_COLUMNS.items()]
+    facts = dialect_of(conn).temp_table(conn, "tmp_dedup_upd", columns)
+    _load(conn, facts, upd)
+    conn.execute(sa.text(_update_joined_sql(dialect_of(conn))), {"now": now})
+    return len(upd)
+
+
+def _update_joined_sql(dialect: Dialect) -> str:
+    """``ledger_case`` from ``tmp_dedup_upd`` (see ``_update_joined_cases``)."""
+    least, greatest = dialect.least, dialect.greatest
+    key_tier = int(get_config().key_case_tier)
+    becomes_key = (
+        f"t.key_on IS NOT NULL AND NOT ledger_case.is_key AND ledger_case.tier < {key_tier}"
+    )
+    return f"""
+        UPDATE ledger_case SET
+          item_count = ledger_case.item_count + t.n,
+          first_received_at = COALESCE({least("ledger_case.first_received_at", "t.first_at")},
+                                       ledger_case.first_received_at),
+          last_received_at = COALESCE({greatest("ledger_case.last_received_at", "t.last_at")},
+                                      ledger_case.last_received_at),
+          tier = CASE WHEN {becomes_key} THEN {key_tier} ELSE ledger_case.tier END,
+          tier_entered_on = CASE WHEN {becomes_key} THEN t.key_on
+                                 ELSE ledger_case.tier_entered_on END,
+          is_key = (ledger_case.is_key OR t.key_on IS NOT NULL),
+          key_since = COALESCE(ledger_case.key_since, t.key_on),
+          referral_due_on = COALESCE({least("ledger_case.referral_due_on", "t.due")},
+                                     ledger_case.referral_due_on, t.due),
+          case_number = COALESCE(ledger_case.case_number, t.cn),
+          updated_at = :now
+        FROM tmp_dedup_upd t WHERE ledger_case.case_id = t.case_id
+        """
+
+
+def _assign_items(conn: Connection, item_ids: np.ndarray, case_of: np.ndarray) -> None:
+    """``intake_item.case_id`` of every row, from ``tmp_dedup_assign`` (item_id, case_id)."""
+    assign = dialect_of(conn).temp_table(
+        conn,
+        "tmp_dedup_assign",
+        [
+            sa.Column("item_id", sa.BigInteger, primary_key=True),
+            sa.Column("case_id", sa.BigInteger),
+        ],
+    )
+    _load(conn, assign, pd.DataFrame({"item_id": item_ids, "case_id": case_of}))
+    with (
+        _timed("update items"),
+        _bulk_write(conn, intake_item, len(item_ids), columns={"case_id"}),
+    ):
+        conn.execute(
+            sa.text(
+                "UPDATE intake_item SET case_id = t.case_id FROM tmp_dedup_assign t "
+                "WHERE intake_item.item_id = t.item_id"
+            )
+        )
+
+
+def _record_decisions(
+    conn: Connection, item_ids: np.ndarray, case_of: np.ndarray, plan: Plan, now: dt.datetime
+) -> None:
+    """One ``match_decision`` per row: the rule, score, item matched, bar and evidence."""
+    unexplained = [None] * len(plan.rule)
+    decisions = pd.DataFrame(
+        {
+            "item_id": item_ids,
+            "case_id": case_of,
+            "matched_item_id": pd.Series(plan.matched, dtype=object),
+            "rule": list(plan.rule),
+            "score": pd.Series(plan.score, dtype=object),
+            "decided_at": now,
+            "evidence": pd.Series(plan.evidence or unexplained, dtype=object),
+            "threshold": pd.Series(plan.threshold or unexplained, dtype=object),
+        }
+    )
+    with _bulk_write(conn, match_decision, len(decisions)):
+        _load(conn, match_decision, decisions)
 
 
 def _merge_cases(conn: Connection, merges: dict[int, int], now: dt.datetime) -> list[int]:
@@ -786,67 +725,72 @@ def _merge_cases(conn: Connection, merges: dict[int, int], now: dt.datetime) -> 
     number combine; the folded case is removed (its number is never given out again)
     and each moved item gets a 'case_merge' decision. Returns the surviving case_ids.
     """
-    survivors = sorted(set(merges.values()))
     for old, into in sorted(merges.items()):
-        row = conn.execute(
-            sa.select(
-                ledger_case.c.is_key,
-                ledger_case.c.key_since,
-                ledger_case.c.tier,
-                ledger_case.c.referral_due_on,
-                ledger_case.c.case_number,
-            ).where(ledger_case.c.case_id == old)
-        ).first()
-        if row is None:
+        if not _combine_case_facts(conn, old, into, now):
             continue
-        cur = conn.execute(
-            sa.select(
-                ledger_case.c.is_key,
-                ledger_case.c.key_since,
-                ledger_case.c.tier,
-                ledger_case.c.referral_due_on,
-                ledger_case.c.case_number,
-            ).where(ledger_case.c.case_id == into)
-        ).one()
-        dates = [d for d in (row.key_since, cur.key_since) if d is not None]
-        dues = [d for d in (row.referral_due_on, cur.referral_due_on) if d is not None]
-        conn.execute(
-            ledger_case.update()
-            .where(ledger_case.c.case_id == into)
-            .values(
-                is_key=bool(row.is_key or cur.is_key),
-                key_since=min(dates) if dates else None,
-                tier=max(row.tier, cur.tier),
-                referral_due_on=min(dues) if dues else None,
-                case_number=cur.case_number or row.case_number,
-                updated_at=now,
-            )
-        )
-        moved = [
-            r[0]
-            for r in conn.execute(
-                sa.select(intake_item.c.item_id).where(intake_item.c.case_id == old)
-            )
-        ]
-        conn.execute(intake_item.update().where(intake_item.c.case_id == old).values(case_id=into))
-        if moved:
-            conn.execute(
-                match_decision.insert(),
-                [
-                    {
-                        "item_id": i,
-                        "case_id": into,
-                        "matched_item_id": None,
-                        "rule": "case_merge",
-                        "score": None,
-                        "decided_at": now,
-                    }
-                    for i in moved
-                ],
-            )
+        moved = _move_items(conn, old, into, now)
         _drop_empty_case(conn, old, into)
-        log.info("ledger case %s folded into %s (%d items)", old, into, len(moved))
-    return survivors
+        log.info("ledger case %s folded into %s (%d items)", old, into, moved)
+    return sorted(set(merges.values()))
+
+
+_CASE_FACTS = (
+    ledger_case.c.is_key,
+    ledger_case.c.key_since,
+    ledger_case.c.tier,
+    ledger_case.c.referral_due_on,
+    ledger_case.c.case_number,
+)
+
+
+def _combine_case_facts(conn: Connection, old: int, into: int, now: dt.datetime) -> bool:
+    """Case ``into`` takes on what case ``old`` knew: key (since the earlier day), the
+    higher tier, the earlier referral limit, a case number. False if ``old`` is gone."""
+    row = conn.execute(sa.select(*_CASE_FACTS).where(ledger_case.c.case_id == old)).first()
+    if row is None:
+        return False
+    cur = conn.execute(sa.select(*_CASE_FACTS).where(ledger_case.c.case_id == into)).one()
+    dates = [d for d in (row.key_since, cur.key_since) if d is not None]
+    dues = [d for d in (row.referral_due_on, cur.referral_due_on) if d is not None]
+    conn.execute(
+        ledger_case.update()
+        .where(ledger_case.c.case_id == into)
+        .values(
+            is_key=bool(row.is_key or cur.is_key),
+            key_since=min(dates) if dates else None,
+            tier=max(row.tier, cur.tier),
+            referral_due_on=min(dues) if dues else None,
+            case_number=cur.case_number or row.case_number,
+            updated_at=now,
+        )
+    )
+    return True
+
+
+def _move_items(conn: Connection, old: int, into: int, now: dt.datetime) -> int:
+    """The items of case ``old`` into case ``into``, each with a 'case_merge' decision."""
+    moved = (
+        conn.execute(sa.select(intake_item.c.item_id).where(intake_item.c.case_id == old))
+        .scalars()
+        .all()
+    )
+    conn.execute(intake_item.update().where(intake_item.c.case_id == old).values(case_id=into))
+    if moved:
+        conn.execute(
+            match_decision.insert(),
+            [
+                {
+                    "item_id": i,
+                    "case_id": into,
+                    "matched_item_id": None,
+                    "rule": "case_merge",
+                    "score": None,
+                    "decided_at": now,
+                }
+                for i in moved
+            ],
+        )
+    return len(moved)
 
 
 def _recount(conn: Connection, case_ids: Sequence[int]) -> None:
@@ -889,14 +833,14 @@ def _link_same_case_number(
         m = m[m["case_id"] != m["case_id_r"]]
         m = m.rename(columns={"case_id_r": "related_case_id"})[["case_id", "related_case_id"]]
         m = m.drop_duplicates().assign(reason="same_case_number")
-        _copy(conn, case_link, m)
+        _load(conn, case_link, m)
         return len(m)
     cns = sorted(set(assigned["case_number"].dropna()))
     if not cns:
         return 0
-    tcn = _temp_table(conn, "tmp_dedup_cn", [sa.Column("cn", sa.String(64))])
-    _copy(conn, tcn, pd.DataFrame({"cn": cns}))
-    pairs = _read(
+    tcn = dialect_of(conn).temp_table(conn, "tmp_dedup_cn", [sa.Column("cn", sa.String(64))])
+    _load(conn, tcn, pd.DataFrame({"cn": cns}))
+    pairs = fetch_frame(
         conn,
         sa.select(ledger_case.c.case_id, ledger_case.c.case_number).join(
             tcn, tcn.c.cn == ledger_case.c.case_number
@@ -910,7 +854,7 @@ def _link_same_case_number(
     m = multi.merge(multi, on="case_number", suffixes=("", "_r"))
     m = m[m["case_id"] != m["case_id_r"]]
     m = m.rename(columns={"case_id_r": "related_case_id"})[["case_id", "related_case_id"]]
-    have = _read(
+    have = fetch_frame(
         conn,
         sa.select(case_link.c.case_id, case_link.c.related_case_id).where(
             case_link.c.case_id.in_(sorted(set(m["case_id"].tolist())))
@@ -920,20 +864,20 @@ def _link_same_case_number(
         m = m.merge(have, how="left", indicator=True)
         m = m[m["_merge"] == "left_only"].drop(columns="_merge")
     m = m.drop_duplicates().assign(reason="same_case_number")
-    _copy(conn, case_link, m)
+    _load(conn, case_link, m)
     return len(m)
 
 
 def _lock(conn: Connection) -> None:
     if locks.take(conn, locks.LEDGER):
         # short statements over temp tables: compiling them costs more than it saves
-        conn.execute(sa.text("SET LOCAL jit = off"))
+        dialect_of(conn).set_local(conn, jit="off")
 
 
-# nested loops only: a temp table of keys scanned once, the ledger through its indexes
-# (seq scans stay allowed: without them a key table's own scan is penalized and the
-# planner walks a whole index instead)
-_PLANNER_SWITCHES = ("enable_hashjoin", "enable_mergejoin")
+_NESTED_LOOPS_ONLY = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+"""A temp table of keys scanned once, the ledger through its indexes (seq scans stay
+allowed: without them a key table's own scan is penalized and the planner walks a whole
+index instead)."""
 
 
 @contextlib.contextmanager
@@ -943,26 +887,20 @@ def _index_lookups(conn: Connection, n_keys: int) -> Iterator[None]:
     The planner takes a few thousand keys in a temp table for a big share of the
     ledger and scans every item for each lookup; nested loops over the indexes cost
     a few microseconds a key. Left to the planner when the batch is a big share."""
-    if not _is_pg(conn):
+    dialect = dialect_of(conn)
+    if not dialect.is_postgres or n_keys * 20 > _estimated_items(conn):
         yield
         return
+    with dialect.tuned(conn, **_NESTED_LOOPS_ONLY):
+        yield
+
+
+def _estimated_items(conn: Connection) -> float:
+    """The planner's estimate of the rows of ``intake_item`` (PostgreSQL)."""
     rows = conn.execute(
         sa.text("SELECT reltuples FROM pg_class WHERE oid = 'intake_item'::regclass")
     ).scalar_one()
-    if n_keys * 20 > (rows or 0):
-        yield
-        return
-    saved = {
-        k: conn.execute(sa.text("SELECT current_setting(:k)"), {"k": k}).scalar_one()
-        for k in _PLANNER_SWITCHES
-    }
-    for k in _PLANNER_SWITCHES:
-        conn.execute(sa.text("SELECT set_config(:k, 'off', true)"), {"k": k})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+    return rows or 0
 
 
 # --------------------------------------------------------------------------- public API
@@ -1002,7 +940,7 @@ def assign_cases(
             if waiting > batch_size:  # else all of them: sorted in memory, not by the server
                 stmt = stmt.order_by(*order).limit(batch_size)
             with _timed("read new items"):
-                new = _read_copy(conn, stmt) if _is_pg(conn) else _read(conn, stmt)
+                new = dialect_of(conn).read_frame(conn, stmt)
             if new.empty:
                 break
             with _index_lookups(conn, len(new)):
@@ -1180,7 +1118,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
         )
         if src is not None and mate is None:
             return src  # already alone
-        item = _read(conn, _item_select().where(intake_item.c.item_id == item_id))
+        item = fetch_frame(conn, _item_select().where(intake_item.c.item_id == item_id))
         plan = Plan(
             item_pos=np.array([0]),
             target=np.array([-1], dtype=np.int64),
@@ -1189,8 +1127,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
             matched=[mate],
             n_new=1,
         )
-        summary_case = _write_plan(conn, item, plan, now)
-        del summary_case
+        _write_plan(conn, item, plan, now)
         new_case = _case_of_item(conn, item_id)
         if src is not None:
             _refresh_case_counts(conn, [src])
@@ -1218,41 +1155,7 @@ def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any
         case = _case_of_item(conn, item_id)
         if case is None:
             raise ValueError(f"item {item_id} has no case yet: run assign_cases first")
-        last = conn.execute(
-            sa.select(
-                match_decision.c.score,
-                match_decision.c.threshold,
-                match_decision.c.matched_item_id,
-            )
-            .where(match_decision.c.item_id == item_id)
-            .order_by(match_decision.c.decision_id.desc())
-            .limit(1)
-        ).first()
-        matched = last.matched_item_id if last is not None else None
-        matched_case = None
-        if matched is not None and matched != item_id:
-            matched_case = conn.execute(
-                sa.select(intake_item.c.case_id).where(intake_item.c.item_id == matched)
-            ).scalar()
-        below = (
-            last is not None
-            and last.score is not None
-            and last.threshold is not None
-            and last.score < last.threshold
-        )
-        if below and matched_case is not None and matched_case != case:
-            action, other = "apart", int(matched)
-        else:
-            action = "confirm"
-            other = int(matched) if matched_case is not None and matched_case == case else None
-            if other is None:
-                other = _earliest_other_item(conn, case, item_id)
-            if other is None:
-                raise ValueError(
-                    f"item {item_id} is alone in its case and its latest decision names no "
-                    "candidate: nothing to confirm"
-                )
-            matched_case = case
+        action, other, other_case = _confirmation(conn, item_id, case)
         conn.execute(
             manual_override.insert().values(
                 action=action,
@@ -1267,8 +1170,48 @@ def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any
             "action": action,
             "case_id": int(case),
             "other_item_id": int(other),
-            "other_case_id": int(matched_case),
+            "other_case_id": int(other_case),
         }
+
+
+def _confirmation(conn: Connection, item_id: int, case: int) -> tuple[str, int, int]:
+    """What confirming ``item_id``'s latest decision records: ``apart`` from the candidate
+    of another case it nearly joined (below the bar), else ``confirm`` with the item it
+    joined (or the earliest other item of its case). Returns (action, other item, its case).
+    """
+    last = conn.execute(
+        sa.select(
+            match_decision.c.score,
+            match_decision.c.threshold,
+            match_decision.c.matched_item_id,
+        )
+        .where(match_decision.c.item_id == item_id)
+        .order_by(match_decision.c.decision_id.desc())
+        .limit(1)
+    ).first()
+    matched = last.matched_item_id if last is not None else None
+    matched_case = None
+    if matched is not None and matched != item_id:
+        matched_case = conn.execute(
+            sa.select(intake_item.c.case_id).where(intake_item.c.item_id == matched)
+        ).scalar()
+    below = (
+        last is not None
+        and last.score is not None
+        and last.threshold is not None
+        and last.score < last.threshold
+    )
+    if below and matched_case is not None and matched_case != case:
+        return "apart", int(matched), int(matched_case)
+    other = int(matched) if matched_case is not None and matched_case == case else None
+    if other is None:
+        other = _earliest_other_item(conn, case, item_id)
+    if other is None:
+        raise ValueError(
+            f"item {item_id} is alone in its case and its latest decision names no "
+            "candidate: nothing to confirm"
+        )
+    return "confirm", int(other), int(case)
 
 
 def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]:
@@ -1277,119 +1220,137 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
     Each new case keeps the case_id and ledger number of the old case holding most
     of its items (each old case reused once); the others get new numbers, and old
     cases left without items are removed (their progress rows follow their items).
+    Stages: every item planned as new (``plan_matters``), ``_replay_overrides``,
+    ``_reuse_old_cases``, ``_clear_assignments``, ``_write_plan``, ``_refresh_kept``,
+    ``_drop_unused_cases``.
     """
     params = params or _params()
     now = now_local()
     with engine.begin() as conn:
         _lock(conn)
-        items = _sort_items(_read(conn, _item_select()))
+        items = _sort_items(fetch_frame(conn, _item_select()))
         if items.empty:
             return {"items": 0, "new_cases": 0, "kept_cases": 0, "dropped_cases": 0}
         old_case = items["case_id"].copy()
-        ov = _overrides(conn)
+        overrides = _overrides(conn)
         frame = items.assign(case_id=-1, case_case_number=None)
-        plan = plan_matters(frame, params, _cannot_link(ov))
-        labels = plan.target.copy()  # all new: labels < 0, positions = all rows
-        rules = list(plan.rule)
-        matched = list(plan.matched)
-        pos = {int(i): k for k, i in enumerate(frame["item_id"].tolist())}
-        next_label = int(labels.min()) - 1 if len(labels) else -1
-        for row in ov.itertuples(index=False):
-            p = pos.get(int(row.item_id))
-            if p is None:
-                continue
-            if row.action == "split":
-                labels[p] = next_label
-                next_label -= 1
-                rules[p], matched[p] = "manual_split", _none(row.other_item_id)
-            elif row.action == "merge":
-                q = pos.get(int(row.other_item_id))
-                if q is not None:
-                    labels[p] = labels[q]
-                    rules[p], matched[p] = "manual_merge", int(row.other_item_id)
-            elif row.action == "confirm" and pd.notna(row.other_item_id):
-                # a confirmed join stays together; the matcher's own explanation is
-                # kept when it found the join again
-                q = pos.get(int(row.other_item_id))
-                if q is not None and labels[p] != labels[q]:
-                    labels[p] = labels[q]
-                    rules[p], matched[p] = "manual_confirm", int(row.other_item_id)
-        # reuse old cases: the biggest overlaps first, each old case once
-        ov_df = pd.DataFrame({"label": labels, "old": old_case.to_numpy()}).dropna()
-        ov_df["old"] = ov_df["old"].astype(np.int64)
-        cnt = ov_df.groupby(["label", "old"]).size().rename("n").reset_index()
-        cnt = cnt.sort_values(["n", "old", "label"], ascending=[False, True, False])
-        keep: dict[int, int] = {}
-        used: set[int] = set()
-        for lab, old, _n in cnt.itertuples(index=False):
-            if lab in keep or old in used:
-                continue
-            keep[int(lab)] = int(old)
-            used.add(int(old))
-        final = np.array([keep.get(int(lab), int(lab)) for lab in labels.tolist()], dtype=np.int64)
-        all_old = set(old_case.dropna().astype(np.int64).tolist())
-        # start from a clean slate for the items and the decisions
-        conn.execute(intake_item.update().values(case_id=None))
-        conn.execute(match_decision.delete())
-        conn.execute(case_link.delete().where(case_link.c.reason == "same_case_number"))
-        kept = sorted(used)
-        if kept:
-            conn.execute(
-                ledger_case.update()
-                .where(ledger_case.c.case_id.in_(kept))
-                .values(item_count=0, case_number=None)
-            )
-        # the matcher's bar and evidence stay with its own decisions (the review queue
-        # reads them); a decision replaced by a manual one has neither
-        manual = [r.startswith("manual_") for r in rules]
-        relabeled = Plan(
-            item_pos=np.arange(len(frame)),
-            target=final,
-            rule=rules,
-            score=plan.score,
-            matched=matched,
-            n_new=0,
-            threshold=[
-                None if m else b
-                for m, b in zip(manual, plan.threshold or [None] * len(rules), strict=True)
-            ],
-            evidence=[
-                None if m else e
-                for m, e in zip(manual, plan.evidence or [None] * len(rules), strict=True)
-            ],
-        )
-        summary = _write_plan(conn, frame, relabeled, now)
-        # identity fields of the kept cases from their items
-        _refresh_kept(conn, frame.assign(case_id=_assigned(conn, frame)), kept)
-        dropped = 0
-        for cid in sorted(all_old - used):
-            into = _majority_case(conn, cid, old_case, frame)
-            _drop_empty_case(conn, cid, into)
-            dropped += 1
+        plan = plan_matters(frame, params, _cannot_link(overrides))
+        plan = _replay_overrides(frame, plan, overrides)
+        reused = _reuse_old_cases(plan.target, old_case)
+        final = np.array([reused.get(lab, lab) for lab in plan.target.tolist()], np.int64)
+        plan = dataclasses.replace(plan, target=final)
+        kept = sorted(reused.values())
+        _clear_assignments(conn, kept)
+        summary = _write_plan(conn, frame, plan, now)
+        now_case = _assigned(conn, frame)
+        _refresh_kept(conn, frame.assign(case_id=now_case), kept)
+        unused = sorted(set(old_case.dropna().astype(np.int64).tolist()) - set(kept))
+        _drop_unused_cases(conn, unused, old_case, now_case)
         return {
             "items": len(frame),
             "new_cases": summary["new_cases"],
             "kept_cases": len(kept),
-            "dropped_cases": dropped,
+            "dropped_cases": len(unused),
             "links": summary["links"],
         }
 
 
+def _replay_overrides(frame: pd.DataFrame, plan: Plan, overrides: pd.DataFrame) -> Plan:
+    """The matcher's plan of every item (all new matters, labels < 0) with staff's
+    decisions applied in the order they were made: a split item gets a matter of its
+    own, a merged one its partner's, a confirmed join stays with its partner (the
+    matcher's own explanation is kept when it found the join again). The matcher's bar
+    and evidence stay with its own decisions (the review queue reads them); a decision
+    replaced by a manual one has neither."""
+    labels = plan.target.copy()
+    rules, matched = list(plan.rule), list(plan.matched)
+    pos = {int(i): k for k, i in enumerate(frame["item_id"].tolist())}
+    next_label = int(labels.min()) - 1 if len(labels) else -1
+    for row in overrides.itertuples(index=False):
+        p = pos.get(int(row.item_id))
+        if p is None:
+            continue
+        if row.action == "split":
+            labels[p] = next_label
+            next_label -= 1
+            rules[p], matched[p] = "manual_split", python_value(row.other_item_id)
+        elif row.action == "merge" or (row.action == "confirm" and pd.notna(row.other_item_id)):
+            q = pos.get(int(row.other_item_id))
+            if q is not None and (row.action == "merge" or labels[p] != labels[q]):
+                labels[p] = labels[q]
+                rules[p], matched[p] = f"manual_{row.action}", int(row.other_item_id)
+    manual = [r.startswith("manual_") for r in rules]
+    unexplained = [None] * len(rules)
+    return Plan(
+        item_pos=np.arange(len(frame)),
+        target=labels,
+        rule=rules,
+        score=plan.score,
+        matched=matched,
+        n_new=0,
+        threshold=[
+            None if m else b for m, b in zip(manual, plan.threshold or unexplained, strict=True)
+        ],
+        evidence=[
+            None if m else e for m, e in zip(manual, plan.evidence or unexplained, strict=True)
+        ],
+    )
+
+
+def _reuse_old_cases(labels: np.ndarray, old_case: pd.Series) -> dict[int, int]:
+    """New matter label -> the old case_id it keeps: the biggest overlaps first, each old
+    case once (so case ids and ledger numbers survive a rebuild where they can)."""
+    overlap = pd.DataFrame({"label": labels, "old": old_case.to_numpy()}).dropna()
+    overlap["old"] = overlap["old"].astype(np.int64)
+    counts = overlap.groupby(["label", "old"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["n", "old", "label"], ascending=[False, True, False])
+    keep: dict[int, int] = {}
+    used: set[int] = set()
+    for label, old, _n in counts.itertuples(index=False):
+        if label in keep or old in used:
+            continue
+        keep[int(label)] = int(old)
+        used.add(int(old))
+    return keep
+
+
+def _clear_assignments(conn: Connection, kept: list[int]) -> None:
+    """A clean slate: no item in a case, no decision, no same-case-number link; the old
+    cases to be reused emptied (``_write_plan`` counts their items again)."""
+    conn.execute(intake_item.update().values(case_id=None))
+    conn.execute(match_decision.delete())
+    conn.execute(case_link.delete().where(case_link.c.reason == "same_case_number"))
+    if kept:
+        conn.execute(
+            ledger_case.update()
+            .where(ledger_case.c.case_id.in_(kept))
+            .values(item_count=0, case_number=None)
+        )
+
+
 def _assigned(conn: Connection, frame: pd.DataFrame) -> np.ndarray:
-    got = _read(conn, sa.select(intake_item.c.item_id, intake_item.c.case_id))
+    """The case_id of each row of ``frame``, as the ledger holds it now."""
+    got = fetch_frame(conn, sa.select(intake_item.c.item_id, intake_item.c.case_id))
     m = dict(zip(got["item_id"], got["case_id"], strict=True))
     return np.array([int(m[i]) for i in frame["item_id"].tolist()], dtype=np.int64)
 
 
-def _majority_case(
-    conn: Connection, old: int, old_case: pd.Series, frame: pd.DataFrame
-) -> int | None:
+def _drop_unused_cases(
+    conn: Connection, unused: list[int], old_case: pd.Series, now_case: np.ndarray
+) -> None:
+    """Remove the old cases no new matter kept; the progress rows of each follow the case
+    that most of its items went to."""
+    for case_id in unused:
+        _drop_empty_case(conn, case_id, _majority_case(case_id, old_case, now_case))
+
+
+def _majority_case(old: int, old_case: pd.Series, now_case: np.ndarray) -> int | None:
+    """The case now holding most of the items that were in case ``old``."""
     mask = (old_case == old).to_numpy()
     if not mask.any():
         return None
-    now_cases = _assigned(conn, frame)[mask]
-    vals, counts = np.unique(now_cases, return_counts=True)
-    return int(vals[np.argmax(counts)])
+    values, counts = np.unique(now_case[mask], return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 def _refresh_kept(conn: Connection, frame: pd.DataFrame, kept: list[int]) -> None:
@@ -1405,10 +1366,10 @@ def _refresh_kept(conn: Connection, frame: pd.DataFrame, kept: list[int]) -> Non
             .where(ledger_case.c.case_id == cid)
             .values(
                 item_count=int(r.item_count),
-                first_received_at=_none(r.first_received_at),
-                last_received_at=_none(r.last_received_at),
-                case_number=_none(r.case_number),
-                person_key=_none(r.person_key),
-                petitioner_name=_none(r.petitioner_name),
+                first_received_at=python_value(r.first_received_at),
+                last_received_at=python_value(r.last_received_at),
+                case_number=python_value(r.case_number),
+                person_key=python_value(r.person_key),
+                petitioner_name=python_value(r.petitioner_name),
             )
         )

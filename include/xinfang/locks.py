@@ -2,28 +2,26 @@
 
 Each lock is transaction-scoped (``pg_advisory_xact_lock``): it is released when the
 transaction that took it ends, so a crashed task never leaves one behind. SQLite has one
-writer at a time anyway; there ``take`` does nothing.
+writer at a time anyway; there ``take`` does nothing. Every advisory lock of the project
+is taken through ``take`` with a key of this module.
 
-What is serialized, and why:
+What is serialized, and why (one line each):
 
-- ``MIGRATION``: schema upgrades. Two workers starting at once must not both run
-  Alembic.
-- ``VIEWS``: the analysts' views are dropped and recreated in one transaction. Two
-  rebuilds would fail on each other's half-made views. They need not wait for ledger
-  writes.
-- ``LEDGER``: deduplication (``ledger.assign_cases``), manual merge/split/confirm and the
-  escalation sweep. All three rewrite ``ledger_case`` rows, and merges move items between
-  cases that a concurrent sweep is deriving tiers for.
-- ``RISK_SCREEN``: risk screening. The batch is "not yet screened", and two screens would
-  flag it twice.
-- ``intake_channel(channel)``: files of one channel load one after another. A row key is
-  looked up only after the previous file of the channel committed. Different channels
-  load side by side.
+- ``MIGRATION``: two workers starting at once must not both run Alembic.
+- ``VIEWS``: the views are dropped and recreated in one transaction; two rebuilds fail on
+  each other's half-made views (ledger writes need not wait for them).
+- ``LEDGER``: deduplication, staff merges/splits/confirmations and the escalation sweep all
+  rewrite ``ledger_case`` rows, and a merge moves items a sweep is deriving tiers for.
+- ``RISK_SCREEN``: the batch is "not yet screened": two screens would flag it twice.
+- ``intake_channel(channel)``: a row key is looked up only after the channel's previous
+  file committed (different channels load side by side).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
+
+from xinfang.db.dialect import dialect_of
 
 __all__ = ["LEDGER", "MIGRATION", "RISK_SCREEN", "VIEWS", "intake_channel", "take"]
 
@@ -46,7 +44,4 @@ def intake_channel(channel: str) -> int:
 
 def take(conn: Connection, key: int) -> bool:
     """Wait for ``key`` until this transaction ends (PostgreSQL); False on SQLite."""
-    if conn.dialect.name != "postgresql":
-        return False
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
-    return True
+    return dialect_of(conn).advisory_lock(conn, key)

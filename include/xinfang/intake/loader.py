@@ -39,8 +39,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import locks
-from xinfang.bulk import insert_rows
 from xinfang.config import IntakeLimits, get_config
+from xinfang.db import dialect_of, insert_rows
 from xinfang.intake import checks, landing, readers
 from xinfang.intake.base import ChannelSpec, FileError, RowError
 from xinfang.intake.channels import spec as channel_spec
@@ -218,7 +218,7 @@ def _take_turn(conn: Connection, channel: str) -> None:
     small (it grows by whole files between ANALYZE runs), instead of scanning every item
     once per chunk of rows."""
     if locks.take(conn, locks.intake_channel(channel)):
-        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        dialect_of(conn).set_local(conn, enable_seqscan="off")
 
 
 class _Rows:

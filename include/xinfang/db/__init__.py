@@ -1,19 +1,34 @@
-"""Ledger database access: engines and schema migrations.
+"""Ledger database access: engines, schema migrations, and what differs between databases.
 
 The ledger has its own SQLAlchemy engine (psycopg2 on PostgreSQL); Airflow's
-metadata database is never touched.
+metadata database is never touched. ``dialect_of(conn)`` (``xinfang.db.dialect``)
+answers every SQLite/PostgreSQL difference; ``xinfang.db.copy`` is PostgreSQL's
+COPY; the advisory-lock keys are in ``xinfang.locks``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import locks, settings, sql
+from xinfang.db.dialect import Dialect, dialect_of
+
+__all__ = [
+    "Dialect",
+    "dialect_of",
+    "get_engine",
+    "insert_rows",
+    "is_postgres",
+    "make_engine",
+    "upgrade",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +67,14 @@ def get_engine() -> Engine:
 
 
 def is_postgres(engine_or_conn: Engine | sa.Connection) -> bool:
-    return engine_or_conn.dialect.name == "postgresql"
+    """Kept for the callers not yet moved to ``dialect_of(...).is_postgres``."""
+    return dialect_of(engine_or_conn).is_postgres
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (dicts by column name) in the caller's transaction: COPY on
+    PostgreSQL, executemany on SQLite."""
+    dialect_of(conn).insert_rows(conn, table, rows)
 
 
 def alembic_config(engine: Engine):
@@ -68,11 +90,12 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     """Create or upgrade the ledger schema in place (idempotent, never drops data)."""
     from alembic import command
 
+    from xinfang import locks
+
     engine = engine or get_engine()
     cfg = alembic_config(engine)
     with engine.begin() as conn:
-        if is_postgres(conn):
-            locks.take(conn, locks.MIGRATION)
+        locks.take(conn, locks.MIGRATION)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     sync_courts(engine)
@@ -111,7 +134,3 @@ def main(argv: list[str] | None = None) -> int:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     print(f"ledger {engine.url.render_as_string()} at schema revision {version}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
