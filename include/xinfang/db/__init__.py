@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from xinfang import locks, settings, sql
+from xinfang import settings, sql
 from xinfang.db.dialect import Dialect, dialect_of
 
 __all__ = [
