@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from xinfang import calendar as workcal
 from xinfang import locks
 from xinfang.config import Config, get_config
+from xinfang.db import Dialect, dialect_of
 from xinfang.escalation_rules import (
     CaseFacts,
     ItemFact,
@@ -94,33 +95,12 @@ LEDGER_COLUMNS = (
 )
 
 
-class SweepDialect:
-    """The few SQL spellings the sweep needs that differ between PostgreSQL and SQLite."""
-
-    def __init__(self, name: str) -> None:
-        self.pg = name == "postgresql"
-
-    def day(self, expr: str) -> str:
-        return f"CAST({expr} AS DATE)" if self.pg else f"date({expr})"
-
-    def add_days(self, expr: str, n: int | str) -> str:
-        if self.pg:
-            return f"({expr} + {n})"
-        return f"date({expr}, '+' || ({n}) || ' days')"
-
-    def distinct(self, a: str, b: str) -> str:
-        return f"({a} IS DISTINCT FROM {b})" if self.pg else f"({a} IS NOT {b})"
-
-    def text(self, expr: str) -> str:
-        return f"CAST({expr} AS TEXT)"
-
-
 @dataclass
 class SweepContext:
     """What every stage of one sweep shares: the connection, the rules, the binds."""
 
     conn: sa.Connection
-    dialect: SweepDialect
+    dialect: Dialect
     config: Config
     ladder: Ladder
     calendar: workcal.WorkCalendar
@@ -154,9 +134,7 @@ class SweepContext:
 
     def analyze(self, *tables: str) -> None:
         """Statistics for fresh temp tables (PostgreSQL; autovacuum never sees them)."""
-        if self.dialect.pg:
-            for table in tables:
-                self.conn.exec_driver_sql(f"ANALYZE {table}")
+        self.dialect.analyze(self.conn, *tables)
 
     def only_cases(self, alias: str) -> str:
         """SQL: ``AND`` the row's case is one of those looked at ("" for every case)."""
@@ -314,14 +292,16 @@ def _sweep(
     """The stages, in order, over one context; returns the summary."""
     ctx = SweepContext(
         conn,
-        SweepDialect(conn.dialect.name),
+        dialect_of(conn),
         config,
         Ladder.of(config),
         workcal.WorkCalendar(config),
         as_of,
         scoped=case_ids is not None,
     )
-    if ctx.dialect.pg:  # one sweep at a time (intake_sweep and escalation_sweep both run it)
+    if (
+        ctx.dialect.is_postgres
+    ):  # one sweep at a time (intake_sweep and escalation_sweep both run it)
         locks.take(conn, locks.LEDGER)
     _drop_temps(ctx)
     restore = _session_settings(ctx)
@@ -363,7 +343,7 @@ def _session_settings(ctx: SweepContext) -> dict[str, str]:
     possible before the session first touches a temp table, so set for the session:
     the next sweep on a pooled connection keeps it). Returns what to restore.
     """
-    if not ctx.dialect.pg:
+    if not ctx.dialect.is_postgres:
         return {}
     conn = ctx.conn
     saved = dict(
@@ -1258,7 +1238,7 @@ def _mark_problems(ctx: SweepContext) -> tuple[list[tuple[str, str]], int]:
     ctx.run(
         f"""UPDATE ledger_case SET sweep_problem = b.reason, updated_at = :now
         FROM esc_problem b WHERE ledger_case.case_id = b.case_id
-          AND {ctx.dialect.distinct("ledger_case.sweep_problem", "b.reason")}""",
+          AND {ctx.dialect.is_distinct("ledger_case.sweep_problem", "b.reason")}""",
         now=ctx.value(now_local(), sa.DateTime),
     )
     ctx.run(
@@ -1360,7 +1340,7 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
         for name, n in _write_clock(ctx, now).items():
             written[name] += n
     bookkeeping = _write_bookkeeping(ctx, working)
-    if ctx.dialect.pg:
+    if ctx.dialect.is_postgres:
         _analyze_grown(ctx, written, bookkeeping)
     return {
         **_status_counts(ctx),
@@ -1378,7 +1358,7 @@ def _write_ledger(ctx: SweepContext, now: Any) -> int:
     """``ledger_case`` of the derived cases, where a column moved; returns how many.
 
     (A case computed again after being left out loses its sweep_problem.)"""
-    distinct = ctx.dialect.distinct
+    distinct = ctx.dialect.is_distinct
     changed = " OR ".join(
         [
             *(distinct(f"ledger_case.{c}", f"r.{c}") for c in LEDGER_COLUMNS),
@@ -1472,7 +1452,7 @@ def _write_clock(ctx: SweepContext, now: Any) -> dict[str, int]:
     events and notices are new: milestones after the watermark of cases whose facts the
     last sweep saw, which no sweep has written.
     """
-    distinct = ctx.dialect.distinct
+    distinct = ctx.dialect.is_distinct
     clocks = """esc_clock_case f JOIN esc_clock_state k
         ON k.due_tier = f.due_tier AND k.due_base = f.due_base"""
     milestones = """esc_clock_case f JOIN esc_clock_milestone m
@@ -1524,7 +1504,7 @@ def _write_bookkeeping(ctx: SweepContext, working: WorkingSet) -> int:
     whole-ledger sweep moves the watermark and writes only the cases whose facts changed
     (their row then follows the watermark); a sweep of some cases records its own date
     on their rows. Returns the case_sweep rows written."""
-    distinct = ctx.dialect.distinct
+    distinct = ctx.dialect.is_distinct
     own = ":as_of" if ctx.scoped else "NULL"
     stale = " OR ".join(
         [

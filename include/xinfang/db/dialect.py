@@ -61,6 +61,10 @@ class Dialect:
         """A boolean literal."""
         return "1" if value else "0"
 
+    def text(self, expr: str) -> str:
+        """``expr`` as text (the same spelling on both; here so SQL builders need one object)."""
+        return f"CAST({expr} AS TEXT)"
+
     def is_distinct(self, a: str, b: str) -> str:
         """``a`` and ``b`` differ, a NULL counting as a value."""
         return f"({a} IS NOT {b})"
