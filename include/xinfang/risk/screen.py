@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xinfang import db, locks
 from xinfang.config import RISK_KINDS, get_config
+from xinfang.db import dialect_of
 from xinfang.risk.threat import Lexicon, default_lexicon, detect_threat
 from xinfang.timeutil import now_local
 
@@ -68,33 +69,8 @@ SEEN_MAX = 200_000
 """Distinct texts whose verdict a run remembers."""
 
 
-def _day(conn: Connection, col: str) -> str:
-    """SQL for the calendar date of a timestamp column."""
-    return f"CAST({col} AS DATE)" if db.is_postgres(conn) else f"date({col})"
-
-
 DAY_ZERO = dt.date(2000, 1, 1)
-
-
-def _dayno(conn: Connection, col: str) -> str:
-    """SQL for a timestamp's date as a day number since ``DAY_ZERO`` (RANGE windows need a
-    number)."""
-    if db.is_postgres(conn):
-        return f"(CAST({col} AS DATE) - DATE '2000-01-01')"
-    return f"CAST(julianday(date({col})) - julianday('2000-01-01') AS INTEGER)"
-
-
-def _bool(conn: Connection, value: bool) -> str:
-    if db.is_postgres(conn):
-        return "TRUE" if value else "FALSE"
-    return "1" if value else "0"
-
-
-def _analyze(conn: Connection, *tables: str) -> None:
-    """ANALYZE temporary tables (``name (col, ...)`` samples only the columns the plans use)."""
-    if db.is_postgres(conn):
-        for table in tables:
-            conn.execute(sa.text(f"ANALYZE {table}"))
+"""Day numbers count from here (RANGE windows need a number)."""
 
 
 def _make_batch(
@@ -114,7 +90,7 @@ def _make_batch(
     n = conn.execute(sa.text(f"SELECT count(*) FROM {BATCH}")).scalar_one()
     if not n:
         return 0
-    _analyze(conn, f"{BATCH} (item_id, case_id, group_size, channel)")
+    dialect_of(conn).analyze(conn, f"{BATCH} (item_id, case_id, group_size, channel)")
     _make_batch_cases(conn)
     _make_case_items(conn, unscreened)
     return n
@@ -164,7 +140,7 @@ def _find_unscreened(
         )
     )
     gaps = conn.execute(sa.text(f"SELECT COUNT(*) FROM {GAPS}")).scalar_one()
-    _analyze(conn, GAPS)
+    dialect_of(conn).analyze(conn, GAPS)
     upper_p = sa.bindparam("upper", upper, type_=sa.DateTime)
     since_p = sa.bindparam("since", since, type_=sa.DateTime)
     params = (upper_p, *([since_p] if since is not None else []))
@@ -179,12 +155,12 @@ def _fill_batch(conn: Connection, unscreened: _Unscreened, judge: _Judge) -> Non
     are exactly the batch's, with no join, and the database produces rows while Python
     judges them."""
     columns = f"""i.item_id, i.case_id, i.received_at,
-        {_day(conn, "i.received_at")} AS day, {_dayno(conn, "i.received_at")} AS dn,
+        {dialect_of(conn).day("i.received_at")} AS day, {dialect_of(conn).days_since("i.received_at", DAY_ZERO)} AS dn,
         i.channel, i.group_size,
         CASE WHEN i.channel = 'referral' THEN
             '上级交办：' || COALESCE(i.referral_unit, '') || ' '
             || COALESCE(i.external_id, '') END AS ref"""
-    text_columns = f"""i.item_id, i.case_id, {_dayno(conn, "i.received_at")},
+    text_columns = f"""i.item_id, i.case_id, {dialect_of(conn).days_since("i.received_at", DAY_ZERO)},
         COALESCE(i.content_normalized, i.content)"""
     if not db.is_postgres(conn):
         conn.execute(
@@ -222,7 +198,7 @@ def _make_batch_cases(conn: Connection) -> None:
         )
     )
     conn.execute(sa.text(f"CREATE UNIQUE INDEX ix_{BATCH_CASES}_case ON {BATCH_CASES} (case_id)"))
-    _analyze(conn, f"{BATCH_CASES} (case_id)")
+    dialect_of(conn).analyze(conn, f"{BATCH_CASES} (case_id)")
 
 
 def _make_case_items(conn: Connection, unscreened: _Unscreened) -> None:
@@ -233,7 +209,7 @@ def _make_case_items(conn: Connection, unscreened: _Unscreened) -> None:
     these are simply the cases' items up to as_of outside the batch; on a first screening
     without ``since`` none."""
     case_items = f"""
-        SELECT i.item_id, i.case_id, i.received_at, {_dayno(conn, "i.received_at")} AS dn,
+        SELECT i.item_id, i.case_id, i.received_at, {dialect_of(conn).days_since("i.received_at", DAY_ZERO)} AS dn,
                i.channel
         FROM intake_item i JOIN {BATCH_CASES} bc ON bc.case_id = i.case_id
         WHERE i.received_at < :upper
@@ -243,7 +219,7 @@ def _make_case_items(conn: Connection, unscreened: _Unscreened) -> None:
     conn.execute(
         sa.text(f"CREATE TEMPORARY TABLE {CASE_ITEMS} AS {case_items}").bindparams(unscreened.upper)
     )
-    _analyze(conn, f"{CASE_ITEMS} (case_id)")
+    dialect_of(conn).analyze(conn, f"{CASE_ITEMS} (case_id)")
 
 
 def _insert_flags(conn: Connection, kind: str, select_sql: str, **params: Any) -> int:
@@ -339,7 +315,7 @@ def _load_hits(conn: Connection, hits: list[tuple[int, int, dt.date, str]]) -> N
             ).bindparams(sa.bindparam("d", type_=sa.Date)),
             [{"i": i, "c": c, "d": d, "e": e} for i, c, d, e in hits],
         )
-    _analyze(conn, f"{HITS} (case_id)")
+    dialect_of(conn).analyze(conn, f"{HITS} (case_id)")
 
 
 def _runs(ids: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -552,7 +528,7 @@ def _repeat(conn: Connection, window_days: int) -> int:
     return _insert_flags(
         conn,
         "repeat",
-        f"""SELECT w.case_id, bc.person_key, {_day(conn, "w.received_at")} AS detected_on,
+        f"""SELECT w.case_id, bc.person_key, {dialect_of(conn).day("w.received_at")} AS detected_on,
                w.item_id, '{int(window_days)} 日内第 ' || w.n || ' 次信访' AS evidence
         FROM {WINDOWED} w JOIN {BATCH_CASES} bc ON bc.case_id = w.case_id
         WHERE w.is_repeat = 1""",
@@ -563,7 +539,7 @@ def _multi_channel(conn: Connection) -> int:
     return _insert_flags(
         conn,
         "multi_channel",
-        f"""SELECT w.case_id, bc.person_key, {_day(conn, "w.received_at")} AS detected_on,
+        f"""SELECT w.case_id, bc.person_key, {dialect_of(conn).day("w.received_at")} AS detected_on,
                w.item_id, '多渠道信访：第 ' || w.k || ' 个渠道 ' || w.channel AS evidence
         FROM {WINDOWED} w JOIN {BATCH_CASES} bc ON bc.case_id = w.case_id
         WHERE w.is_multi = 1""",
@@ -580,7 +556,7 @@ def _update_cases(conn: Connection, weights: dict[str, int], now: dt.datetime) -
         for kind in KINDS
     )
     key_kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
-    needs_key = f"""(u.key_day IS NOT NULL AND (c.is_key = {_bool(conn, False)}
+    needs_key = f"""(u.key_day IS NOT NULL AND (c.is_key = {dialect_of(conn).boolean(False)}
         OR c.key_since IS NULL OR c.key_since > u.key_day))"""
     conn.execute(
         sa.text(
@@ -606,7 +582,7 @@ def _update_cases(conn: Connection, weights: dict[str, int], now: dt.datetime) -
             f"""
             UPDATE ledger_case SET
                 priority = u.priority,
-                is_key = CASE WHEN u.new_key = 1 THEN {_bool(conn, True)}
+                is_key = CASE WHEN u.new_key = 1 THEN {dialect_of(conn).boolean(True)}
                               ELSE ledger_case.is_key END,
                 key_since = CASE WHEN u.new_key = 1 THEN u.key_day
                                  ELSE ledger_case.key_since END,
@@ -678,8 +654,7 @@ def screen(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> dict
             locks.take(conn, locks.RISK_SCREEN)
             # The per-case windows sort every item of the batch's cases: keep it in memory;
             # the statements are simple scans and joins that JIT compilation only slows.
-            conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-            conn.execute(sa.text("SET LOCAL jit = off"))
+            dialect_of(conn).set_local(conn, work_mem="256MB", jit="off")
         judge = _Judge(lexicon)
         out["items"] = timed("batch", lambda: _make_batch(conn, upper, since_dt, judge))
         if out["items"]:
