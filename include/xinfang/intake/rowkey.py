@@ -96,5 +96,6 @@ class FileKeys:
 
     def key(self, values: Mapping[str, Any]) -> str:
         text = _values_text(values, self.fields)
-        self._seen[text] += 1
-        return _hash(text, self._seen[text])
+        seen = self._seen
+        seen[text] = occurrence = seen[text] + 1
+        return _hash(text, occurrence)
