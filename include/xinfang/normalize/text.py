@@ -61,19 +61,15 @@ def fold_width(s: str) -> str:
     return s
 
 
-# Ideographs OpenCC may map (the normalization step's compatibility ideographs included).
-_IDEOGRAPH_RANGES = (
-    (0x3007, 0x3007),
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF),
-    (0x20000, 0x3134F),
-    (0x2F800, 0x2FA1F),
-)
 # The characters whose t2s phrases change them although the character alone stays
 # (深沈 -> 深沉): tests/test_normalize_fast_paths.py checks them against the installed
 # dictionary (TSPhrases).
 T2S_PHRASE_CHANGES = "哩坏沈甦瞭藉衹覆"
+
+
+def bmp_characters() -> list[str]:
+    """Every BMP character but the controls and surrogates."""
+    return [chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000]
 
 
 def _char_class(chars: set[str]) -> str:
@@ -94,16 +90,16 @@ def _char_class(chars: set[str]) -> str:
 def _t2s_changes() -> re.Pattern[str] | None:
     """A pattern finding the characters ``t2s`` may change; None when it cannot be built.
 
-    Built once a process from OpenCC itself (every ideograph converted on its own, one
-    call, ~0.1 s) plus the few characters only a phrase changes. Text with none of them
+    Built once a process from OpenCC itself (every BMP character converted on its own, one
+    call, ~0.05 s) plus the few characters only a phrase changes. Text with none of them
     (nearly all simplified text) is what OpenCC would return unchanged: every dictionary
     key that could match it is a character mapped to itself or a phrase mapped to itself.
     """
-    chars = [chr(c) for first, last in _IDEOGRAPH_RANGES for c in range(first, last + 1)]
-    converted = _converter().convert("\n".join(chars)).split("\n")
-    if len(converted) != len(chars):  # pragma: no cover - OpenCC keeps line breaks
+    bmp = bmp_characters()
+    converted = _converter().convert("\n".join(bmp)).split("\n")
+    if len(converted) != len(bmp):  # pragma: no cover - OpenCC keeps line breaks
         return None
-    changed = {c for c, out in zip(chars, converted, strict=True) if out != c and c < "\U00010000"}
+    changed = {c for c, out in zip(bmp, converted, strict=True) if out != c}
     # Any character past the BMP counts as changed: a class of BMP characters only is a
     # bitmap the regex engine tests in one step (ranges beyond it are tried one by one).
     return re.compile(
