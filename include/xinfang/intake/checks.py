@@ -30,8 +30,11 @@ DEADLINES = ("due_on", "hearing_date", "extended_to", "supervision_due_on")
 
 def control_character(raw: Mapping[str, Any]) -> str | None:
     """The reason a raw row is refused for a control character (NUL…), or None."""
-    texts = [value for value in raw.values() if type(value) is str]
-    if not _CONTROL.search("".join(texts)):  # nearly every row: one search
+    try:
+        joined = "".join(raw.values())  # a CSV row: text only
+    except TypeError:  # numbers, dates, empty cells of a workbook or a JSON line
+        joined = "".join([value for value in raw.values() if type(value) is str])
+    if not _CONTROL.search(joined):  # nearly every row: one search
         return None
     for column, value in raw.items():
         if isinstance(value, str) and (found := _CONTROL.search(value)):

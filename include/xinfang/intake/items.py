@@ -186,7 +186,8 @@ def plain_parser(channel: str, date_header: str) -> Callable[[Row], dict[str, An
     """
 
     def parse_row(row: Row) -> dict[str, Any]:
-        fields = {k: v for k, v in row.items() if k != "received_at"}
+        fields = dict(row)
+        fields.pop("received_at", None)
         return build_item(
             channel=channel, received_at=received(row, "received_at", date_header), **fields
         )

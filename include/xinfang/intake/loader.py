@@ -133,6 +133,7 @@ def _parse_rows(
     data after it is an empty record and is rejected.
     """
     pending_blank: list[tuple[int, str]] = []
+    field_of = mapping.__getitem__
     for row_no, raw in rows:
         raw_json = readers.to_json(raw)
         if readers.is_blank(raw):
@@ -147,7 +148,10 @@ def _parse_rows(
         if (reason := checks.control_character(raw)) is not None:
             yield row_no, _ascii_json(raw_json), None, reason
             continue
-        fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
+        if raw.keys() <= mapping.keys():  # the usual row: every column is the channel's
+            fields = dict(zip(map(field_of, raw), raw.values(), strict=True))
+        else:
+            fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
         try:
             checks.check_typed(fields, typed, labels)
             yield row_no, raw_json, spec.parse_row(fields), None

@@ -697,12 +697,18 @@ def read_xlsx(path: Path, limits=None) -> tuple[list[str], Iterator[tuple[int, R
     if header_row is None:
         raise FileError("the first sheet is empty: no header row")
     header = [fold_header(h) for h in header_row]
+    # Every header cell named: a row no wider than the header zips straight into a dict.
+    width = len(header) if all(header) else -1
 
     def rows() -> Iterator[tuple[int, RawRow]]:
         row_no = 0
         try:
             for row_no, row in enumerate(values, start=1):
-                yield row_no, _zip(header, [_cell(v) for v in row])
+                if len(row) <= width:  # as _zip: text stripped, numbers through _cell
+                    cells = [v.strip() if type(v) is str else _cell(v) for v in row]
+                    yield row_no, dict(zip(header, cells, strict=False))
+                else:
+                    yield row_no, _zip(header, [_cell(v) for v in row])
         except BaseException as exc:
             if isinstance(exc, _FATAL):
                 raise

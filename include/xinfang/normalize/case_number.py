@@ -54,6 +54,15 @@ _BODY = (
 _FULL = re.compile(_BODY + r"号?")
 _SEARCH = re.compile(r"(?<!\d)" + _BODY + r"(?!\d)(?P<hao>号)?")
 _FORBIDDEN_IN_TYPE = frozenset("号第字年月日")
+# What any case number ``_SEARCH`` finds looks like before ``_clean`` in NFKC text: a
+# year's last digit, spaces, perhaps a closing bracket, spaces, the court's first
+# character (a province, traditional or not, or 最高法).
+_COURT_STARTS = (
+    PROVINCES
+    + "最"
+    + "".join(chr(k) for k, v in _TRADITIONAL.items() if chr(v) in PROVINCES and k != v)
+)
+_MAY_HOLD_CASE = re.compile(rf"\d\s*[)\]〕】﹞〗）］]?\s*[{_COURT_STARTS}]")
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,13 @@ def find_case_numbers(text: str | None) -> list[CaseNumber]:
     """Every case number mentioned in free text, in order of first mention, no repeats."""
     if not text:
         return []
+    if not _MAY_HOLD_CASE.search(text) and unicodedata.is_normalized("NFKC", text):
+        return []  # most texts: no digit before a court's first character
+    return _find_case_numbers_rules(text)
+
+
+def _find_case_numbers_rules(text: str) -> list[CaseNumber]:
+    """``find_case_numbers`` of a non-empty text, rule by rule."""
     found: dict[str, CaseNumber] = {}
     for m in _SEARCH.finditer(_clean(text)):
         if not (m.group("court")[-1].isdigit() or (m.group("open") and m.group("hao"))):

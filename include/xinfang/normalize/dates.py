@@ -39,6 +39,12 @@ _TIME = (
 )
 _TZ = r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?"
 _PATTERN = re.compile(rf"(?:{_DATE}|{_COMPACT})(?:{_TIME})?{_TZ}", re.IGNORECASE)
+# 2023-07-03, 2023-07-03 14:05, 2023-07-03T14:05:09+08:00 (an offset of at most 14 hours,
+# as ``_tz`` allows), ASCII digits: ``fromisoformat`` reads these exactly as ``_PATTERN``.
+_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?)?"
+)
 
 
 class DateParseError(ValueError):
@@ -146,6 +152,16 @@ def parse_datetime(value: object) -> datetime:
 @lru_cache(maxsize=8192)
 def _parse_text(value: str) -> datetime:
     """Cached: the same date strings recur all day long (datetimes are immutable)."""
+    if _ISO.fullmatch(value):  # the usual cell: what the full pattern reads, if it exists
+        try:
+            return _to_wall_clock(datetime.fromisoformat(value))
+        except ValueError:
+            pass  # 2023-02-30: the full rules say why
+    return _parse_text_rules(value)
+
+
+def _parse_text_rules(value: str) -> datetime:
+    """``parse_datetime`` of a text, rule by rule."""
     text = value.strip()
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).strip()

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from xinfang.normalize.text import t2s_may_change
+
 __all__ = [
     "COMMON_NAMES",
     "HONORIFICS",
@@ -54,6 +56,8 @@ _HARD_SPLIT_RE = re.compile(r"[、,，;；/／]+|(?<=[\u4e00-\u9fff])和(?=[\u4e
 _COUNT_RE = re.compile(r"(?:等|共|一行)?\s*([0-9]+|[零〇一二两三四五六七八九十百]+)\s*(?:人|名|位)")
 _ETC_RE = re.compile(r"等(?:人)?$")
 _NON_NAME_RE = re.compile(r"[^\w·]", re.UNICODE)
+# Two to six ideographs, none a word that counts or separates people (人名位等和).
+_PLAIN_NAME = re.compile(r"(?:(?![人名位等和])[\u4e00-\u9fff]){2,6}")
 _CN_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -112,7 +116,7 @@ def clean_name(s: str | None) -> str:
     s = _NON_NAME_RE.sub("", s).replace("_", "")
     if not s:
         return ""
-    if any(ord(c) > 0x2E7F for c in s):
+    if any(ord(c) > 0x2E7F for c in s) and t2s_may_change(s):
         s = _t2s().convert(s)
     return s.strip("·")
 
@@ -127,6 +131,13 @@ def split_group(s: str | None) -> tuple[str, tuple[str, ...], int]:
     """
     if not s:
         return "", (), 0
+    if _PLAIN_NAME.fullmatch(s) and not t2s_may_change(s):
+        return s, (), 1  # one simplified name (the usual cell): what the rules give
+    return _split_group_rules(s)
+
+
+def _split_group_rules(s: str) -> tuple[str, tuple[str, ...], int]:
+    """``split_group`` for any non-empty value, rule by rule."""
     text = unicodedata.normalize("NFKC", str(s)).strip()
     count = None
     m = _COUNT_RE.search(text)

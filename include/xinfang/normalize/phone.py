@@ -26,6 +26,10 @@ _LANDLINE_3 = re.compile(r"(0(?:10|2\d))([2-9]\d{7})")
 _LANDLINE_4 = re.compile(r"(0[3-9]\d{2})([2-9]\d{6,7})")
 _LOCAL = re.compile(r"[2-9]\d{6,7}")
 _SERVICE = re.compile(r"[48]00\d{7}")
+# The canonical forms themselves, ASCII digits only: a mobile, or a landline with its dash.
+_CANONICAL = re.compile(
+    r"1[3-9][0-9]{9}|0(?:10|2[0-9])-[2-9][0-9]{7}|0[3-9][0-9]{2}-[2-9][0-9]{6,7}"
+)
 
 
 def _digits(value: object) -> str:
@@ -87,6 +91,13 @@ def _number_text(value: object) -> str:
 @lru_cache(maxsize=65536)
 def _canonical(text: str, default_area_code: str) -> str | None:
     """Cached: a petitioner's number recurs with every item they send."""
+    if _CANONICAL.fullmatch(text):
+        return text  # already canonical (the usual cell): what the rules give
+    return _canonical_rules(text, default_area_code)
+
+
+def _canonical_rules(text: str, default_area_code: str) -> str | None:
+    """``canonical_phone`` of a text, rule by rule."""
     if not text.strip():
         return None
     parts = _ALTERNATIVES.split(text) if _ALTERNATIVES.search(text) else [text]

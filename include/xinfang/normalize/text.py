@@ -61,13 +61,68 @@ def fold_width(s: str) -> str:
     return s
 
 
+# The characters whose t2s phrases change them although the character alone stays
+# (深沈 -> 深沉): tests/test_normalize_fast_paths.py checks them against the installed
+# dictionary (TSPhrases).
+T2S_PHRASE_CHANGES = "哩坏沈甦瞭藉衹覆"
+
+
+def bmp_characters() -> list[str]:
+    """Every BMP character but the controls and surrogates."""
+    return [chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000]
+
+
+def _char_class(chars: set[str]) -> str:
+    """A regex character class of ``chars``, consecutive code points as ranges."""
+    points = sorted(map(ord, chars))
+    parts, i = [], 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        first, last = re.escape(chr(points[i])), re.escape(chr(points[j]))
+        parts.append(first if i == j else f"{first}-{last}")
+        i = j + 1
+    return f"[{''.join(parts)}]"
+
+
+@lru_cache(maxsize=1)
+def _t2s_changes() -> re.Pattern[str] | None:
+    """A pattern finding the characters ``t2s`` may change; None when it cannot be built.
+
+    Built once a process from OpenCC itself (every BMP character converted on its own, one
+    call, ~0.05 s) plus the few characters only a phrase changes. Text with none of them
+    (nearly all simplified text) is what OpenCC would return unchanged: every dictionary
+    key that could match it is a character mapped to itself or a phrase mapped to itself.
+    """
+    bmp = bmp_characters()
+    converted = _converter().convert("\n".join(bmp)).split("\n")
+    if len(converted) != len(bmp):  # pragma: no cover - OpenCC keeps line breaks
+        return None
+    changed = {c for c, out in zip(bmp, converted, strict=True) if out != c}
+    # Any character past the BMP counts as changed: a class of BMP characters only is a
+    # bitmap the regex engine tests in one step (ranges beyond it are tried one by one).
+    return re.compile(
+        _char_class(changed | set(T2S_PHRASE_CHANGES))[:-1] + "\U00010000-\U0010ffff]"
+    )
+
+
+def t2s_may_change(s: str) -> bool:
+    """Whether OpenCC ``t2s`` could change ``s`` (False: it returns ``s`` as it is)."""
+    if s.isascii():
+        return False
+    changes = _t2s_changes()
+    return changes is None or changes.search(s) is not None
+
+
 def to_simplified(s: str) -> str:
     """Traditional to simplified Chinese with OpenCC ``t2s`` (phrase-aware).
 
     A few OpenCC mappings chain (薴 -> 苧 -> 苎) and the normalized form must be a
     fixed point, so a changed result is converted again (at most three rounds).
+    Text with no character OpenCC could change skips it.
     """
-    if s.isascii():
+    if not t2s_may_change(s):
         return s
     conv = _converter()
     out = conv.convert(s)
