@@ -930,125 +930,138 @@ class _Assigner:
         decided afresh over all its items, as if loaded at once; ledger cases that land
         in one matter are merged into the oldest (``merges``), never split.
         """
-        out_pos: list[int] = []
-        out_tgt: list[int] = []
-        out_rule: list[str] = []
-        out_score: list[float | None] = []
-        out_matched: list[int | None] = []
-        out_bar: list[float | None] = []
-        out_evidence: list[str | None] = []
-        adopt: dict[int, str] = {}
-        merges: dict[int, int] = {}
-        n_new = 0
-        case_ids, ccn, item_ids = self.case_ids, self.ccn, self.item_ids
+        out = _Decisions(self.item_ids)
         idn, phones, nkeys = self.idn, self.phones, self.nkeys
-
-        def emit(
-            p: int,
-            key: int,
-            rule: str,
-            score: float | None,
-            q: int | None,
-            bar: float | None = None,
-            evidence: str | None = None,
-        ) -> None:
-            out_pos.append(p)
-            out_tgt.append(key)
-            out_rule.append(rule)
-            out_score.append(score)
-            out_matched.append(item_ids[q] if q is not None else None)
-            out_bar.append(bar)
-            out_evidence.append(evidence)
-
         for g in groups:
             rows = g.tolist()
             if len(rows) == 1:  # the common case: a person seen once
                 p = rows[0]
-                n_new += 1
                 no_id = not idn[p] and not phones[p] and not nkeys[p]
-                emit(p, -n_new, "new_case:no_identity" if no_id else "new_case", None, None)
-                continue
-            olds = {case_ids[p] for p in rows if case_ids[p] >= 0}
-            if len(olds) >= 2:
-                # decided afresh, then mapped onto the ledger cases
-                fresh: list[_Matter] = []
-                decisions = self.decide(rows, fresh)
-                parent = {id(m): id(m) for m in fresh}
+                out.emit(p, out.new_key(), "new_case:no_identity" if no_id else "new_case")
+            elif len({self.case_ids[p] for p in rows if self.case_ids[p] >= 0}) >= 2:
+                self._decide_bridged(rows, out)
+            else:
+                self._decide_person(rows, out)
+        return out.as_tuple()
 
-                def find(x: int, parent: dict[int, int] = parent) -> int:
-                    while parent[x] != x:
-                        parent[x] = parent[parent[x]]
-                        x = parent[x]
-                    return x
-
-                seen_case: dict[int, int] = {}
-                for m in fresh:
-                    for q in m.members:
-                        c = case_ids[q]
-                        if c >= 0:
-                            if c in seen_case:
-                                ra, rb = find(seen_case[c]), find(id(m))
-                                if ra != rb:
-                                    parent[rb] = ra
-                            else:
-                                seen_case[c] = id(m)
-                comp_cases: dict[int, set[int]] = {}
-                for m in fresh:
-                    comp_cases.setdefault(find(id(m)), set()).update(
-                        case_ids[q] for q in m.members if case_ids[q] >= 0
-                    )
-                comp_key: dict[int, int] = {}
-                for root, cases in comp_cases.items():
-                    if cases:
-                        survivor = min(cases)
-                        comp_key[root] = survivor
-                        for c in cases:
-                            if c != survivor:
-                                merges[c] = survivor
-                for p, m, rule, score, q, bar, evidence in decisions:
-                    if case_ids[p] >= 0:
-                        continue
-                    root = find(id(m))
-                    if root not in comp_key:
-                        n_new += 1
-                        comp_key[root] = -n_new
-                    key = comp_key[root]
-                    if key >= 0 and m.case_number:
-                        adopt.setdefault(key, m.case_number)  # kept only where none yet
-                    emit(p, key, rule, score, q, bar, evidence)
+    def _decide_person(self, rows: list[int], out: _Decisions) -> None:
+        """A person with at most one ledger case: the new rows join it or open new ones."""
+        matters: list[_Matter] = []
+        by_case: dict[int, _Matter] = {}
+        news: list[int] = []
+        for p in rows:
+            c = self.case_ids[p]
+            if c < 0:
+                news.append(p)
                 continue
-            matters: list[_Matter] = []
-            by_case: dict[int, _Matter] = {}
-            news: list[int] = []
-            for p in rows:
-                c = case_ids[p]
-                if c >= 0:
-                    m = by_case.get(c)
-                    if m is None:
-                        cn0 = ccn[p] if isinstance(ccn[p], str) else None
-                        m = by_case[c] = _Matter(c, cn0, [])
-                        matters.append(m)
-                    self.add_member(m, p)
-                else:
-                    news.append(p)
-            for p, m, rule, score, q, bar, evidence in self.decide(news, matters):
-                if m.key == 0:
-                    n_new += 1
-                    m.key = -n_new
-                if m.key >= 0 and m.adopted:
-                    adopt[m.key] = m.case_number
-                emit(p, m.key, rule, score, q, bar, evidence)
+            m = by_case.get(c)
+            if m is None:
+                cn0 = self.ccn[p] if isinstance(self.ccn[p], str) else None
+                m = by_case[c] = _Matter(c, cn0, [])
+                matters.append(m)
+            self.add_member(m, p)
+        for p, m, rule, score, q, bar, evidence in self.decide(news, matters):
+            if m.key == 0:
+                m.key = out.new_key()
+            if m.key >= 0 and m.adopted:
+                out.adopt[m.key] = m.case_number
+            out.emit(p, m.key, rule, score, q, bar, evidence)
+
+    def _decide_bridged(self, rows: list[int], out: _Decisions) -> None:
+        """A person whose new items bridge two or more ledger cases: decided afresh over
+        all its items, then mapped onto the ledger cases (those of one matter merged)."""
+        case_ids = self.case_ids
+        fresh: list[_Matter] = []
+        decisions = self.decide(rows, fresh)
+        parent = {id(m): id(m) for m in fresh}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        seen_case: dict[int, int] = {}
+        for m in fresh:
+            for c in (case_ids[q] for q in m.members if case_ids[q] >= 0):
+                if c not in seen_case:
+                    seen_case[c] = id(m)
+                elif (ra := find(seen_case[c])) != (rb := find(id(m))):
+                    parent[rb] = ra
+        comp_cases: dict[int, set[int]] = {}
+        for m in fresh:
+            comp_cases.setdefault(find(id(m)), set()).update(
+                case_ids[q] for q in m.members if case_ids[q] >= 0
+            )
+        comp_key: dict[int, int] = {}
+        for root, cases in comp_cases.items():
+            if cases:
+                comp_key[root] = survivor = min(cases)
+                out.merges.update({c: survivor for c in cases if c != survivor})
+        for p, m, rule, score, q, bar, evidence in decisions:
+            if case_ids[p] >= 0:
+                continue
+            root = find(id(m))
+            if root not in comp_key:
+                comp_key[root] = out.new_key()
+            key = comp_key[root]
+            if key >= 0 and m.case_number:
+                out.adopt.setdefault(key, m.case_number)  # kept only where none yet
+            out.emit(p, key, rule, score, q, bar, evidence)
+
+
+@dataclass
+class _Decisions:
+    """What ``_Assigner.run`` decided, column by column (positions, targets, rules…)."""
+
+    item_ids: list[int]
+    pos: list[int] = field(default_factory=list)
+    target: list[int] = field(default_factory=list)
+    rule: list[str] = field(default_factory=list)
+    score: list[float | None] = field(default_factory=list)
+    matched: list[int | None] = field(default_factory=list)
+    bar: list[float | None] = field(default_factory=list)
+    evidence: list[str | None] = field(default_factory=list)
+    adopt: dict[int, str] = field(default_factory=dict)
+    """ledger case -> the case number it adopts"""
+    merges: dict[int, int] = field(default_factory=dict)
+    """ledger case -> the case it is merged into"""
+    n_new: int = 0
+
+    def new_key(self) -> int:
+        self.n_new += 1
+        return -self.n_new
+
+    def emit(
+        self,
+        p: int,
+        key: int,
+        rule: str,
+        score: float | None = None,
+        q: int | None = None,
+        bar: float | None = None,
+        evidence: str | None = None,
+    ) -> None:
+        self.pos.append(p)
+        self.target.append(key)
+        self.rule.append(rule)
+        self.score.append(score)
+        self.matched.append(self.item_ids[q] if q is not None else None)
+        self.bar.append(bar)
+        self.evidence.append(evidence)
+
+    def as_tuple(self) -> tuple:
         return (
-            out_pos,
-            out_tgt,
-            out_rule,
-            out_score,
-            out_matched,
-            adopt,
-            n_new,
-            merges,
-            out_bar,
-            out_evidence,
+            self.pos,
+            self.target,
+            self.rule,
+            self.score,
+            self.matched,
+            self.adopt,
+            self.n_new,
+            self.merges,
+            self.bar,
+            self.evidence,
         )
 
 
