@@ -87,22 +87,36 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
-    """Create or upgrade the ledger schema in place (idempotent, never drops data)."""
-    from alembic import command
+    """Create or upgrade the ledger schema in place (idempotent, never drops data).
 
+    A ledger already at the newest revision skips Alembic (its import and run are most
+    of a DAG's ``migrate`` task); the courts and views are refreshed either way."""
     from xinfang import locks
 
     engine = engine or get_engine()
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        locks.take(conn, locks.MIGRATION)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    if revision != "head" or not schema_is_current(engine):
+        from alembic import command
+
+        cfg = alembic_config(engine)
+        with engine.begin() as conn:
+            locks.take(conn, locks.MIGRATION)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
     sync_courts(engine)
     from xinfang.reports.views import create_views
 
     create_views(engine)  # analysts' views (sql/views), recreated on every upgrade
     log.info("ledger schema at %s on %s", revision, engine.url.render_as_string())
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """The ledger is at the package's newest migration (``alembic_version`` read directly)."""
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    except sa.exc.DBAPIError:  # no such table: a new ledger
+        return False
+    return [v for (v,) in versions] == [sql.head_revision()]
 
 
 def sync_courts(engine: Engine) -> None:

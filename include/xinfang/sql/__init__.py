@@ -14,3 +14,11 @@ SQL_DIR = Path(str(files(__name__)))
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 VIEWS_DIR = SQL_DIR / "views"
 ANALYST_SQL = SQL_DIR / "roles" / "analyst.sql"
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the file names without importing
+    Alembic: migrations are linear and named after their revision (``0003_….py`` is
+    revision ``0003``; a test holds this to what Alembic says)."""
+    names = [p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(names)[:4]
