@@ -36,6 +36,7 @@ from xinfang.escalation_rules import (
     timeline,
 )
 from xinfang.timeutil import now_local
+from xinfang.workflow import EXTENSION_MAX_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ TEMP_TABLES = (
     "esc_first_close",
     "esc_last_close",
     "esc_last_status",
+    "esc_acceptance",
+    "esc_extension",
     "esc_reopened",
     "esc_status_row",
     "esc_pause_span",
@@ -749,14 +752,17 @@ def _progress_facts(ctx: SweepContext) -> None:
     ``esc_progress`` (a row dated before the first item counts from it),
     ``esc_progress_case`` (the cases with rows: the first 重点案件 day),
     ``esc_first_close`` / ``esc_last_close`` (the first 销号 and the last one's
-    disposition), ``esc_last_status`` and ``esc_reopened`` (an item on a later day, or a
-    办理中 row after the first close: these go to the reference rules)."""
+    disposition), ``esc_last_status``, ``esc_acceptance`` / ``esc_extension`` (the latest
+    受理日期 and 延期至 given, which set the statutory deadline) and ``esc_reopened`` (an
+    item on a later day, or a 办理中 row after the first close: these go to the
+    reference rules)."""
     ctx.run(
         """CREATE TEMP TABLE esc_progress AS
         SELECT p.case_id AS case_id, p.progress_id AS progress_id,
           CASE WHEN p.progress_date < c.first_day THEN c.first_day
                ELSE p.progress_date END AS progress_on,
-          p.status AS status, p.disposition AS disposition, p.is_key AS is_key
+          p.status AS status, p.disposition AS disposition, p.is_key AS is_key,
+          p.accepted_on AS accepted_on, p.extended_to AS extended_to
         FROM case_progress p JOIN esc_case c ON c.case_id = p.case_id
         WHERE p.progress_date <= :as_of"""
     )
@@ -774,6 +780,8 @@ def _progress_facts(ctx: SweepContext) -> None:
         ctx, "esc_last_close", {"disposition": "disposition"}, "status = 'closed'", latest
     )
     _first_progress_row(ctx, "esc_last_status", {"status": "status"}, "status IS NOT NULL", latest)
+    for table, column in (("esc_acceptance", "accepted_on"), ("esc_extension", "extended_to")):
+        _first_progress_row(ctx, table, {column: column}, f"{column} IS NOT NULL", latest)
     ctx.run(
         """CREATE TEMP TABLE esc_reopened AS
         SELECT k.case_id AS case_id FROM esc_first_close k
@@ -868,10 +876,14 @@ def _case_clocks(ctx: SweepContext) -> None:
     ``as_of_clock`` as_of."""
     d, config = ctx.dialect, ctx.config
     key_day = _least(_least("c.referral_day", "g.first_key_on"), "rk.key_on")
-    statutory_due = _least(d.add_days("c.first_day", config.statutory_days), "c.referral_due_on")
-    statutory_notice = _least(
-        d.add_days("c.first_day", config.statutory_days + 1), "c.referral_notice_on"
-    )
+    # xinfang.workflow.statutory_due: 60 days from acceptance (else registration), moved
+    # to an extension within 30 days of that, a referral's earlier 办结时限
+    handling_due = d.add_days("COALESCE(ac.accepted_on, c.first_day)", config.statutory_days)
+    moved_due = f"""(CASE WHEN ex.extended_to IS NOT NULL
+        AND ex.extended_to <= {d.add_days(handling_due, EXTENSION_MAX_DAYS)}
+        THEN ex.extended_to ELSE {handling_due} END)"""
+    statutory_due = _least(moved_due, "c.referral_due_on")
+    statutory_notice = _least(d.add_days(moved_due, 1), "c.referral_notice_on")
     ctx.run(
         f"""CREATE TEMP TABLE esc_case_state AS
         SELECT s.*, wf.workday_index AS first_clock, wk.workday_index AS key_clock,
@@ -891,6 +903,8 @@ def _case_clocks(ctx: SweepContext) -> None:
           LEFT JOIN esc_last_close lc ON lc.case_id = c.case_id
           LEFT JOIN esc_last_status ls ON ls.case_id = c.case_id
           LEFT JOIN esc_risk_key rk ON rk.case_id = c.case_id
+          LEFT JOIN esc_acceptance ac ON ac.case_id = c.case_id
+          LEFT JOIN esc_extension ex ON ex.case_id = c.case_id
           WHERE c.case_id NOT IN (SELECT case_id FROM esc_reopened)) s
         JOIN work_calendar wf ON wf.day = s.first_day
         LEFT JOIN work_calendar wk ON wk.day = s.key_day
@@ -1160,12 +1174,22 @@ def _reopened_facts(ctx: SweepContext) -> tuple[dict[int, CaseFacts], dict[int, 
             received = dt.datetime.fromisoformat(str(received))
         items[case_id].append(ItemFact(received.date(), channel, _as_date(due_on)))
     rows: dict[int, list[ProgressFact]] = defaultdict(list)
-    for case_id, pid, on, status, disposition, is_key in conn.exec_driver_sql(
-        "SELECT case_id, progress_id, progress_date, status, disposition, is_key"
-        f" FROM case_progress WHERE {reopened}"
+    for case_id, pid, on, status, disposition, is_key, accepted, extended in conn.exec_driver_sql(
+        "SELECT case_id, progress_id, progress_date, status, disposition, is_key,"
+        f" accepted_on, extended_to FROM case_progress WHERE {reopened}"
     ):
         key = None if is_key is None else bool(is_key)
-        rows[case_id].append(ProgressFact(pid, _as_date(on), status, disposition, key))
+        rows[case_id].append(
+            ProgressFact(
+                pid,
+                _as_date(on),
+                status,
+                disposition,
+                key,
+                accepted_on=_as_date(accepted),
+                extended_to=_as_date(extended),
+            )
+        )
     signatures = dict(
         conn.exec_driver_sql(f"SELECT case_id, signature FROM esc_case WHERE {reopened}").all()
     )
