@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import calendar as workcal
-from xinfang import locks
+from xinfang import locks, supervision
 from xinfang.config import Config, get_config
 from xinfang.escalation_rules import (
     CaseFacts,
@@ -1380,6 +1380,7 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
         **_write_events(ctx, in_full),
         **_write_notices(ctx, in_full),
     }
+    supervised = _write_supervision(ctx, now)
     if working.clock_cases:
         for name, n in _write_clock(ctx, now).items():
             written[name] += n
@@ -1395,7 +1396,26 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
         "events_deleted": written["events_deleted"],
         "notifications_inserted": written["notifications_inserted"],
         "notifications_deleted": written["notifications_deleted"],
+        **supervised,
     }
+
+
+def _write_supervision(ctx: SweepContext, now: Any) -> dict[str, int]:
+    """督办 (xinfang.supervision): the unanswered flag where it moved, and one notice per
+    unanswered deadline to the court's leader tier (after the ledger's ``closed_on``)."""
+    tier = ctx.config.key_case_tier
+    noticed_on = ctx.dialect.add_days("c.supervision_due_on", 1)
+    recipient = _recipient_sql(ctx.config, "c.case_id", str(tier), noticed_on, "1")
+    # every case with a deadline, not only the working set: the flag turns on a date
+    scope = (lambda alias: ctx.only_cases(alias)) if ctx.scoped else (lambda alias: "")
+    flagged = ctx.run(
+        supervision.flag_sql(ctx.dialect.distinct, scope("ledger_case")), now=now
+    ).rowcount
+    noticed = ctx.run(
+        supervision.notice_sql(tier, noticed_on, recipient, scope("c")),
+        **_role_binds(ctx.config),
+    ).rowcount
+    return {"supervision_flags_changed": flagged, "supervision_notices": noticed}
 
 
 def _write_ledger(ctx: SweepContext, now: Any) -> int:
