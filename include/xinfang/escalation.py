@@ -213,19 +213,31 @@ def config_signature(config: Config) -> str:
         workcal.holidays_version(),
         f"provisional>{workcal.calendar_bounds(config)[1].year}",
     ]
+    if config.roster:  # who notices name (unsent ones are readdressed)
+        parts.append(repr(sorted((c, sorted(p.items())) for c, p in config.roster.items())))
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
 def recipient_for(
-    tier: int | None, config: Config, judge=None, department=None, leader=None
+    tier: int | None,
+    config: Config,
+    judge=None,
+    department=None,
+    leader=None,
+    court_code: str | None = None,
 ) -> str:
     """Who a notice at ``tier`` goes to: the person the ledger names for the case at that
-    tier (``Config.assignee_columns``: judge, department, leader), else the tier's role."""
-    if tier is None:
-        return config.tiers[config.max_tier].role
+    tier (``Config.assignee_columns``: judge, department, leader), else the roster's
+    person of the case's court at that tier, else the tier's role."""
+    tier = config.max_tier if tier is None else tier
     named = {"judge": judge, "department": department, "leader": leader}
     column = config.assignee_columns.get(tier)
-    return (named.get(column) if column else None) or config.tiers[tier].role
+    listed = config.roster_person(court_code, tier)
+    return (
+        (named.get(column) if column else None)
+        or (listed.name if listed else None)
+        or config.tiers[tier].role
+    )
 
 
 # --- the ladder as SQL: milestone offsets from the day a case entered its start tier
@@ -1330,13 +1342,22 @@ def _as_date(v) -> dt.date | None:
 
 
 def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: str) -> str:
-    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds ``:role<n>``, see
-    :func:`_role_binds`).
+    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds of
+    :func:`_recipient_binds`).
 
     The named person as of that day (judge, tribunal, leader) where the ledger has one
-    (only cases with progress rows, ``has_progress`` not null, can), else the role.
+    (only cases with progress rows, ``has_progress`` not null, can), else the roster's
+    person of the case's court at that tier, else the role.
     """
     role = f"CASE {tier} " + " ".join(f"WHEN {n} THEN :role{n}" for n in config.tiers) + " END"
+    if config.roster:
+        court = f"(SELECT lc.court_code FROM ledger_case lc WHERE lc.case_id = {case})"
+        people = " ".join(
+            f"WHEN {court} = :roster_court{c} AND {tier} = {t} THEN :roster{c}_{t}"
+            for c, (_, by_tier) in enumerate(config.roster.items())
+            for t in by_tier
+        )
+        role = f"COALESCE(CASE {people} END, {role})"
     named = " ".join(
         f"""WHEN {tier} = {t} AND {has_progress} IS NOT NULL THEN COALESCE((
               SELECT p.{col} FROM case_progress p
@@ -1347,9 +1368,14 @@ def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: 
     return f"CASE {named} ELSE {role} END"
 
 
-def _role_binds(config: Config) -> dict[str, str]:
-    """The ``:role<n>`` values of :func:`_recipient_sql`."""
-    return {f"role{n}": t.role for n, t in config.tiers.items()}
+def _recipient_binds(config: Config) -> dict[str, str]:
+    """The values :func:`_recipient_sql` binds: each tier's role, the roster's courts and
+    people."""
+    binds = {f"role{n}": t.role for n, t in config.tiers.items()}
+    for c, (court, by_tier) in enumerate(config.roster.items()):
+        binds[f"roster_court{c}"] = court
+        binds.update({f"roster{c}_{t}": person.name for t, person in by_tier.items()})
+    return binds
 
 
 def _insert_new(ctx: SweepContext, sql: str, **extra: Any) -> int:
@@ -1413,7 +1439,7 @@ def _write_supervision(ctx: SweepContext, now: Any) -> dict[str, int]:
     ).rowcount
     noticed = ctx.run(
         supervision.notice_sql(tier, noticed_on, recipient, scope("c")),
-        **_role_binds(ctx.config),
+        **_recipient_binds(ctx.config),
     ).rowcount
     return {"supervision_flags_changed": flagged, "supervision_notices": noticed}
 
@@ -1480,7 +1506,7 @@ def _write_notices(ctx: SweepContext, in_full: bool) -> dict[str, int]:
         FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
               FROM esc_event) e
         LEFT JOIN esc_progress_case g ON g.case_id = e.case_id""",
-        **_role_binds(config),
+        **_recipient_binds(config),
     )
     deleted = 0
     if in_full:
@@ -1548,7 +1574,7 @@ def _write_clock(ctx: SweepContext, now: Any) -> dict[str, int]:
         SELECT f.case_id, m.kind, m.to_tier, {recipient}, m.on_date
         FROM {milestones} LEFT JOIN esc_progress_case g ON g.case_id = f.case_id
         ORDER BY f.case_id""",
-        **_role_binds(ctx.config),
+        **_recipient_binds(ctx.config),
     )
     # (the few past their last milestone, listed first: the join's estimate is no guide)
     ctx.run(
