@@ -68,6 +68,8 @@ def test_the_three_ratings(text, code):
             "答复日期 2023-07-09 is before 受理日期 2023-07-10",
         ),
         ({"supervision_unit": "中院"}, "督办单位 needs a 督办期限"),
+        ({"accepted_on": "2003-07-05"}, "受理日期 2003-07-05 is before 2004-01-01"),
+        ({"replied_on": "1023-08-01"}, "答复日期 1023-08-01 is before 2004-01-01"),
     ],
 )
 def test_bad_values_are_refused_with_their_reason(kw, reason):

@@ -210,6 +210,10 @@ def _workflow(row: Row) -> dict[str, Any]:
         "supervision_due_on": parse_day(row.get("supervision_due_on"), "督办期限"),
     }
     accepted, replied = values["accepted_on"], values["replied_on"]
+    earliest = get_config().intake.earliest_date
+    for label, day in (("受理日期", accepted), ("答复日期", replied)):
+        if day is not None and day < earliest:  # a mistyped year: it would set the deadline
+            raise RowError(f"{label} {day} is before {earliest}")
     if accepted is not None and replied is not None and replied < accepted:
         raise RowError(f"答复日期 {replied} is before 受理日期 {accepted}")
     if values["supervision_unit"] is not None and values["supervision_due_on"] is None:
