@@ -12,7 +12,7 @@ from escalation_helpers import D, add_case, add_item, add_progress, case_row, ne
 from xinfang import escalation
 from xinfang.intake.base import RowError
 from xinfang.intake.progress import SPEC, parse_row
-from xinfang.progress import apply_progress
+from xinfang.progress import WORKFLOW, apply_progress
 from xinfang.schema import case_progress, intake_reject
 
 BASE = {"ledger_no": "XF2023-000001", "progress_date": "2023-07-05", "status": "办理中"}
@@ -35,6 +35,12 @@ def test_spec_declares_the_contract_columns():
         "包案领导",
         "重点案件",
         "听证日期",
+        "受理日期",
+        "答复日期",
+        "延期至",
+        "满意度",
+        "督办单位",
+        "督办期限",
     ]
     assert SPEC.target == "progress" and set(SPEC.formats) == {"csv", "xlsx"}
     assert set(SPEC.required) <= set(SPEC.columns.values())
@@ -111,6 +117,7 @@ def test_a_full_row():
         "leader": "李副院长",
         "is_key": True,
         "hearing_date": D("2023-07-20"),
+        **dict.fromkeys(WORKFLOW),
     }
     assert parse_row(row(is_key="否", court="冀10"))["is_key"] is False
     assert parse_row(row(court="冀10"))["court_code"] == "冀10"

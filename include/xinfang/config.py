@@ -121,6 +121,15 @@ class NotifySettings:
     """Recipient (a person the ledger names, or a tier's role) -> e-mail address."""
 
 
+@dataclass(frozen=True)
+class RosterEntry:
+    """The person who receives a court's notices at a tier (``roster:``)."""
+
+    name: str
+    email: str | None = None
+    """Their address; without one, ``notify.addresses`` / ``default_to`` as for a role."""
+
+
 RISK_KINDS = ("threat", "group", "repeat", "multi_channel", "referral")
 """The risk flags a case can carry (``risk_flag.kind``, docs/data_dictionary.md)."""
 
@@ -274,6 +283,36 @@ def _risk(raw: Any) -> RiskSettings:
     return settings
 
 
+def _roster(
+    raw: Any, courts: Mapping[str, Court], tiers: Mapping[int, Tier]
+) -> Mapping[str, Mapping[int, RosterEntry]]:
+    """``roster:`` court code -> tier -> {name, email}, each key and value checked."""
+    roster: dict[str, Mapping[int, RosterEntry]] = {}
+    for code, by_tier in _mapping(raw, "roster").items():
+        where = f"roster.{code}"
+        if str(code) not in courts:
+            raise ConfigError(f"{where}: {code!r} is not a court of the configuration")
+        people: dict[int, RosterEntry] = {}
+        for tier, person in _mapping(by_tier, where).items():
+            at = f"{where}.{tier}"
+            digits = not isinstance(tier, bool) and str(tier).strip().isdigit()
+            number = int(str(tier)) if digits else None
+            if number not in tiers:
+                raise ConfigError(f"{at}: {tier!r} is not a tier of the ladder")
+            person = _mapping(person, at)
+            unknown = set(person) - {"name", "email"}
+            if unknown or "name" not in person:
+                raise ConfigError(f"{at}: give name (and email), not {sorted(map(str, person))}")
+            name, email = _text(person["name"], f"{at}.name"), person.get("email")
+            if len(name) > 128:  # notification.recipient holds it
+                raise ConfigError(f"{at}.name: longer than 128 characters")
+            people[number] = RosterEntry(
+                name, None if email is None else _email(email, f"{at}.email")
+            )
+        roster[str(code)] = MappingProxyType(people)
+    return MappingProxyType(roster)
+
+
 def _notify(raw: Any) -> NotifySettings:
     raw = dict(_mapping(raw, "notify"))
     addresses = _mapping(raw.pop("addresses", None), "notify.addresses")
@@ -305,6 +344,14 @@ class Config:
     calendar_years: frozenset[int] = field(default_factory=frozenset)
     calendar_warn_days: int = 45
     intake: IntakeLimits = field(default_factory=IntakeLimits)
+    roster: Mapping[str, Mapping[int, RosterEntry]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Court code -> tier -> the person who receives its notices there (``roster:``)."""
+
+    def roster_person(self, court_code: str | None, tier: int | None) -> RosterEntry | None:
+        """The roster's person of ``court_code`` at ``tier``, if one is listed."""
+        return self.roster.get(court_code or "", {}).get(tier) if tier is not None else None
 
     @property
     def max_tier(self) -> int:
@@ -512,6 +559,7 @@ def build(raw: dict[str, Any]) -> Config:
             intake=_intake_limits(raw.get("intake")),
             risk=_risk(raw.get("risk")),
             notify=_notify(raw.get("notify")),
+            roster=_roster(raw.get("roster"), courts, tiers),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import calendar as workcal
-from xinfang import locks
+from xinfang import locks, supervision
 from xinfang.config import Config, get_config
 from xinfang.db import Dialect, dialect_of
 from xinfang.escalation_rules import (
@@ -37,6 +37,7 @@ from xinfang.escalation_rules import (
     timeline,
 )
 from xinfang.timeutil import now_local
+from xinfang.workflow import EXTENSION_MAX_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ TEMP_TABLES = (
     "esc_first_close",
     "esc_last_close",
     "esc_last_status",
+    "esc_acceptance",
+    "esc_extension",
     "esc_reopened",
     "esc_status_row",
     "esc_pause_span",
@@ -188,19 +191,31 @@ def config_signature(config: Config) -> str:
         workcal.holidays_version(),
         f"provisional>{workcal.calendar_bounds(config)[1].year}",
     ]
+    if config.roster:  # who notices name (unsent ones are readdressed)
+        parts.append(repr(sorted((c, sorted(p.items())) for c, p in config.roster.items())))
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
 def recipient_for(
-    tier: int | None, config: Config, judge=None, department=None, leader=None
+    tier: int | None,
+    config: Config,
+    judge=None,
+    department=None,
+    leader=None,
+    court_code: str | None = None,
 ) -> str:
     """Who a notice at ``tier`` goes to: the person the ledger names for the case at that
-    tier (``Config.assignee_columns``: judge, department, leader), else the tier's role."""
-    if tier is None:
-        return config.tiers[config.max_tier].role
+    tier (``Config.assignee_columns``: judge, department, leader), else the roster's
+    person of the case's court at that tier, else the tier's role."""
+    tier = config.max_tier if tier is None else tier
     named = {"judge": judge, "department": department, "leader": leader}
     column = config.assignee_columns.get(tier)
-    return (named.get(column) if column else None) or config.tiers[tier].role
+    listed = config.roster_person(court_code, tier)
+    return (
+        (named.get(column) if column else None)
+        or (listed.name if listed else None)
+        or config.tiers[tier].role
+    )
 
 
 # --- the ladder as SQL: milestone offsets from the day a case entered its start tier
@@ -729,14 +744,17 @@ def _progress_facts(ctx: SweepContext) -> None:
     ``esc_progress`` (a row dated before the first item counts from it),
     ``esc_progress_case`` (the cases with rows: the first 重点案件 day),
     ``esc_first_close`` / ``esc_last_close`` (the first 销号 and the last one's
-    disposition), ``esc_last_status`` and ``esc_reopened`` (an item on a later day, or a
-    办理中 row after the first close: these go to the reference rules)."""
+    disposition), ``esc_last_status``, ``esc_acceptance`` / ``esc_extension`` (the latest
+    受理日期 and 延期至 given, which set the statutory deadline) and ``esc_reopened`` (an
+    item on a later day, or a 办理中 row after the first close: these go to the
+    reference rules)."""
     ctx.run(
         """CREATE TEMP TABLE esc_progress AS
         SELECT p.case_id AS case_id, p.progress_id AS progress_id,
           CASE WHEN p.progress_date < c.first_day THEN c.first_day
                ELSE p.progress_date END AS progress_on,
-          p.status AS status, p.disposition AS disposition, p.is_key AS is_key
+          p.status AS status, p.disposition AS disposition, p.is_key AS is_key,
+          p.accepted_on AS accepted_on, p.extended_to AS extended_to
         FROM case_progress p JOIN esc_case c ON c.case_id = p.case_id
         WHERE p.progress_date <= :as_of"""
     )
@@ -754,6 +772,8 @@ def _progress_facts(ctx: SweepContext) -> None:
         ctx, "esc_last_close", {"disposition": "disposition"}, "status = 'closed'", latest
     )
     _first_progress_row(ctx, "esc_last_status", {"status": "status"}, "status IS NOT NULL", latest)
+    for table, column in (("esc_acceptance", "accepted_on"), ("esc_extension", "extended_to")):
+        _first_progress_row(ctx, table, {column: column}, f"{column} IS NOT NULL", latest)
     ctx.run(
         """CREATE TEMP TABLE esc_reopened AS
         SELECT k.case_id AS case_id FROM esc_first_close k
@@ -848,10 +868,14 @@ def _case_clocks(ctx: SweepContext) -> None:
     ``as_of_clock`` as_of."""
     d, config = ctx.dialect, ctx.config
     key_day = _least(_least("c.referral_day", "g.first_key_on"), "rk.key_on")
-    statutory_due = _least(d.add_days("c.first_day", config.statutory_days), "c.referral_due_on")
-    statutory_notice = _least(
-        d.add_days("c.first_day", config.statutory_days + 1), "c.referral_notice_on"
-    )
+    # xinfang.workflow.statutory_due: 60 days from acceptance (else registration), moved
+    # to an extension within 30 days of that, a referral's earlier 办结时限
+    handling_due = d.add_days("COALESCE(ac.accepted_on, c.first_day)", config.statutory_days)
+    moved_due = f"""(CASE WHEN ex.extended_to IS NOT NULL
+        AND ex.extended_to <= {d.add_days(handling_due, EXTENSION_MAX_DAYS)}
+        THEN ex.extended_to ELSE {handling_due} END)"""
+    statutory_due = _least(moved_due, "c.referral_due_on")
+    statutory_notice = _least(d.add_days(moved_due, 1), "c.referral_notice_on")
     ctx.run(
         f"""CREATE TEMP TABLE esc_case_state AS
         SELECT s.*, wf.workday_index AS first_clock, wk.workday_index AS key_clock,
@@ -871,6 +895,8 @@ def _case_clocks(ctx: SweepContext) -> None:
           LEFT JOIN esc_last_close lc ON lc.case_id = c.case_id
           LEFT JOIN esc_last_status ls ON ls.case_id = c.case_id
           LEFT JOIN esc_risk_key rk ON rk.case_id = c.case_id
+          LEFT JOIN esc_acceptance ac ON ac.case_id = c.case_id
+          LEFT JOIN esc_extension ex ON ex.case_id = c.case_id
           WHERE c.case_id NOT IN (SELECT case_id FROM esc_reopened)) s
         JOIN work_calendar wf ON wf.day = s.first_day
         LEFT JOIN work_calendar wk ON wk.day = s.key_day
@@ -1140,12 +1166,22 @@ def _reopened_facts(ctx: SweepContext) -> tuple[dict[int, CaseFacts], dict[int, 
             received = dt.datetime.fromisoformat(str(received))
         items[case_id].append(ItemFact(received.date(), channel, _as_date(due_on)))
     rows: dict[int, list[ProgressFact]] = defaultdict(list)
-    for case_id, pid, on, status, disposition, is_key in conn.exec_driver_sql(
-        "SELECT case_id, progress_id, progress_date, status, disposition, is_key"
-        f" FROM case_progress WHERE {reopened}"
+    for case_id, pid, on, status, disposition, is_key, accepted, extended in conn.exec_driver_sql(
+        "SELECT case_id, progress_id, progress_date, status, disposition, is_key,"
+        f" accepted_on, extended_to FROM case_progress WHERE {reopened}"
     ):
         key = None if is_key is None else bool(is_key)
-        rows[case_id].append(ProgressFact(pid, _as_date(on), status, disposition, key))
+        rows[case_id].append(
+            ProgressFact(
+                pid,
+                _as_date(on),
+                status,
+                disposition,
+                key,
+                accepted_on=_as_date(accepted),
+                extended_to=_as_date(extended),
+            )
+        )
     signatures = dict(
         conn.exec_driver_sql(f"SELECT case_id, signature FROM esc_case WHERE {reopened}").all()
     )
@@ -1286,13 +1322,22 @@ def _as_date(v) -> dt.date | None:
 
 
 def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: str) -> str:
-    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds ``:role<n>``, see
-    :func:`_role_binds`).
+    """SQL: who a notice at ``tier`` on day ``on`` goes to (binds of
+    :func:`_recipient_binds`).
 
     The named person as of that day (judge, tribunal, leader) where the ledger has one
-    (only cases with progress rows, ``has_progress`` not null, can), else the role.
+    (only cases with progress rows, ``has_progress`` not null, can), else the roster's
+    person of the case's court at that tier, else the role.
     """
     role = f"CASE {tier} " + " ".join(f"WHEN {n} THEN :role{n}" for n in config.tiers) + " END"
+    if config.roster:
+        court = f"(SELECT lc.court_code FROM ledger_case lc WHERE lc.case_id = {case})"
+        people = " ".join(
+            f"WHEN {court} = :roster_court{c} AND {tier} = {t} THEN :roster{c}_{t}"
+            for c, (_, by_tier) in enumerate(config.roster.items())
+            for t in by_tier
+        )
+        role = f"COALESCE(CASE {people} END, {role})"
     named = " ".join(
         f"""WHEN {tier} = {t} AND {has_progress} IS NOT NULL THEN COALESCE((
               SELECT p.{col} FROM case_progress p
@@ -1303,9 +1348,14 @@ def _recipient_sql(config: Config, case: str, tier: str, on: str, has_progress: 
     return f"CASE {named} ELSE {role} END"
 
 
-def _role_binds(config: Config) -> dict[str, str]:
-    """The ``:role<n>`` values of :func:`_recipient_sql`."""
-    return {f"role{n}": t.role for n, t in config.tiers.items()}
+def _recipient_binds(config: Config) -> dict[str, str]:
+    """The values :func:`_recipient_sql` binds: each tier's role, the roster's courts and
+    people."""
+    binds = {f"role{n}": t.role for n, t in config.tiers.items()}
+    for c, (court, by_tier) in enumerate(config.roster.items()):
+        binds[f"roster_court{c}"] = court
+        binds.update({f"roster{c}_{t}": person.name for t, person in by_tier.items()})
+    return binds
 
 
 def _insert_new(ctx: SweepContext, sql: str, **extra: Any) -> int:
@@ -1336,6 +1386,7 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
         **_write_events(ctx, in_full),
         **_write_notices(ctx, in_full),
     }
+    supervised = _write_supervision(ctx, now)
     if working.clock_cases:
         for name, n in _write_clock(ctx, now).items():
             written[name] += n
@@ -1351,7 +1402,26 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
         "events_deleted": written["events_deleted"],
         "notifications_inserted": written["notifications_inserted"],
         "notifications_deleted": written["notifications_deleted"],
+        **supervised,
     }
+
+
+def _write_supervision(ctx: SweepContext, now: Any) -> dict[str, int]:
+    """督办 (xinfang.supervision): the unanswered flag where it moved, and one notice per
+    unanswered deadline to the court's leader tier (after the ledger's ``closed_on``)."""
+    tier = ctx.config.key_case_tier
+    noticed_on = ctx.dialect.add_days("c.supervision_due_on", 1)
+    recipient = _recipient_sql(ctx.config, "c.case_id", str(tier), noticed_on, "1")
+    # every case with a deadline, not only the working set: the flag turns on a date
+    scope = (lambda alias: ctx.only_cases(alias)) if ctx.scoped else (lambda alias: "")
+    flagged = ctx.run(
+        supervision.flag_sql(ctx.dialect.distinct, scope("ledger_case")), now=now
+    ).rowcount
+    noticed = ctx.run(
+        supervision.notice_sql(tier, noticed_on, recipient, scope("c")),
+        **_recipient_binds(ctx.config),
+    ).rowcount
+    return {"supervision_flags_changed": flagged, "supervision_notices": noticed}
 
 
 def _write_ledger(ctx: SweepContext, now: Any) -> int:
@@ -1416,7 +1486,7 @@ def _write_notices(ctx: SweepContext, in_full: bool) -> dict[str, int]:
         FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
               FROM esc_event) e
         LEFT JOIN esc_progress_case g ON g.case_id = e.case_id""",
-        **_role_binds(config),
+        **_recipient_binds(config),
     )
     deleted = 0
     if in_full:
@@ -1484,7 +1554,7 @@ def _write_clock(ctx: SweepContext, now: Any) -> dict[str, int]:
         SELECT f.case_id, m.kind, m.to_tier, {recipient}, m.on_date
         FROM {milestones} LEFT JOIN esc_progress_case g ON g.case_id = f.case_id
         ORDER BY f.case_id""",
-        **_role_binds(ctx.config),
+        **_recipient_binds(ctx.config),
     )
     # (the few past their last milestone, listed first: the join's estimate is no guide)
     ctx.run(

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 from xinfang.config import Config
+from xinfang.workflow import statutory_due
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -46,6 +47,10 @@ class ProgressFact:
     """open / paused / closed / None."""
     disposition: str | None = None
     is_key: bool | None = None
+    accepted_on: dt.date | None = None
+    """受理日期 the row gives"""
+    extended_to: dt.date | None = None
+    """延期至 the row gives"""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,17 @@ class Ladder:
         return out
 
 
+def _handling_due(
+    first: dt.date, rows_by_day: dict[dt.date, list[ProgressFact]], statutory_days: int
+) -> dt.date:
+    """The statutory deadline the progress rows set (the latest 受理日期 and 延期至 given,
+    in the order the rows apply); referrals may bring it earlier as they arrive."""
+    ordered = [row for day in sorted(rows_by_day) for row in rows_by_day[day]]
+    accepted = next((r.accepted_on for r in reversed(ordered) if r.accepted_on), None)
+    extended = next((r.extended_to for r in reversed(ordered) if r.extended_to), None)
+    return statutory_due(first, accepted, extended, None, statutory_days)
+
+
 def timeline(
     facts: CaseFacts, as_of: dt.date, calendar, config: Config | Ladder
 ) -> Timeline | None:
@@ -165,7 +181,7 @@ def timeline(
     reopened = 0
     key_since: dt.date | None = None
     overdue = False
-    due = first + dt.timedelta(days=ladder.statutory_days)
+    due = _handling_due(first, rows_by_day, ladder.statutory_days)
     other_keys = sorted(max(k, first) for k in facts.key_dates if k <= as_of)
     if other_keys:
         key_since = other_keys[0]

@@ -13,8 +13,10 @@ configuration maps them to e-mail addresses::
       default_to: xinfang-office@court.example   # anything not listed
       addresses: {王法官: wang@court.example, 院长: president@court.example}
 
-A notification whose recipient has no address (and no ``default_to``) stays
-unsent and is counted as such.
+A notification addressed to a person of the config's ``roster:`` (the court's person
+at that tier) goes to the roster's address; any other recipient is looked up in
+``notify.addresses``. A notification whose recipient has no address (and no
+``default_to``) stays unsent and is counted as such.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from xinfang import db
-from xinfang.config import NotifySettings, get_config
+from xinfang.config import Config, get_config
 from xinfang.schema import ledger_case, notification
 from xinfang.timeutil import now_local
 
@@ -42,6 +44,7 @@ KIND_TEXT = {
     "warning": "即将超期提醒",
     "overdue": "超期",
     "statutory": "超过法定办理期限",
+    "supervision": "督办期限已过未答复",
 }
 
 
@@ -75,6 +78,8 @@ def message(row: Any) -> tuple[str, str]:
     ]
     if row.kind == "statutory" and row.statutory_due_on:
         lines.append(f"法定办理期限: {row.statutory_due_on}")
+    if row.kind == "supervision" and row.supervision_due_on:
+        lines.append(f"督办单位: {row.supervision_unit or ''}, 督办期限: {row.supervision_due_on}")
     body = "<br>".join(html.escape(str(x)) for x in lines)
     return subject, body
 
@@ -98,10 +103,11 @@ def send_pending(engine: Engine | None = None, limit: int = 5000) -> dict[str, i
             SMTP_CONN_ID,
         )
         return {"pending": pending, "sent": 0, "no_address": 0, "smtp": 0}
-    sent, no_address = _send(engine, _unsent(engine, limit), get_config().notify)
+    sent, no_address = _send(engine, _unsent(engine, limit), get_config())
     if no_address:
         log.warning(
-            "%d notifications have no e-mail address (config notify.addresses / default_to)",
+            "%d notifications have no e-mail address (config roster, notify.addresses or"
+            " default_to)",
             no_address,
         )
     log.info("e-mailed %d of %d pending notifications", sent, pending)
@@ -123,6 +129,8 @@ def _unsent(engine: Engine, limit: int) -> list[Any]:
                 ledger_case.c.tier.label("case_tier"),
                 ledger_case.c.status,
                 ledger_case.c.statutory_due_on,
+                ledger_case.c.supervision_unit,
+                ledger_case.c.supervision_due_on,
             )
             .join(ledger_case, ledger_case.c.case_id == notification.c.case_id)
             .where(notification.c.sent_at.is_(None))
@@ -131,7 +139,17 @@ def _unsent(engine: Engine, limit: int) -> list[Any]:
         ).all()
 
 
-def _send(engine: Engine, rows: list[Any], settings: NotifySettings) -> tuple[int, int]:
+def address_for(row: Any, config: Config) -> str | None:
+    """Where a notification goes: the roster's address when it names the roster's person
+    of its case's court at its tier, else ``notify.addresses``, else ``default_to``."""
+    listed = config.roster_person(row.court_code, row.tier)
+    if listed is not None and listed.name == row.recipient and listed.email:
+        return listed.email
+    settings = config.notify
+    return settings.addresses.get(row.recipient) or settings.default_to
+
+
+def _send(engine: Engine, rows: list[Any], config: Config) -> tuple[int, int]:
     """E-mail ``rows`` to their recipients' addresses; returns (sent, without an address)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
@@ -139,13 +157,13 @@ def _send(engine: Engine, rows: list[Any], settings: NotifySettings) -> tuple[in
     no_address = 0
     with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
         for row in rows:
-            to = settings.addresses.get(row.recipient) or settings.default_to
+            to = address_for(row, config)
             if not to:
                 no_address += 1
                 continue
             subject, body = message(row)
             hook.send_email_smtp(
-                to=to, subject=subject, html_content=body, from_email=settings.from_email
+                to=to, subject=subject, html_content=body, from_email=config.notify.from_email
             )
             sent.append((row.case_id, row.created_on, row.kind, row.tier))
             # mark in small batches so a failure later does not re-send these

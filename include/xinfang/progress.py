@@ -1,7 +1,8 @@
 """Apply the courts' progress rows (``case_progress``) to ``ledger_case``.
 
 Set-based: for every case (or the given ones) the latest row by 日期 (then load
-order) that names a court, department, judge or leader sets it; a row marked
+order) that names a court, department, judge or leader sets it, and so for each
+workflow column (受理日期, 答复日期, 延期至, 满意度, 督办单位, 督办期限); a row marked
 重点案件=是, or a referral item, makes the case key from that date (key status is
 never withdrawn: a leader who took a case keeps it); the status columns follow
 the latest status row, a repeat item after 销号 reopening the case. The
@@ -11,12 +12,26 @@ date; this pass makes the ledger show a court's update as soon as it is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from xinfang.config import get_config
 from xinfang.timeutil import now_local
+from xinfang.workflow import extension_refusal
+
+ASSIGNMENTS = ("court_code", "department", "judge", "leader")
+WORKFLOW = (
+    "accepted_on",
+    "replied_on",
+    "extended_to",
+    "satisfaction",
+    "supervision_unit",
+    "supervision_due_on",
+)
+"""The ledger columns the latest progress row giving each sets (docs/progress.md)."""
 
 
 def _latest(col: str) -> str:
@@ -44,8 +59,8 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
     key_tier = get_config().key_case_tier
     now = now_local()
 
-    # assignments: the latest row naming each of them
-    assign = {c: _latest(c) for c in ("court_code", "department", "judge", "leader")}
+    # assignments and the workflow: the latest row giving each of them
+    assign = {c: _latest(c) for c in ASSIGNMENTS + WORKFLOW}
     sets = ", ".join(f"{c} = COALESCE({q}, ledger_case.{c})" for c, q in assign.items())
     changed = " OR ".join(
         dist(f"ledger_case.{c}", f"COALESCE({q}, ledger_case.{c})") for c, q in assign.items()
@@ -123,3 +138,54 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         {"now": now},
     ).rowcount
     return touched
+
+
+def extension_refusals(
+    conn: sa.Connection, rows: Sequence[tuple[int | None, dict[str, Any]]]
+) -> dict[int, str]:
+    """Index in ``rows`` (case id, parsed progress row) -> why its 延期至 is refused.
+
+    An extension moves the deadline by at most 30 days (xinfang.workflow): it is held
+    against the acceptance the row gives, else the latest one the case's stored rows or
+    the file's earlier rows give, else registration. Refused rows go to intake_reject
+    like every other unusable progress row.
+    """
+    case_ids = sorted({case_id for case_id, v in rows if case_id and v.get("extended_to")})
+    if not case_ids:
+        return {}
+    first_day: dict[int, dt.date] = {}
+    accepted: dict[int, dt.date | None] = {}
+    for start in range(0, len(case_ids), 1000):
+        chunk = case_ids[start : start + 1000]
+        found = conn.execute(
+            sa.text(
+                f"SELECT case_id, first_received_at, {_latest('accepted_on')} AS accepted_on "
+                "FROM ledger_case WHERE case_id IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": chunk},
+        )
+        for case_id, received_at, accepted_on in found:
+            first_day[case_id] = _as_date(received_at)
+            accepted[case_id] = _as_date(accepted_on)
+    days = get_config().statutory_days
+    refused: dict[int, str] = {}
+    for index, (case_id, values) in enumerate(rows):
+        if case_id not in first_day:
+            continue
+        accepted[case_id] = values.get("accepted_on") or accepted[case_id]
+        extended_to = values.get("extended_to")
+        if extended_to is None:
+            continue
+        reason = extension_refusal(extended_to, first_day[case_id], accepted[case_id], days)
+        if reason is not None:
+            refused[index] = reason
+    return refused
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A DATE or TIMESTAMP as SQLite (text) or PostgreSQL returns it -> a date."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # BigInteger primary keys that still autoincrement on SQLite.
@@ -37,6 +39,24 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+SATISFACTION_CHECK = "satisfaction IN ('satisfied', 'basic', 'dissatisfied')"
+
+
+def workflow_columns() -> list[Column | CheckConstraint]:
+    """The petition office's workflow columns (docs/progress.md), on ``case_progress`` as a
+    row gives them and on ``ledger_case`` as the latest row giving each leaves them."""
+    return [
+        Column("accepted_on", Date, comment="受理日期 (受理告知)"),
+        Column("replied_on", Date, comment="答复日期 (书面答复)"),
+        Column("extended_to", Date, comment="延期至: approved extension"),
+        Column("satisfaction", String(16), comment="满意度: satisfied / basic / dissatisfied"),
+        Column("supervision_unit", String(128), comment="督办单位"),
+        Column("supervision_due_on", Date, comment="督办期限"),
+        CheckConstraint(SATISFACTION_CHECK, name="satisfaction"),
+    ]
+
 
 court = Table(
     "court",
@@ -106,6 +126,15 @@ ledger_case = Table(
     Column("petitioner_name", String(64)),
     Column("priority", Integer, nullable=False, default=0),
     Column("updated_at", DateTime),
+    *workflow_columns(),
+    Column(
+        "supervision_overdue",
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=false(),
+        comment="督办 unanswered: neither closed nor replied by supervision_due_on",
+    ),
     # No index on status or tier: the sweeps rewrite them daily, and with no indexed
     # column changed (and room left in the page) PostgreSQL updates a row in place (HOT)
     # instead of adding an entry to every index; whole-ledger queries scan anyway.
@@ -207,6 +236,7 @@ case_progress = Table(
     Column("loaded_at", DateTime, nullable=False),
     Column("note_masked", Text, comment="the note with ID and phone numbers masked"),
     Column("row_key", String(32), comment="fingerprint of the row's values"),
+    *workflow_columns(),
     Index("ix_case_progress_case_date", "case_id", "progress_date"),
     Index("ix_case_progress_row_key", "row_key"),
     comment="Progress rows from the courts, applied in 日期 order.",
@@ -314,6 +344,21 @@ kpi_monthly = Table(
     Column("items_hotline", Integer, nullable=False),
     Column("items_referral", Integer, nullable=False),
     Column("computed_at", DateTime, nullable=False),
+    Column(
+        "timely_acceptance_rate",
+        Float,
+        comment="及时受理率: accepted within 15 days / cases new in the month",
+    ),
+    Column(
+        "on_time_closure_rate",
+        Float,
+        comment="按期办结率: closed by statutory_due_on / closed in the month",
+    ),
+    Column(
+        "satisfaction_rate",
+        Float,
+        comment="满意率: 满意 or 基本满意 / rated cases closed in the month",
+    ),
     comment="Campaign KPIs per court and month (data_dictionary.md defines each).",
 )
 

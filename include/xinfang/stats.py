@@ -22,6 +22,9 @@ facts:
   stretch; counted once, with the ledger's disposition or that row's;
 - *reopened in M* (息诉罢访 failed): an item received in M on a day after a close.
 
+The petition office's three rates (及时受理率, 按期办结率, 满意率; docs/progress.md)
+come from a third grouped query over the ledger's workflow columns (``_rates_sql``).
+
 So a rerun for an old month gives the figures of the run right after it ended,
 as long as the facts are unchanged. Every KPI column is defined in
 ``docs/data_dictionary.md``.
@@ -41,6 +44,7 @@ from xinfang.months import month_bounds, month_start
 from xinfang.schema import disposition_monthly, kpi_monthly
 from xinfang.timeutil import now_local
 from xinfang.vocab import CHANNELS, DISPOSITIONS
+from xinfang.workflow import ACCEPTANCE_DAYS, SATISFIED
 
 KPI_ESCALATION_TIERS: tuple[int, ...] = tuple(
     int(column.name.removeprefix("esc_to_tier"))
@@ -69,6 +73,15 @@ KPI_COLUMNS: tuple[str, ...] = (
     "items_total",
     *(f"items_{c}" for c in CHANNELS),
 )
+
+
+RATES: dict[str, tuple[str, str]] = {
+    "timely_acceptance_rate": ("accepted_in_time", "acceptance_rated"),
+    "on_time_closure_rate": ("closed_on_time", "closure_rated"),
+    "satisfaction_rate": ("satisfied", "satisfaction_rated"),
+}
+"""Each workflow rate of ``kpi_monthly`` -> its numerator and denominator in ``_rates_sql``
+(null when the denominator is 0)."""
 
 
 def _next_day(conn: Connection, expr: str) -> str:
@@ -302,6 +315,61 @@ GROUP BY court_code
 """
 
 
+def _rates_sql(conn: Connection) -> str:
+    """The workflow rates' counts per court (one pass over the ledger, cases received by
+    month end; what the ledger says as of month end counts):
+
+    - acceptance: the cases first received in the month whose 15 days after registration
+      ended by the month's last day, or that were accepted by then; accepted in time when
+      ``accepted_on`` is at most 15 days after registration and not after the last day;
+    - closure: the cases with ``closed_on`` in the month and a statutory deadline; on time
+      when ``closed_on`` is on or before ``statutory_due_on``;
+    - satisfaction: the cases closed in the month with a rating; satisfied when rated
+      满意 or 基本满意.
+    """
+    if is_postgres(conn):
+        registered = "CAST(first_received_at AS DATE)"
+        window_end = f"({registered} + {ACCEPTANCE_DAYS})"
+    else:
+        registered = "date(first_received_at)"
+        window_end = f"date(first_received_at, '+{ACCEPTANCE_DAYS} days')"
+    in_time = f"(accepted_on <= {window_end} AND accepted_on <= :last)"
+    is_new = "first_received_at >= :start"
+    closed = "closed_on >= :start AND closed_on <= :last"
+    satisfied = ", ".join(f"'{code}'" for code in SATISFIED)
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    return f"""
+SELECT court_code,
+  {count(f"{is_new} AND {in_time}")} AS accepted_in_time,
+  {count(f"{is_new} AND ({in_time} OR {window_end} <= :last)")} AS acceptance_rated,
+  {count(f"{closed} AND statutory_due_on IS NOT NULL AND closed_on <= statutory_due_on")}
+    AS closed_on_time,
+  {count(f"{closed} AND statutory_due_on IS NOT NULL")} AS closure_rated,
+  {count(f"{closed} AND satisfaction IN ({satisfied})")} AS satisfied,
+  {count(f"{closed} AND satisfaction IS NOT NULL")} AS satisfaction_rated
+FROM ledger_case
+WHERE first_received_at < :next
+  AND (first_received_at >= :start OR (closed_on >= :start AND closed_on <= :last))
+GROUP BY court_code
+"""
+
+
+def _fold_rates(out: dict[str, dict[str, Any]], rows) -> None:
+    """The three workflow rates of each court (null when nothing to rate)."""
+    for row in out.values():
+        row.update(dict.fromkeys(RATES))
+    for r in rows:
+        row = out.get(r.court_code)
+        if row is None:
+            continue
+        for rate, (numerator, denominator) in RATES.items():
+            rated = int(getattr(r, denominator) or 0)
+            row[rate] = int(getattr(r, numerator) or 0) / rated if rated else None
+
+
 def _typed(sql: str, params: dict[str, Any]) -> sa.TextClause:
     """A text clause whose date parameters go through SQLAlchemy's Date type (SQLite)."""
     stmt = sa.text(sql)
@@ -398,8 +466,8 @@ def _tune(conn: Connection, hash_groups: bool = False) -> None:
 def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]]:
     """The month's figures, one dict per configured court (KPI columns and ``disp_<code>``).
 
-    Two grouped queries on one connection: the cases' states (the whole ledger)
-    and the month's activity.
+    Three grouped queries on one connection: the cases' states (the whole ledger),
+    the month's activity and the workflow rates.
     """
     params = _params(month)
     tiers = get_config().escalation_tiers
@@ -407,11 +475,12 @@ def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]
     _fold_states(out, conn.execute(_typed(_states_sql(conn), params), params).all())
     activity = _typed(_activity_sql(conn, tiers), params)
     _fold_activity(out, conn.execute(activity, params).all(), tiers)
+    _fold_rates(out, conn.execute(_typed(_rates_sql(conn), params), params).all())
     return _finish(out)
 
 
 def _month_figures_parallel(engine: Engine, month: dt.date) -> list[dict[str, Any]]:
-    """``month_figures`` with its two queries on two PostgreSQL connections at once.
+    """``month_figures`` with its queries on two PostgreSQL connections at once.
 
     On a 2-core server this halves the wall time. Each read sees the ledger as it
     is when it starts; the month is over when it is computed, so both see the
@@ -431,9 +500,11 @@ def _month_figures_parallel(engine: Engine, month: dt.date) -> list[dict[str, An
     with ThreadPoolExecutor(max_workers=2) as pool:
         states = pool.submit(run, _states_sql, True)
         activity = pool.submit(run, lambda conn: _activity_sql(conn, tiers), False)
+        rates = pool.submit(run, _rates_sql, False)
         out = _empty_figures()
         _fold_states(out, states.result())
         _fold_activity(out, activity.result(), tiers)
+        _fold_rates(out, rates.result())
     return _finish(out)
 
 
@@ -459,7 +530,7 @@ def compute_month(engine: Engine, month: dt.date | str) -> dict[str, Any]:
                 {
                     "month": start,
                     "court_code": r["court_code"],
-                    **{k: r[k] for k in KPI_COLUMNS},
+                    **{k: r[k] for k in (*KPI_COLUMNS, *RATES)},
                     "computed_at": computed_at,
                 }
                 for r in rows

@@ -48,6 +48,7 @@ from xinfang.intake.encoding import decode_text
 from xinfang.intake.items import config_in_force
 from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, FileKeys
 from xinfang.masking import mask_text
+from xinfang.progress import extension_refusals
 from xinfang.schema import case_progress, intake_file, intake_item, intake_reject, ledger_case
 from xinfang.timeutil import now_local
 
@@ -366,11 +367,12 @@ def _progress_rows(
 ) -> list[dict]:
     """Progress rows of ledger cases (an unknown 台账编号 is refused), as ``case_progress`` rows."""
     cases = _resolve_ledger_nos(conn, good)
+    extensions = extension_refusals(conn, [(cases.get(v["ledger_no"]), v) for v in good])
     kept = []
-    for v in good:
+    for index, v in enumerate(good):
         case_id = cases.get(v["ledger_no"])
-        if case_id is None:
-            reason = f"台账编号 {v['ledger_no'][:64]} is not in the ledger"
+        if case_id is None or index in extensions:
+            reason = extensions.get(index) or f"台账编号 {v['ledger_no'][:64]} is not in the ledger"
             bad.append(
                 {"source_row": v["source_row"], "reason": mask_text(reason), "raw": v["raw"]}
             )

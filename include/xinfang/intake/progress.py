@@ -3,7 +3,8 @@
 One row names a case by its 台账编号 and says, as of its 日期, what happened:
 a note, a status (办理中 open / 中止 paused / 已销号 closed), the disposition
 that closes it (docs/progress.md), assignments (court, department, judge, leader),
-the key-case flag and a hearing date. The loader resolves the ledger number to
+the key-case flag, a hearing date, and the office's workflow (受理日期, 答复日期,
+延期至, 满意度, 督办单位 with its 督办期限; xinfang.workflow). The loader resolves the ledger number to
 the case; :func:`xinfang.progress.apply_progress` and the escalation sweep use
 the rows in 日期 order, whenever they were loaded.
 """
@@ -19,6 +20,7 @@ from xinfang.config import get_config
 from xinfang.intake.base import ChannelSpec, Row, RowError
 from xinfang.masking import mask_text
 from xinfang.vocab import DISPOSITION_NAMES
+from xinfang.workflow import SATISFACTION_NAMES
 
 STATUSES: dict[str, str] = {
     "办理中": "open",
@@ -45,6 +47,11 @@ def _disposition_aliases() -> dict[str, str]:
 
 
 DISPOSITION_ALIASES = _disposition_aliases()
+
+SATISFACTION_ALIASES: dict[str, str] = {
+    **{name: code for code, name in SATISFACTION_NAMES.items()},
+    **{code: code for code in SATISFACTION_NAMES},
+}
 
 YES = {"是", "y", "yes", "true", "1", "重点", "√"}
 NO = {"否", "n", "no", "false", "0", "非重点", "×"}
@@ -81,6 +88,17 @@ def parse_disposition(value: Any) -> str | None:
             f"处置类别 {text!r} is not one of 依法评查, 依法导入程序, 依法化解, 依法救助, 依法终结 "
             "(or review, procedure, resolved, aid, terminated)"
         )
+    return code
+
+
+def parse_satisfaction(value: Any) -> str | None:
+    """满意度 满意 / 基本满意 / 不满意 (or the stored code) -> the code; blank -> None."""
+    text = _text(value)
+    if text is None:
+        return None
+    code = SATISFACTION_ALIASES.get(text) or SATISFACTION_ALIASES.get(text.lower())
+    if code is None:
+        raise RowError(f"满意度 {text!r} is not one of 满意, 基本满意, 不满意")
     return code
 
 
@@ -177,7 +195,30 @@ def parse_row(row: Row) -> dict[str, Any]:
         "leader": _name(row.get("leader")),
         "is_key": parse_flag(row.get("is_key"), "重点案件"),
         "hearing_date": parse_day(row.get("hearing_date"), "听证日期"),
+        **_workflow(row),
     }
+
+
+def _workflow(row: Row) -> dict[str, Any]:
+    """The row's workflow columns (docs/progress.md); RowError if one is unusable."""
+    values = {
+        "accepted_on": parse_day(row.get("accepted_on"), "受理日期"),
+        "replied_on": parse_day(row.get("replied_on"), "答复日期"),
+        "extended_to": parse_day(row.get("extended_to"), "延期至"),
+        "satisfaction": parse_satisfaction(row.get("satisfaction")),
+        "supervision_unit": _name(row.get("supervision_unit"), 128),
+        "supervision_due_on": parse_day(row.get("supervision_due_on"), "督办期限"),
+    }
+    accepted, replied = values["accepted_on"], values["replied_on"]
+    earliest = get_config().intake.earliest_date
+    for label, day in (("受理日期", accepted), ("答复日期", replied)):
+        if day is not None and day < earliest:  # a mistyped year: it would set the deadline
+            raise RowError(f"{label} {day} is before {earliest}")
+    if accepted is not None and replied is not None and replied < accepted:
+        raise RowError(f"答复日期 {replied} is before 受理日期 {accepted}")
+    if values["supervision_unit"] is not None and values["supervision_due_on"] is None:
+        raise RowError("督办单位 needs a 督办期限 (the supervision notice's deadline)")
+    return values
 
 
 SPEC = ChannelSpec(
@@ -195,6 +236,12 @@ SPEC = ChannelSpec(
         "包案领导": "leader",
         "重点案件": "is_key",
         "听证日期": "hearing_date",
+        "受理日期": "accepted_on",
+        "答复日期": "replied_on",
+        "延期至": "extended_to",
+        "满意度": "satisfaction",
+        "督办单位": "supervision_unit",
+        "督办期限": "supervision_due_on",
     },
     required=("ledger_no", "progress_date", "status"),
     parse_row=parse_row,

@@ -48,6 +48,9 @@ KPI_HEADERS: dict[str, str] = {
     "hearings": "信访听证",
     "items_total": "收件总数",
     **{f"items_{c}": name for c, name in vocab.CHANNEL_NAMES.items()},
+    "timely_acceptance_rate": "及时受理率",
+    "on_time_closure_rate": "按期办结率",
+    "satisfaction_rate": "满意率",
 }
 REASON_NAMES = {"sla": "超过层级时限", "key_case": "重点案件领导包案", "reopened": "销号后再访"}
 
@@ -162,7 +165,8 @@ def _disposition_rows(cfg: Config, grid: dict[tuple[str, str], int]) -> list[lis
 
 
 def _kpi_rows(cfg: Config, kpi: dict[str, Any]) -> list[list[Any]]:
-    """A row per court and a total, whose resolution rate is worked out from the totals."""
+    """A row per court and a total, whose resolution rate is worked out from the totals
+    (the workflow rates' totals are left blank: their counts are not kept per court)."""
     keys = kpi_keys(cfg)
     rows = [
         [code, court.name, *(kpi.get(code, {}).get(k) for k in keys)]
@@ -170,7 +174,8 @@ def _kpi_rows(cfg: Config, kpi: dict[str, Any]) -> list[list[Any]]:
     ]
     total: list[Any] = []
     for i, key in enumerate(keys, start=2):
-        total.append(None if key == "resolution_rate" else sum(r[i] or 0 for r in rows))
+        rate = key == "resolution_rate" or key in stats.RATES
+        total.append(None if rate else sum(r[i] or 0 for r in rows))
     denom = total[keys.index("cases_open_start")] + total[keys.index("cases_new")]
     closed = total[keys.index("cases_closed")]
     total[keys.index("resolution_rate")] = closed / denom if denom else None

@@ -54,6 +54,18 @@ SELECT
     c.overdue,
     c.statutory_due_on,
     c.statutory_overdue,
+    c.accepted_on,
+    c.replied_on,
+    c.extended_to,
+    c.satisfaction,
+    CASE c.satisfaction
+        WHEN 'satisfied' THEN '满意'
+        WHEN 'basic' THEN '基本满意'
+        WHEN 'dissatisfied' THEN '不满意'
+    END AS satisfaction_name,
+    c.supervision_unit,
+    c.supervision_due_on,
+    c.supervision_overdue,
     (
         SELECT p.progress_date FROM case_progress p
         WHERE p.case_id = c.case_id AND p.note IS NOT NULL

@@ -1,5 +1,6 @@
 -- Question: how did each court do in a month (new, closed, open, resolution rate,
--- repeats, reopened, escalations, overdue, key cases, hearings, items by channel)?
+-- repeats, reopened, escalations, overdue, key cases, hearings, items by channel, and
+-- the office's three rates: 及时受理率, 按期办结率, 满意率)?
 DROP VIEW IF EXISTS v_monthly_figures;
 CREATE VIEW v_monthly_figures AS
 SELECT
@@ -30,6 +31,9 @@ SELECT
     k.items_online,
     k.items_hotline,
     k.items_referral,
+    k.timely_acceptance_rate,
+    k.on_time_closure_rate,
+    k.satisfaction_rate,
     k.computed_at
 FROM kpi_monthly k
 LEFT JOIN court ct ON ct.court_code = k.court_code;
