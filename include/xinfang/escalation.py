@@ -1415,7 +1415,7 @@ def _write_supervision(ctx: SweepContext, now: Any) -> dict[str, int]:
     # every case with a deadline, not only the working set: the flag turns on a date
     scope = (lambda alias: ctx.only_cases(alias)) if ctx.scoped else (lambda alias: "")
     flagged = ctx.run(
-        supervision.flag_sql(ctx.dialect.distinct, scope("ledger_case")), now=now
+        supervision.flag_sql(ctx.dialect.is_distinct, scope("ledger_case")), now=now
     ).rowcount
     noticed = ctx.run(
         supervision.notice_sql(tier, noticed_on, recipient, scope("c")),

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang.config import get_config
-from xinfang.db import is_postgres
+from xinfang.db import dialect_of, is_postgres
 from xinfang.months import month_bounds, month_start
 from xinfang.schema import disposition_monthly, kpi_monthly
 from xinfang.timeutil import now_local
@@ -84,20 +84,13 @@ RATES: dict[str, tuple[str, str]] = {
 (null when the denominator is 0)."""
 
 
-def _next_day(conn: Connection, expr: str) -> str:
-    """SQL for the day after the date ``expr`` (the only dialect difference here)."""
-    if is_postgres(conn):
-        return f"({expr} + 1)"
-    return f"date({expr}, '+1 day')"
-
-
 def _states_sql(conn: Connection) -> str:
     """Every case received by month end, counted by court and state (one pass over the ledger).
 
     Per case only a handful of flags are worked out, and rows are grouped on them,
     so the whole ledger costs one scan and one join to the closing progress rows.
     """
-    nd = _next_day
+    nd = dialect_of(conn).next_day
     return f"""
 WITH pca AS (
     -- closing progress rows up to month end, per case: the ledger's current state
@@ -123,7 +116,7 @@ st AS (
              WHEN EXISTS (
                 SELECT 1 FROM intake_item i
                 WHERE i.case_id = c.case_id
-                  AND i.received_at >= {nd(conn, "pca.pc_end")} AND i.received_at < :next)
+                  AND i.received_at >= {nd("pca.pc_end")} AND i.received_at < :next)
              THEN 0
              ELSE 1 END AS closed_end,
         -- closed when the month began, the same way
@@ -136,7 +129,7 @@ st AS (
              WHEN EXISTS (
                 SELECT 1 FROM intake_item i
                 WHERE i.case_id = c.case_id
-                  AND i.received_at >= {nd(conn, "pca.pc_start")} AND i.received_at < :start)
+                  AND i.received_at >= {nd("pca.pc_start")} AND i.received_at < :start)
              THEN 0
              ELSE 1 END AS closed_start,
         CASE WHEN c.first_received_at >= :start THEN 1 ELSE 0 END AS is_new,
@@ -251,7 +244,7 @@ def _case_activity(counts: _Counts) -> str:
 
 def _case_flags(conn: Connection, counts: _Counts) -> str:
     """Each active case with the flags the figures need, joined to its case once."""
-    nd = _next_day
+    nd = dialect_of(conn).next_day
     return f"""
     SELECT c.court_code,
         -- closed in the month: the ledger's close, else the month's latest closing
@@ -271,11 +264,11 @@ def _case_flags(conn: Connection, counts: _Counts) -> str:
         -- petitioned in the month on a day after a close (息诉罢访 failed): after the
         -- ledger's close, or, for a case reopened since, after a closing progress row
         CASE WHEN a.max_at IS NULL THEN 0
-             WHEN a.max_at >= {nd(conn, "c.closed_on")} THEN 1
+             WHEN a.max_at >= {nd("c.closed_on")} THEN 1
              WHEN c.reopened_count > 0 AND EXISTS (
                 SELECT 1 FROM case_progress p
                 WHERE p.case_id = c.case_id AND p.status = 'closed'
-                  AND a.max_at >= {nd(conn, "p.progress_date")}) THEN 1
+                  AND a.max_at >= {nd("p.progress_date")}) THEN 1
              ELSE 0 END AS reopened,
         a.n, a.hearings, {counts.of("a")}
     FROM case_activity a
@@ -448,19 +441,18 @@ def _params(month: dt.date | str) -> dict[str, Any]:
 
 
 def _tune(conn: Connection, hash_groups: bool = False) -> None:
-    """PostgreSQL settings for these queries, for their transaction only."""
-    if is_postgres(conn):
-        # The plans are cheap to run but their cost estimates (correlated look-ups)
-        # trip JIT compilation, which alone costs seconds.
-        conn.execute(sa.text("SET LOCAL jit = off"))
-        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-        # The two queries already run side by side; workers would each rebuild
-        # the same hash tables.
-        conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        if hash_groups:
-            # a million case states fall into a few hundred groups: hash them
-            # (the planner cannot know how few and would sort them)
-            conn.execute(sa.text("SET LOCAL enable_sort = off"))
+    """PostgreSQL settings for these queries, for their transaction only.
+
+    No JIT: the plans are cheap to run but their cost estimates (correlated look-ups)
+    trip JIT compilation, which alone costs seconds. No parallel workers: the two
+    queries already run side by side and workers would each rebuild the same hash
+    tables. With ``hash_groups``, no sorts: a million case states fall into a few
+    hundred groups, which the planner cannot know and would sort.
+    """
+    settings = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_gather": "0"}
+    if hash_groups:
+        settings["enable_sort"] = "off"
+    dialect_of(conn).set_local(conn, **settings)
 
 
 def month_figures(conn: Connection, month: dt.date | str) -> list[dict[str, Any]]:
