@@ -42,10 +42,10 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0:
 _ANY_DIGIT = re.compile(r"\d")  # any Unicode decimal digit, full-width included
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
-# What stays although it holds digits: 台账编号 (XF2023-000123), 案号 ((2023)冀1003民初1234号,
+# What stays although it holds digits: 台账编号 (XF2023-000123: a year, then 6-7 digits), 案号 ((2023)冀1003民初1234号,
 # brackets (), 〔〕, [], 【】 or none) and dates (2023-07-03, 2023/7/3, 2023.7.3, 2023年7月3日).
 _KEEP = (
-    r"XF[0-9]{4}-[0-9]+"
+    r"XF(?:19|20)[0-9]{2}-[0-9]{6,7}(?![0-9])"
     r"|[(\[〔【]\s?(?:19|20)[0-9]{2}\s?[)\]〕】]\s?[\u4e00-\u9fff]{1,4}[0-9]{0,4}"
     r"[\u4e00-\u9fff]{1,6}\s?[0-9]{1,6}(?![0-9])"
     r"|(?<![0-9])(?:19|20)[0-9]{2}[\u4e00-\u9fff]{1,4}[0-9]{2,4}[\u4e00-\u9fff]{1,6}[0-9]{1,6}号"
