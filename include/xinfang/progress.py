@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from xinfang.config import get_config
+from xinfang.db import dialect_of
 from xinfang.timeutil import now_local
 from xinfang.workflow import extension_refusal
 
@@ -45,7 +46,7 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
 
     Idempotent: applying the same rows again changes nothing.
     """
-    pg = conn.dialect.name == "postgresql"
+    dialect = dialect_of(conn)
     if case_ids is not None:
         ids = sorted({int(c) for c in case_ids})
         if not ids:
@@ -53,9 +54,7 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         scope = "ledger_case.case_id IN (" + ",".join(str(i) for i in ids) + ")"
     else:
         scope = "ledger_case.case_id IN (SELECT case_id FROM case_progress)"
-    dist = (
-        (lambda a, b: f"({a} IS DISTINCT FROM {b})") if pg else (lambda a, b: f"({a} IS NOT {b})")
-    )
+    dist = dialect.is_distinct
     key_tier = get_config().key_case_tier
     now = now_local()
 
@@ -75,7 +74,7 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
     ).rowcount
 
     # key status: the earliest 重点案件=是 row or referral item
-    recv = "CAST(i.received_at AS DATE)" if pg else "date(i.received_at)"
+    recv = dialect.day("i.received_at")
     key_prog = """(SELECT MIN(p.progress_date) FROM case_progress p
         WHERE p.case_id = ledger_case.case_id AND p.is_key)"""
     key_ref = f"""(SELECT MIN({recv}) FROM intake_item i

@@ -170,7 +170,7 @@ def _one_of(conn: Connection, column: sa.Column, keys: list) -> sa.ColumnElement
     """``column IN keys``; on PostgreSQL as ``= ANY(array)``, which it looks up through
     a composite index (channel, key) key by key, where a list of thousands of literals
     made it read every row of the channel and filter them."""
-    if conn.dialect.name == "postgresql":
+    if dialect_of(conn).is_postgres:
         return column == sa.any_(sa.literal(keys, postgresql.ARRAY(column.type)))
     return column.in_(keys)
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import settings, stats, vocab
 from xinfang.config import Config, get_config
-from xinfang.db import is_postgres
+from xinfang.db import dialect_of
 from xinfang.months import month_bounds, month_start
 from xinfang.reports import fonts
 from xinfang.reports.tables import write_csv, write_sheet
@@ -95,10 +95,6 @@ def short_court_name(name: str) -> str:
     return name.removesuffix("人民法院").replace("中级", "中院")
 
 
-def _day_expr(engine: Engine, column: str) -> str:
-    return f"CAST({column} AS DATE)" if is_postgres(engine) else f"date({column})"
-
-
 @dataclass(frozen=True)
 class _MonthFacts:
     """What the month's report reads from the ledger, in one connection."""
@@ -126,7 +122,7 @@ def _read_month(engine: Engine, start: dt.date, last: dt.date, nxt: dt.date) -> 
         # typed result columns: SQLite hands dates back as text otherwise
         return conn.execute(stmt.columns(**types) if types else stmt, p)
 
-    day = _day_expr(engine, "received_at")
+    day = dialect_of(engine).day("received_at")
     with engine.connect() as conn:
         return _MonthFacts(
             grid={
