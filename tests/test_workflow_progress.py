@@ -171,3 +171,27 @@ def test_the_latest_row_giving_each_column_sets_the_ledger(engine):
     )
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(case_progress)).scalar() == 3
+
+
+@BOTH
+def test_an_acceptance_or_reply_after_the_run_is_refused_as_a_mistyped_date(engine, dirs):
+    """受理日期 and 答复日期 are days something happened, held to the run's date like 日期
+    (a typo of the year, 2032 for 2023, would stop the statutory clock years ahead)."""
+    with engine.begin() as conn:
+        case = add_case(conn, D("2023-07-03"), ledger_no="XF-A")
+        add_item(conn, case, D("2023-07-03"))
+    result, reasons = _load(
+        engine,
+        dirs,
+        HEADER
+        + "XF-A,2023-07-05,办理中,2032-07-05,,,,,\n"
+        + "XF-A,2023-07-06,,2023-07-05,2032-07-06,,,,\n"
+        + "XF-A,2023-07-07,,2023-07-05,2023-08-02,,,,\n",  # the day after the run: allowed
+    )
+    assert (result.items, result.rejects) == (1, 2)
+    assert [n for n, _ in reasons] == [1, 2]
+    assert (
+        "受理日期 2032-07-05 is outside the plausible range 2004-01-01 to 2023-08-02"
+        in (reasons[0][1])
+    )
+    assert "答复日期 2032-07-06 is outside the plausible range" in reasons[1][1]

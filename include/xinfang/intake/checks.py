@@ -22,7 +22,7 @@ from xinfang.schema import ledger_case
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-EVENT_DATES = ("received_at", "progress_date")
+EVENT_DATES = ("received_at", "progress_date", "accepted_on", "replied_on")
 """The day something happened: from ``earliest_date`` to the run's date plus ``days_ahead``."""
 DEADLINES = ("due_on", "hearing_date", "extended_to", "supervision_due_on")
 """Days ahead of the event: from ``earliest_date`` to ``deadline_days_ahead`` after the run."""
