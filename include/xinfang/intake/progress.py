@@ -66,40 +66,36 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def parse_status(value: Any) -> str | None:
-    """状态 -> open/paused/closed; blank -> None (the row changes no status)."""
+def _coded(value: Any, aliases: dict[str, str], refusal: str) -> str | None:
+    """A cell looked up in ``aliases`` (as written, then lower-cased); blank -> None, an
+    unknown value refused with ``refusal`` (``{text}``: the value as read)."""
     text = _text(value)
     if text is None:
         return None
-    status = STATUSES.get(text) or STATUSES.get(text.lower())
-    if status is None:
-        raise RowError(f"状态 {text!r} is not one of 办理中, 中止, 已销号")
-    return status
+    code = aliases.get(text) or aliases.get(text.lower())
+    if code is None:
+        raise RowError(refusal.format(text=repr(text)))
+    return code
+
+
+def parse_status(value: Any) -> str | None:
+    """状态 -> open/paused/closed; blank -> None (the row changes no status)."""
+    return _coded(value, STATUSES, "状态 {text} is not one of 办理中, 中止, 已销号")
 
 
 def parse_disposition(value: Any) -> str | None:
     """处置类别 as code, Chinese name, or name without 依法 -> the code."""
-    text = _text(value)
-    if text is None:
-        return None
-    code = DISPOSITION_ALIASES.get(text) or DISPOSITION_ALIASES.get(text.lower())
-    if code is None:
-        raise RowError(
-            f"处置类别 {text!r} is not one of 依法评查, 依法导入程序, 依法化解, 依法救助, 依法终结 "
-            "(or review, procedure, resolved, aid, terminated)"
-        )
-    return code
+    return _coded(
+        value,
+        DISPOSITION_ALIASES,
+        "处置类别 {text} is not one of 依法评查, 依法导入程序, 依法化解, 依法救助, 依法终结 "
+        "(or review, procedure, resolved, aid, terminated)",
+    )
 
 
 def parse_satisfaction(value: Any) -> str | None:
     """满意度 满意 / 基本满意 / 不满意 (or the stored code) -> the code; blank -> None."""
-    text = _text(value)
-    if text is None:
-        return None
-    code = SATISFACTION_ALIASES.get(text) or SATISFACTION_ALIASES.get(text.lower())
-    if code is None:
-        raise RowError(f"满意度 {text!r} is not one of 满意, 基本满意, 不满意")
-    return code
+    return _coded(value, SATISFACTION_ALIASES, "满意度 {text} is not one of 满意, 基本满意, 不满意")
 
 
 def parse_flag(value: Any, label: str) -> bool | None:
