@@ -227,10 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run(engine: Engine, argv: Sequence[str], source: str = "admin") -> list[str]:
+    """Carry out one command given as its words (the console's forms call this too);
+    ``source`` is what ``case_history`` records as where the change came from."""
+    args = build_parser().parse_args(list(argv))
+    args.source = source
+    return args.run(engine, args)
+
+
 def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        lines = args.run(engine or db.get_engine(), args)
+        lines = run(engine or db.get_engine(), sys.argv[1:] if argv is None else argv)
     except AdminError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

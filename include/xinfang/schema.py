@@ -463,6 +463,38 @@ manual_override = Table(
     comment="Manual merges and splits, honoured by every later run.",
 )
 
+case_history = Table(
+    "case_history",
+    metadata,
+    Column("history_id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "case_id", BigInteger, nullable=False, comment="ledger_case.case_id (kept after a merge)"
+    ),
+    Column("ledger_no", String(32), nullable=False, comment="台账编号 when the change was made"),
+    Column(
+        "field",
+        String(32),
+        nullable=False,
+        comment="status/tier/is_key/court_code/judge/department/leader/disposition/"
+        "statutory_due_on/extended_to/supervision_due_on/merge/split",
+    ),
+    Column("old_value", Text, comment="before, as text (null: not set)"),
+    Column("new_value", Text, comment="after, as text (null: cleared)"),
+    Column("changed_on", Date, nullable=False, comment="the day the change takes effect"),
+    Column(
+        "source",
+        String(16),
+        nullable=False,
+        comment="intake/progress/escalation/admin/console/rebuild",
+    ),
+    Column("changed_by", String(64), comment="who (people's changes only)"),
+    Column("reason", Text, comment="why (people's changes only)"),
+    Column("recorded_at", DateTime, nullable=False),
+    Index("ix_case_history_case_id", "case_id", "history_id"),
+    Index("ix_case_history_changed_on", "changed_on", postgresql_using="brin"),
+    comment="One row per change of a case's tracked fields, merges and splits (docs/cases.md).",
+)
+
 ledger_counter = Table(
     "ledger_counter",
     metadata,
