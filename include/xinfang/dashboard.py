@@ -1,7 +1,8 @@
 """The figures of the campaign dashboard (the Airflow UI plugin and its JSON endpoint).
 
 Plain SQLAlchemy Core on the ledger database, so it is tested without Airflow.
-Every query is a grouped, set-based read; lists are capped (``limit``) with the
+The case console's search, case page and the month's KPI rates are in
+``xinfang.console``. Every query is a grouped, set-based read; lists are capped (``limit``) with the
 full count beside them. Personal data leaves this module masked: resident ID
 numbers as first 6 + ``********`` + last 4, phone numbers as first 3 + ``****`` +
 last 4. Names are shown: the petition office works by name.
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import calendar as workcal
+from xinfang.console import kpi_rates
 from xinfang.masking import mask_id, mask_phone, mask_text
 from xinfang.months import month_bounds
 from xinfang.schema import (
@@ -379,6 +381,7 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
         dispositions = month_dispositions(conn, as_of)
         review = match_review(conn)
         latest = latest_activity(conn)
+        kpi = kpi_rates(conn, as_of, _courts())
     totals = by_court["totals"]
     return {
         "as_of": as_of.isoformat(),
@@ -402,5 +405,6 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
         "overdue": overdue,
         "dispositions": dispositions,
         "review": review,
+        "kpi": kpi,
         "labels": {"dispositions": DISPOSITIONS, "statuses": STATUSES},
     }
