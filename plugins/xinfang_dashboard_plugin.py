@@ -175,12 +175,11 @@ def _user_name(user: Any) -> str:
 
 
 def _secret() -> bytes:
-    from airflow.configuration import conf
+    """Airflow's ``[api_auth] jwt_secret``, read as the api-server reads it for its own
+    tokens (a process without one makes one up and keeps it, as Airflow does)."""
+    from airflow.api_fastapi.auth.tokens import get_signing_key
 
-    secret = conf.get("api_auth", "jwt_secret", fallback="") or ""
-    if not secret:
-        raise Forbidden("表单令牌无法生成 no [api_auth] jwt_secret is configured: forms are off")
-    return secret.encode()
+    return get_signing_key("api_auth", "jwt_secret").encode()
 
 
 def csrf_token(user: Any) -> str:

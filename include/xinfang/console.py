@@ -146,7 +146,7 @@ def _digits_key(q: str) -> Key:
     from xinfang.normalize.phone import canonical_phone
 
     digits = re.sub(r"[ \-+]", "", q).upper()
-    if len(digits.rstrip("X")) < MIN_TAIL:
+    if len(digits) < MIN_TAIL:
         raise BadQuery(
             f"身份证号或电话至少输入后 {MIN_TAIL} 位 "
             f"(type at least the last {MIN_TAIL} digits of an ID or phone number)"
