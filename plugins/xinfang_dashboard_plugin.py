@@ -453,7 +453,8 @@ def _run_action(request: Request, ledger_no: str, user: Any, form: dict[str, str
     except sa.exc.SQLAlchemyError as exc:
         raise _unavailable(exc) from exc
     shown = " ".join(argv[:-2])  # without --reason/--by: the history shows who and why
-    others = sorted({no for line in lines for no in _LEDGER_NOS.findall(line)} - {ledger_no})
+    named = sorted({no for line in lines for no in _LEDGER_NOS.findall(line)} - {ledger_no})
+    others = _read(lambda conn: console.existing(conn, named))
     result = {"command": f"{admin.PROG} {shown}", "lines": lines, "cases": others}
     for no in (ledger_no, *others):  # a case emptied by a merge is removed: show where it went
         try:

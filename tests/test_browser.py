@@ -24,7 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_plugins_dashboard import AS_OF, ID_A, PHONE_A, seed
+import sqlalchemy as sa
+from test_console import SECRETS, seed_console
+from test_plugins_dashboard import AS_OF, ID_A, PHONE_A
+
+from xinfang.schema import intake_item, ledger_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.airflow]
 
@@ -42,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 USER, PASSWORD = "admin", "xinfang-browser-test"
+VIEWER, VIEWER_PASSWORD = "reader", "xinfang-browser-viewer"
+ARTIFACTS = Path(os.environ.get("XINFANG_BROWSER_ARTIFACTS", "/tmp"))
 EXPECTED_DAGS = {"intake_sweep", "escalation_sweep", "monthly_disposition"}
 START_TIMEOUT = 180  # seconds for the api-server to answer
 PARSE_TIMEOUT = 180  # seconds for the dag-processor to register the DAGs
@@ -58,7 +64,7 @@ def _airflow_env(home: Path) -> dict[str, str]:
     """The environment of the Airflow processes: nothing inherited from another Airflow setup."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({USER: PASSWORD}))
+    passwords.write_text(json.dumps({USER: PASSWORD, VIEWER: VIEWER_PASSWORD}))
     env.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -69,7 +75,7 @@ def _airflow_env(home: Path) -> dict[str, str]:
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin,{VIEWER}:viewer",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API_AUTH__JWT_SECRET": "xinfang-browser-test-secret-0123456789",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
@@ -163,7 +169,7 @@ def _wait_http(url: str, airflow: Airflow, timeout: float) -> None:
 @pytest.fixture
 def airflow_ui(engine, tmp_path: Path) -> Iterator[str]:
     """A running api-server + dag-processor over the project's DAGs; yields the base URL."""
-    seed(engine)  # the ledger the dashboard reads (AIRFLOW_CONN_XINFANG_LEDGER is set)
+    seed_console(engine)  # the ledger the dashboard reads (AIRFLOW_CONN_XINFANG_LEDGER is set)
     home = tmp_path / "airflow_home"
     home.mkdir()
     airflow = Airflow(home, _airflow_env(home))
@@ -189,7 +195,100 @@ def _launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def test_ui_login_dags_and_dashboard(airflow_ui: str) -> None:
+def _login(page, base: str, user: str, password: str) -> None:
+    """Log in through the SimpleAuthManager form."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/")
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/(\?.*)?$"))
+
+
+def _item_ids(engine, ledger_no: str) -> list[int]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(intake_item.c.item_id)
+                .join(ledger_case, ledger_case.c.case_id == intake_item.c.case_id)
+                .where(ledger_case.c.ledger_no == ledger_no)
+                .order_by(intake_item.c.item_id)
+            ).scalars()
+        )
+
+
+def _console_as_admin(page, base: str, engine) -> str:
+    """Search, open a case, merge an item into it through the form; returns the form token."""
+    from playwright.sync_api import expect
+
+    # Search from the dashboard's box (embedded in the UI), by the last digits of a phone.
+    frame = page.frame_locator("iframe").first
+    page.goto(f"{base}/plugin/campaign-dashboard")
+    frame.get_by_role("searchbox").first.fill("5678")
+    frame.get_by_role("button", name="查询").first.click()
+    expect(frame.locator("#results")).to_contain_text("XF2023-0001")
+    expect(frame.locator("#result-summary")).to_contain_text("共 2 件")
+
+    # The search page on its own, filtered: court and tier, then open the case.
+    page.goto(f"{base}/xinfang/cases")
+    page.get_by_role("searchbox", name="查询内容 search").fill("张伟")
+    page.get_by_label("法院 court").select_option("冀1003")
+    page.get_by_role("button", name="查询 search").click()
+    expect(page.locator("#results tr[data-ledger-no]")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("131002********123X")
+    page.screenshot(path=str(ARTIFACTS / "console-search.png"), full_page=True)
+    assert not any(secret in page.content() for secret in SECRETS)
+    page.get_by_role("link", name="XF2023-0001").click()
+    expect(page).to_have_url(re.compile(r"/xinfang/case/XF2023-0001$"))
+    expect(page.locator("#workflow")).to_contain_text("基本满意")
+    expect(page.locator("#history")).to_contain_text("刘法官")
+    expect(page.locator("#items tr[data-item]")).to_have_count(2)
+
+    # Merge the item of XF2023-0003 into this case through the form.
+    [lone] = _item_ids(engine, "XF2023-0003")
+    merge = page.locator("#form-merge")
+    merge.get_by_label("并入的事项编号 item id").fill(str(lone))
+    merge.get_by_label("理由 reason").fill("同一事项，浏览器测试")
+    token = merge.locator('input[name="csrf_token"]').input_value()
+    merge.get_by_role("button", name="合并 merge").click()
+    expect(page.locator("#action-result")).to_contain_text(
+        f"merged item {lone} into case XF2023-0001"
+    )
+    expect(page.locator("#items tr[data-item]")).to_have_count(3)
+    expect(page.locator(f'#items tr[data-item="{lone}"]')).to_be_visible()
+    assert lone in _item_ids(engine, "XF2023-0001")
+    page.screenshot(path=str(ARTIFACTS / "console-case.png"), full_page=True)
+    return token
+
+
+def _console_as_viewer(page, base: str, engine, admin_token: str) -> None:
+    """A viewer sees the case without forms; a forged POST is refused and changes nothing."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/xinfang/case/XF2023-0001")
+    expect(page.locator("#case-fields")).to_be_visible()
+    expect(page.locator("nav.top")).to_contain_text("只读 read-only")
+    expect(page.locator("form[method=post]")).to_have_count(0)
+    expect(page.locator("#actions")).to_have_count(0)
+    before = _item_ids(engine, "XF2023-0001")
+    for token in ("", admin_token):
+        resp = page.request.post(
+            f"{base}/xinfang/case/XF2023-0001/action",
+            form={
+                "action": "split",
+                "item_id": str(before[-1]),
+                "reason": "x",
+                "csrf_token": token,
+            },
+            headers={"Origin": base},
+        )
+        assert resp.status == 403, resp.text()
+    assert _item_ids(engine, "XF2023-0001") == before
+
+
+def test_ui_login_dags_and_dashboard(airflow_ui: str, engine) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base = airflow_ui
@@ -200,13 +299,7 @@ def test_ui_login_dags_and_dashboard(airflow_ui: str) -> None:
             page.set_default_timeout(UI_TIMEOUT_MS)
             expect.set_options(timeout=UI_TIMEOUT_MS)
 
-            # Login through the SimpleAuthManager form.
-            page.goto(f"{base}/")
-            expect(page).to_have_url(re.compile(r"/auth/login"))
-            page.get_by_label("Username").fill(USER)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/(\?.*)?$"))
+            _login(page, base, USER, PASSWORD)
 
             # The dag-processor registers the DAGs; the API answers with the session cookie.
             deadline = time.monotonic() + PARSE_TIMEOUT
@@ -271,6 +364,14 @@ def test_ui_login_dags_and_dashboard(airflow_ui: str) -> None:
             bad = page.goto(f"{base}/xinfang/dashboard?as_of=9999-12-31")
             assert bad is not None and bad.status == 400
             expect(page.locator("#error")).to_contain_text("9999-12-31")
+
+            # The case console: an admin searches, opens a case and merges; a viewer cannot.
+            admin_token = _console_as_admin(page, base, engine)
+            viewer = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = viewer.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            _login(page, base, VIEWER, VIEWER_PASSWORD)
+            _console_as_viewer(page, base, engine, admin_token)
         except Exception:
             shot = (
                 Path(os.environ.get("XINFANG_BROWSER_ARTIFACTS", "/tmp"))

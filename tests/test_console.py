@@ -384,6 +384,7 @@ def test_a_merge_and_a_split_through_the_forms_change_the_ledger(ledger, admin) 
     assert r.status_code == 200, r.text
     assert 'id="action-result"' in r.text and f"merged item {lone} into case XF2023-0001" in r.text
     assert _items_of(ledger, "XF2023-0001") == sorted([first, second, lone])
+    assert "now empty and removed" in r.text and 'href="/case/XF2023-0003"' not in r.text
     r = admin.post(
         "/case/XF2023-0001/action",
         data={"action": "split", "item_id": str(second), "reason": "另一事项", "csrf_token": token},
@@ -539,3 +540,15 @@ def test_dashboard_shows_the_months_kpi_rates(ledger, admin) -> None:
     # August before the month-end DAG wrote it: July's rates, and the page says so
     kpi = admin.get("/api/summary", params={"as_of": "2023-08-10"}).json()["kpi"]
     assert (kpi["month"], kpi["requested"]) == ("2023-07-01", "2023-08-01")
+
+
+@BOTH
+def test_merging_a_cases_last_item_away_shows_where_it_went(ledger, admin) -> None:
+    token = _token(admin.get("/case/XF2023-0003").text)
+    [lone] = _items_of(ledger, "XF2023-0003")
+    first = _items_of(ledger, "XF2023-0001")[0]
+    form = {"action": "merge", "item_id": str(lone), "other_item_id": str(first), "reason": "r"}
+    r = admin.post("/case/XF2023-0003/action", data={**form, "csrf_token": token}, headers=ORIGIN)
+    assert r.status_code == 200 and 'id="action-result"' in r.text
+    assert '<h1 id="case-title">XF2023-0001' in r.text  # the case it went to
+    assert admin.get("/case/XF2023-0003").status_code == 404

@@ -321,6 +321,16 @@ CASE_FIELDS = (
 )
 
 
+def existing(conn: Connection, ledger_nos: list[str]) -> list[str]:
+    """Those of ``ledger_nos`` still on the ledger (a merge removes a case it empties)."""
+    if not ledger_nos:
+        return []
+    found = conn.execute(
+        sa.select(ledger_case.c.ledger_no).where(ledger_case.c.ledger_no.in_(ledger_nos))
+    ).scalars()
+    return sorted(found)
+
+
 def case_page(conn: Connection, ledger_no: str) -> dict[str, Any] | None:
     """Everything the case page shows about one case, masked; None for no such case."""
     c = ledger_case.c
