@@ -362,7 +362,7 @@ def test_case_page_html_for_an_editor_and_a_viewer(admin, viewer) -> None:
     assert "2023-09-30" in html and "基本满意" in html and "廊坊中院" in html
     history = html[html.index('id="history"') :]
     assert history.index("承办法官 judge") < history.index("层级 tier")  # newest first
-    assert 'id="form-merge"' in html and _token(html)
+    assert 'id="form-merge"' in html and _token(html) and "可办理 can edit" in html
     seen = viewer.get("/case/XF2023-0001").text
     assert 'id="case-fields"' in seen and '<form method="post"' not in seen
     assert "csrf_token" not in seen and "只读 read-only" in seen
@@ -537,6 +537,7 @@ def test_dashboard_shows_the_months_kpi_rates(ledger, admin) -> None:
     row = re.search(r'<tr data-court="冀1003">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r"[\d.]+%|—", row) == ["85.0%", "100.0%", "66.7%"]
     assert "及时受理率" in html and "满意率" in html
+    assert "只读" not in html and "可办理" not in html  # the dashboard does not ask
     # August before the month-end DAG wrote it: July's rates, and the page says so
     kpi = admin.get("/api/summary", params={"as_of": "2023-08-10"}).json()["kpi"]
     assert (kpi["month"], kpi["requested"]) == ("2023-07-01", "2023-08-01")
