@@ -195,9 +195,7 @@ def test_merges_and_splits_are_recorded_once(engine, dirs, monkeypatch):
     admin_ok(engine, "split", str(it["B2"]), *staff, source="console")
     new = case_of_item(engine, it["B2"])
     new_no = ledger_no(engine, new)
-    assert rows(engine, new) == [
-        by_hand("split", b_no, new_no, "2023-07-13", "console", *person)
-    ]
+    assert rows(engine, new) == [by_hand("split", b_no, new_no, "2023-07-13", "console", *person)]
     assert rows(engine, b, start[b]) == []  # B's own fields did not move
 
     on_day(monkeypatch, "2023-07-14")  # and back: the new case vanishes into B's
@@ -226,9 +224,12 @@ def test_deduplication_folding_two_cases_is_a_merge(engine, dirs):
     merged = [r for r in rows(engine, c1) if r[0] == "merge"]
     assert merged == [by_hand("merge", c2_no, c1_no, "2023-07-12", "intake")]
     with engine.connect() as conn:
-        assert conn.execute(
-            sa.text("SELECT count(*) FROM case_history_state WHERE case_id = :c"), {"c": c2}
-        ).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM case_history_state WHERE case_id = :c"), {"c": c2}
+            ).scalar_one()
+            == 0
+        )
 
 
 @BOTH
@@ -266,3 +267,43 @@ def test_a_withdrawn_key_stays_withdrawn(engine, dirs, monkeypatch):
 def test_an_unknown_source_is_refused(via):
     with pytest.raises(ValueError, match="unknown history source"):
         history.record(None, D("2023-07-01"), via)  # type: ignore[arg-type]
+
+
+@BOTH
+def test_the_view_names_the_court_and_masks_nothing_it_needs_not(engine, dirs, monkeypatch):
+    it = load(engine, dirs["landing"])
+    pipeline.apply_updates(D("2023-07-11"), engine)
+    a = case_of_item(engine, it["A1"])
+    no = ledger_no(engine, a)
+    on_day(monkeypatch, "2023-07-12")
+    admin_ok(
+        engine,
+        "assign",
+        no,
+        "--judge",
+        "赵法官",
+        "--reason",
+        "信访人电话13812345678",
+        "--by",
+        "王芳",
+    )
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text(
+                "SELECT ledger_no, court_name, field, old_value, new_value, source, via, "
+                "changed_by, reason FROM v_case_history WHERE case_id = :c ORDER BY history_id"
+            ),
+            {"c": a},
+        ).all()
+    assert [tuple(r) for r in got][-1] == (
+        no,
+        "广阳区人民法院",
+        "judge",
+        None,
+        "赵法官",
+        "manual",
+        "admin",
+        "王芳",
+        "信访人电话138****5678",
+    )
+    assert got[0].field == "created" and got[0].court_name == "广阳区人民法院"

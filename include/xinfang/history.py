@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from xinfang import timeutil
 from xinfang.db import dialect_of
+from xinfang.masking import mask_text
 from xinfang.schema import HISTORY_FIELDS
 
 SOURCES = {
@@ -101,7 +102,7 @@ def record(
         "source": SOURCES[via],
         "via": via,
         "by": by if via in PEOPLE else None,
-        "reason": reason if via in PEOPLE else None,
+        "reason": mask_text(reason) if via in PEOPLE else None,  # views show it as is
         "now": now,
     }
     split_into = {int(c) for c, field, _ in links if field == "split"}
