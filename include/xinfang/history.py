@@ -200,26 +200,39 @@ def _changed(conn: Connection, ids: list[int] | None, binds: dict) -> int:
 
 def _created(conn: Connection, ids: list[int] | None, binds: dict, split_into: set[int]) -> int:
     """Cases seen for the first time: a 'created' row (none for a case a split made),
-    and their state with an anchor item."""
-    new = f"""NOT EXISTS (SELECT 1 FROM case_history_state s WHERE s.case_id = c.case_id)
-        {_scope("c", ids)}"""
+    and their state with an anchor item. The new cases are listed first in a temporary
+    table: an anti-join of the state against itself while inserting into it would read
+    its own new rows (on PostgreSQL, a scan per case)."""
+    dialect = dialect_of(conn)
+    dialect.temp_table_as(
+        conn,
+        "history_new_case",
+        f"""SELECT c.case_id FROM ledger_case c
+        WHERE NOT EXISTS (SELECT 1 FROM case_history_state s WHERE s.case_id = c.case_id)
+        {_scope("c", ids)}""",
+    )
+    dialect.analyze(conn, "history_new_case")
     not_split = _scope("c", sorted(split_into)).replace(" IN ", " NOT IN ") if split_into else ""
     n = _run(
         conn,
         f"""INSERT INTO case_history ({_COLUMNS})
         SELECT c.case_id, c.ledger_no, 'created', NULL, c.court_code, {_VALUES}
-        FROM ledger_case c WHERE {new} {not_split}""",
+        FROM ledger_case c JOIN history_new_case h ON h.case_id = c.case_id
+        WHERE 1 = 1 {not_split}""",
         binds,
     )
     conn.execute(
         sa.text(
             f"""INSERT INTO case_history_state (case_id, ledger_no, anchor_item_id, {_STATE})
-            SELECT c.case_id, c.ledger_no,
-              (SELECT MIN(i.item_id) FROM intake_item i WHERE i.case_id = c.case_id),
+            SELECT c.case_id, c.ledger_no, a.anchor_item_id,
               {", ".join("c." + f for f in HISTORY_FIELDS)}
-            FROM ledger_case c WHERE {new}"""
+            FROM ledger_case c JOIN history_new_case h ON h.case_id = c.case_id
+            LEFT JOIN (SELECT i.case_id, MIN(i.item_id) AS anchor_item_id
+                       FROM intake_item i JOIN history_new_case h ON h.case_id = i.case_id
+                       GROUP BY i.case_id) a ON a.case_id = c.case_id"""
         )
     )
+    conn.exec_driver_sql("DROP TABLE history_new_case")
     return n
 
 
