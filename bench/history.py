@@ -26,6 +26,7 @@ from _machine import machine
 from _pg import throwaway_database
 
 from xinfang import db, escalation, history, progress
+from xinfang.timeutil import now_local
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("bench_escalation", HERE / "escalation.py")
@@ -41,9 +42,10 @@ def _timed(fn, *args, **kw) -> tuple[float, object]:
 
 def day(engine: sa.Engine, as_of: dt.date, label: str) -> None:
     with engine.begin() as conn:
+        started = now_local()
         t_sweep, out = _timed(escalation.sweep, conn, as_of)
         t_keys, _ = _timed(progress.withdraw_keys, conn, as_of)
-        t_hist, rows = _timed(history.record, conn, as_of, "escalation")
+        t_hist, rows = _timed(history.record, conn, as_of, "escalation", since=started)
     print(
         f"{label}: sweep {t_sweep:.2f} s (cases_changed={out['cases_changed']:,}); "
         f"history.record {t_hist:.3f} s ({rows:,} rows) = {100 * t_hist / t_sweep:.1f}% of the "

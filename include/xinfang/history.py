@@ -85,12 +85,15 @@ def record(
     reason: str | None = None,
     case_ids: Iterable[int] | None = None,
     links: Sequence[tuple[int, str, str | None]] = (),
+    since: dt.datetime | None = None,
 ) -> int:
     """Record what changed in ``ledger_case`` since the last call; returns rows written.
 
     ``case_ids`` limits the comparison to those cases (a person's command); ``links``
     are explicit (case_id, 'merge' | 'split', other 台账编号) rows a command writes
-    first; a case given a 'split' link gets no 'created' row.
+    first; a case given a 'split' link gets no 'created' row. ``since``: only cases
+    updated (``updated_at``) from then on, for a step that records its own changes in
+    its own transaction (the sweep: a scan instead of a join of the whole ledger).
     """
     if via not in SOURCES:
         raise ValueError(f"unknown history source {via!r}")
@@ -106,15 +109,20 @@ def record(
         "now": now,
     }
     split_into = {int(c) for c, field, _ in links if field == "split"}
+    recent = ""
+    if since is not None:
+        binds["since"] = since
+        recent = " AND c.updated_at >= :since"
     n = _write_links(conn, links, binds)
-    n += _vanished(conn, ids, binds)
-    n += _changed(conn, ids, binds)
-    n += _created(conn, ids, binds, split_into)
+    if since is None:
+        n += _vanished(conn, ids, binds)
+    n += _changed(conn, ids, binds, recent)
+    n += _created(conn, ids, binds, split_into, recent)
     return n
 
 
 def _run(conn: Connection, sql: str, binds: dict) -> int:
-    types = {"on": sa.Date, "at": sa.DateTime, "now": sa.DateTime}
+    types = {"on": sa.Date, "at": sa.DateTime, "now": sa.DateTime, "since": sa.DateTime}
     stmt = sa.text(sql).bindparams(
         *(sa.bindparam(k, type_=t) for k, t in types.items() if f":{k}" in sql)
     )
@@ -163,7 +171,7 @@ def _vanished(conn: Connection, ids: list[int] | None, binds: dict) -> int:
     return n
 
 
-def _changed(conn: Connection, ids: list[int] | None, binds: dict) -> int:
+def _changed(conn: Connection, ids: list[int] | None, binds: dict, recent: str) -> int:
     """A row per tracked field that moved, then the state brought up to date."""
     dist = dialect_of(conn).is_distinct
     moved = " OR ".join(dist(f"c.{f}", f"s.{f}") for f in HISTORY_FIELDS)
@@ -182,23 +190,25 @@ def _changed(conn: Connection, ids: list[int] | None, binds: dict) -> int:
         WITH moved AS MATERIALIZED (
           SELECT c.case_id, c.ledger_no, {pairs}
           FROM ledger_case c JOIN case_history_state s ON s.case_id = c.case_id
-          WHERE ({moved}) {_scope("c", ids)})
+          WHERE ({moved}) {_scope("c", ids)}{recent})
         SELECT x.case_id, x.ledger_no, x.field, x.old_value, x.new_value, {_VALUES}
         FROM ({rows}) x""",
         binds,
     )
     if n:
         sets = ", ".join(f"{f} = c.{f}" for f in HISTORY_FIELDS)
-        conn.execute(
-            sa.text(
-                f"""UPDATE case_history_state AS s SET {sets} FROM ledger_case c
-                WHERE c.case_id = s.case_id AND ({moved}) {_scope("c", ids)}"""
-            )
+        _run(
+            conn,
+            f"""UPDATE case_history_state AS s SET {sets} FROM ledger_case c
+            WHERE c.case_id = s.case_id AND ({moved}) {_scope("c", ids)}{recent}""",
+            binds,
         )
     return n
 
 
-def _created(conn: Connection, ids: list[int] | None, binds: dict, split_into: set[int]) -> int:
+def _created(
+    conn: Connection, ids: list[int] | None, binds: dict, split_into: set[int], recent: str
+) -> int:
     """Cases seen for the first time: a 'created' row (none for a case a split made),
     and their state with an anchor item. The new cases are listed first in a temporary
     table: an anti-join of the state against itself while inserting into it would read
@@ -209,7 +219,8 @@ def _created(conn: Connection, ids: list[int] | None, binds: dict, split_into: s
         "history_new_case",
         f"""SELECT c.case_id FROM ledger_case c
         WHERE NOT EXISTS (SELECT 1 FROM case_history_state s WHERE s.case_id = c.case_id)
-        {_scope("c", ids)}""",
+        {_scope("c", ids)}{recent}""",
+        {"since": binds["since"]} if recent else None,
     )
     dialect.analyze(conn, "history_new_case")
     not_split = _scope("c", sorted(split_into)).replace(" IN ", " NOT IN ") if split_into else ""

@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.engine import Engine
 
 from xinfang import db
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
         recorded += history.record(conn, as_of, "progress")
     summary = {"risk": risk.screen(engine, as_of=as_of)}
     with engine.begin() as conn:
+        started = now_local()  # what the sweep changes carries updated_at from now on
         summary["escalation"] = escalation.sweep(conn, as_of=as_of)
-        recorded += history.record(conn, as_of, "escalation")
+        recorded += history.record(conn, as_of, "escalation", since=started)
     summary["history_rows"] = recorded
     return summary
 
