@@ -185,3 +185,24 @@ def test_a_month_of_the_office_workflow(engine, dirs, tmp_path, monkeypatch):
     assert rates.pop("冀1003") == (pytest.approx(1 / 3), 1.0, 1.0)
     assert rates.pop("冀1022") == (1.0, 1.0, 0.0)
     assert set(rates.values()) == {(None, None, None)}
+    # the history of 郝建国's case, by hand: created on 3 Jul by intake (60 days from
+    # registration: due 1 Sep, set with the case); 5 Jul the court's row names the judge
+    # and its 受理 moves the deadline to 3 Sep (the sweep derives it); tier 2 on 11 Jul
+    # and tier 3 on 19 Jul (§4's example); 20 Jul closed as resolved
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text(
+                "SELECT field, old_value, new_value, changed_on, source FROM v_case_history "
+                "WHERE ledger_no = :no ORDER BY history_id"
+            ),
+            {"no": cases["郝建国"].ledger_no},
+        ).all()
+    assert [(f, o, n, str(d)[:10], s) for f, o, n, d, s in got] == [
+        ("created", None, "冀1003", "2023-07-03", "intake"),
+        ("judge", None, "王法官", "2023-07-05", "progress"),
+        ("statutory_due_on", "2023-09-01", "2023-09-03", "2023-07-05", "sweep"),
+        ("tier", "1", "2", "2023-07-11", "sweep"),
+        ("tier", "2", "3", "2023-07-19", "sweep"),
+        ("status", "open", "closed", "2023-07-20", "progress"),
+        ("disposition", None, "resolved", "2023-07-20", "progress"),
+    ]

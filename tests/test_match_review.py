@@ -336,7 +336,7 @@ def test_admin_errors_are_one_line_with_status_2(engine, dirs, capsys):
         (["merge", str(it["A2"]), str(it["A2"]), "--reason", "r", "--by", "b"], "with itself"),
         (["merge", "x", "1", "--reason", "r", "--by", "b"], "invalid int value"),
         (["review", "--limit", "0"], "--limit"),
-        (["assign"], "invalid choice"),
+        (["reassign"], "invalid choice"),
     ]
     before = case_of(engine)
     for argv, says in cases:

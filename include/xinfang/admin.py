@@ -1,19 +1,32 @@
 """Staff commands on the ledger: ``python -m xinfang.admin <command>`` (docs/progress.md).
 
 People change cases through this command, never by editing tables. Each change names
-who made it (``--by``) and why (``--reason``), is kept in ``manual_override`` and is
-honoured by every later intake run and by ``ledger.rebuild``::
+who made it (``--by``) and why (``--reason``), is written with its ``case_history``
+rows in one transaction and is honoured by every later run and by ``ledger.rebuild``::
 
     review [--limit N]                                 the review queue (甄别), closest call first
     confirm ITEM_ID --reason R --by NAME               the matcher was right: a join stays
                                                        together, a near miss stays apart
     split ITEM_ID --reason R --by NAME                 the item into a case of its own
     merge ITEM_ID OTHER_ITEM_ID --reason R --by NAME   the item into the other item's case
+    assign LEDGER_NO [--judge N] [--department D] [--leader L] --reason R --by NAME
+    mark-key LEDGER_NO [--unset] --reason R --by NAME  重点 (key: the key tier that day)
+    reopen LEDGER_NO --reason R --by NAME              a closed case (已销号) opened again
+    close LEDGER_NO --disposition CODE --reason R --by NAME   销号 with a five-batches code
+
+Item decisions (confirm, split, merge) are kept in ``manual_override``. Case actions
+(assign, mark-key, reopen, close) are progress rows of the case (``case_progress.origin``
+admin or console, dated the day of the action), so the progress application, the
+escalation sweep and a rebuild apply them by the progress rows' rule: the latest row by
+日期 wins, so a court's row dated after the action may change the field again, one
+dated before it cannot undo it (the same day: the row recorded last).
+Merge and split into a closed case are allowed: the facts decide, as for intake (an
+item received after the 销号 reopens the case, CONTRACT §3).
 
 The ledger is the one of the settings (``AIRFLOW_CONN_XINFANG_LEDGER``, by default the
 embedded SQLite file), as for ``python -m xinfang.db``. Exit status: 0 done; 2 a
-request that cannot be carried out (an unknown item, a missing reason or name, an item
-merged with itself, a bad argument), said in one line on stderr; 1 the ledger cannot
+request that cannot be carried out (an unknown item or 台账编号, a missing reason or
+name, an item merged with itself, a closed case to assign, a bad argument), said in one line on stderr; 1 the ledger cannot
 be read. Output masks ID and phone numbers as the views do.
 
 A new command is a function ``(engine, args) -> lines to print`` and one
@@ -32,9 +45,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang import db, ledger
+from xinfang import db, history, ledger, locks, progress
 from xinfang.masking import mask_text
-from xinfang.schema import intake_item, ledger_case
+from xinfang.schema import case_progress, intake_item, ledger_case
+from xinfang.timeutil import now_local
+from xinfang.vocab import DISPOSITION_NAMES
 
 PROG = "python -m xinfang.admin"
 
@@ -69,6 +84,14 @@ def _said(value: str | None, option: str) -> str:
     if not text:
         raise AdminError(f"{option} must not be empty: every manual change says who and why")
     return text
+
+
+def _via(args: argparse.Namespace) -> str:
+    """Where the command came from (``run``'s ``source``): admin, or console for the forms."""
+    via = getattr(args, "source", "admin")
+    if via not in history.PEOPLE:
+        raise AdminError(f"unknown source {via!r}: admin or console")
+    return via
 
 
 def _item_case(conn: Connection, item_id: int) -> tuple[int | None, str | None]:
@@ -114,7 +137,9 @@ def _merge(engine: Engine, args: argparse.Namespace) -> list[str]:
     with engine.connect() as conn:
         src, src_no = _item_case(conn, args.item_id)
         _dst, dst_no = _assigned(conn, args.other_item_id)
-    dst = ledger.merge(engine, args.item_id, args.other_item_id, reason=reason, by=by)
+    dst = ledger.merge(
+        engine, args.item_id, args.other_item_id, reason=reason, by=by, via=_via(args)
+    )
     with engine.connect() as conn:
         dst_no = _ledger_no(conn, dst) or dst_no
         left = _ledger_no(conn, src) if src is not None else None
@@ -134,7 +159,7 @@ def _split(engine: Engine, args: argparse.Namespace) -> list[str]:
     reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
     with engine.connect() as conn:
         src, src_no = _assigned(conn, args.item_id)
-    new = ledger.split(engine, args.item_id, reason=reason, by=by)
+    new = ledger.split(engine, args.item_id, reason=reason, by=by, via=_via(args))
     if new == src:
         return [
             f"item {args.item_id} is alone in case {src_no}: split recorded, "
@@ -200,6 +225,155 @@ def _review(engine: Engine, args: argparse.Namespace) -> list[str]:
     return lines
 
 
+# -- case actions (assign, mark-key, reopen, close) --------------------------------------
+_DISPOSITION_CODES = {
+    **{code: code for code in DISPOSITION_NAMES},
+    **{name: code for code, name in DISPOSITION_NAMES.items()},
+    **{name.removeprefix("依法"): code for code, name in DISPOSITION_NAMES.items()},
+}
+_STATUS_NAMES = {"open": "办理中", "paused": "中止", "closed": "已销号"}
+_ASSIGNABLE = ("judge", "department", "leader")
+
+
+def _case_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ledger_no", help="台账编号 of the case")
+    _staff_args(p)
+
+
+def _case_by_no(conn: Connection, ledger_no: str) -> sa.Row:
+    no = ledger_no.strip()
+    row = conn.execute(
+        sa.select(
+            ledger_case.c.case_id,
+            ledger_case.c.ledger_no,
+            ledger_case.c.status,
+            ledger_case.c.is_key,
+            *(ledger_case.c[f] for f in _ASSIGNABLE),
+        ).where(ledger_case.c.ledger_no == no)
+    ).first()
+    if row is None:
+        raise AdminError(f"no case with 台账编号 {no!r}")
+    return row
+
+
+def _not_closed(case: sa.Row, what: str) -> None:
+    if case.status == "closed":
+        raise AdminError(f"case {case.ledger_no} is closed (已销号): reopen it before {what}")
+
+
+def _act(
+    engine: Engine,
+    args: argparse.Namespace,
+    check: Callable[[sa.Row], dict[str, object]],
+) -> list[str]:
+    """One case action: the case checked by ``check`` (which returns the progress row's
+    values or raises AdminError), the row written, applied, and recorded in
+    ``case_history``, all in one transaction. Returns the lines to print."""
+    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
+    via = _via(args)
+    day, now = history.action_day(), now_local()
+    with engine.begin() as conn:
+        locks.take(conn, locks.LEDGER)
+        case = _case_by_no(conn, args.ledger_no)
+        values = check(case)
+        conn.execute(
+            case_progress.insert().values(
+                case_id=case.case_id,
+                progress_date=day,
+                note=reason,
+                note_masked=mask_text(reason),
+                loaded_at=now,
+                origin=via,
+                entered_by=by,
+                **values,
+            )
+        )
+        progress.apply_progress(conn, [case.case_id])
+        written = history.record(conn, day, via, by=by, reason=reason, case_ids=[case.case_id])
+        rows = history.rows_of(conn, case.case_id)[-written:] if written else []
+    changes = [f"{r['field']} {r['old_value'] or '-'} -> {r['new_value'] or '-'}" for r in rows]
+    return [f"{args.command} case {case.ledger_no} on {day}: " + ("; ".join(changes) or "recorded")]
+
+
+def _assign_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ledger_no", help="台账编号 of the case")
+    p.add_argument("--judge", help="承办法官")
+    p.add_argument("--department", help="承办部门")
+    p.add_argument("--leader", help="包案领导")
+    _staff_args(p)
+
+
+def _assign(engine: Engine, args: argparse.Namespace) -> list[str]:
+    given = {f: getattr(args, f) for f in _ASSIGNABLE if getattr(args, f) is not None}
+    if not given:
+        raise AdminError("nothing to assign: give --judge, --department or --leader")
+    values = {f: _said(v, f"--{f}") for f, v in given.items()}
+
+    def check(case: sa.Row) -> dict[str, object]:
+        _not_closed(case, "assigning it")
+        if all(getattr(case, f) == v for f, v in values.items()):
+            said = ", ".join(f"{f} {v}" for f, v in values.items())
+            raise AdminError(f"case {case.ledger_no} already has {said}: nothing to change")
+        return values
+
+    return _act(engine, args, check)
+
+
+def _mark_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ledger_no", help="台账编号 of the case")
+    p.add_argument("--unset", action="store_true", help="withdraw 重点 instead")
+    _staff_args(p)
+
+
+def _mark_key(engine: Engine, args: argparse.Namespace) -> list[str]:
+    def check(case: sa.Row) -> dict[str, object]:
+        _not_closed(case, "marking it")
+        if bool(case.is_key) != args.unset:
+            state = "already a key case (重点)" if case.is_key else "not a key case"
+            raise AdminError(f"case {case.ledger_no} is {state}: nothing to change")
+        return {"is_key": not args.unset}
+
+    return _act(engine, args, check)
+
+
+def _reopen(engine: Engine, args: argparse.Namespace) -> list[str]:
+    def check(case: sa.Row) -> dict[str, object]:
+        if case.status != "closed":
+            raise AdminError(
+                f"case {case.ledger_no} is {case.status} ({_STATUS_NAMES.get(case.status)}), "
+                "not closed: only a closed case can be reopened"
+            )
+        return {"status": "open"}
+
+    return _act(engine, args, check)
+
+
+def _close_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ledger_no", help="台账编号 of the case")
+    p.add_argument(
+        "--disposition",
+        required=True,
+        help="five-batches code: " + ", ".join(DISPOSITION_NAMES),
+    )
+    _staff_args(p)
+
+
+def _close(engine: Engine, args: argparse.Namespace) -> list[str]:
+    code = _DISPOSITION_CODES.get((args.disposition or "").strip())
+    if code is None:
+        raise AdminError(
+            f"unknown disposition {args.disposition!r}: one of "
+            + ", ".join(f"{c} ({n})" for c, n in DISPOSITION_NAMES.items())
+        )
+
+    def check(case: sa.Row) -> dict[str, object]:
+        if case.status == "closed":
+            raise AdminError(f"case {case.ledger_no} is already closed (已销号)")
+        return {"status": "closed", "disposition": code}
+
+    return _act(engine, args, check)
+
+
 COMMANDS: list[Command] = [
     Command("review", "list the review queue (甄别), closest call first", _review_args, _review),
     Command(
@@ -210,6 +384,10 @@ COMMANDS: list[Command] = [
     ),
     Command("split", "take an item out of its case into a case of its own", _split_args, _split),
     Command("merge", "move an item into the case of another item", _merge_args, _merge),
+    Command("assign", "name a case's judge, department or leader", _assign_args, _assign),
+    Command("mark-key", "mark a case key (重点), or withdraw it", _mark_key_args, _mark_key),
+    Command("reopen", "reopen a closed case", _case_args, _reopen),
+    Command("close", "close a case (销号) with a five-batches disposition", _close_args, _close),
 ]
 
 

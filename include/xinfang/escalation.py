@@ -36,6 +36,7 @@ from xinfang.escalation_rules import (
     Timeline,
     timeline,
 )
+from xinfang.progress import withdraw_keys  # a person's 重点 withdrawal (mark-key --unset)
 from xinfang.timeutil import now_local
 from xinfang.workflow import EXTENSION_MAX_DAYS
 
@@ -1382,7 +1383,7 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
     in_full = ctx.count("esc_case_result", "WHERE in_full") > 0
     now = ctx.value(now_local(), sa.DateTime)
     written = {
-        "cases_changed": _write_ledger(ctx, now),
+        "cases_changed": _write_ledger(ctx, now) + withdraw_keys(ctx.conn, ctx.as_of),
         **_write_events(ctx, in_full),
         **_write_notices(ctx, in_full),
     }

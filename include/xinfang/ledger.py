@@ -1044,12 +1044,15 @@ def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
     conn.execute(ledger_case.delete().where(ledger_case.c.case_id == case_id))
 
 
-def merge(engine: Engine, item_id: int, other_item_id: int, reason: str, by: str) -> int:
+def merge(
+    engine: Engine, item_id: int, other_item_id: int, reason: str, by: str, via: str = "admin"
+) -> int:
     """Manually join ``item_id`` to the case of ``other_item_id``; returns that case_id.
 
-    Recorded in ``manual_override`` and ``match_decision`` (rule 'manual_merge'). The
-    case the item leaves is recounted, or removed if it is left empty (its progress
-    rows move with the item).
+    Recorded in ``manual_override``, ``match_decision`` (rule 'manual_merge') and
+    ``case_history`` (a 'merge' row on the case joined, with who and why; ``via``: admin
+    or console). The case the item leaves is recounted, or removed if it is left empty
+    (its progress rows move with the item).
     """
     if not reason or not by:
         raise ValueError("a manual merge needs a reason and who made it")
@@ -1090,14 +1093,16 @@ def merge(engine: Engine, item_id: int, other_item_id: int, reason: str, by: str
         _refresh_case_counts(conn, [dst] + ([src] if src is not None else []))
         if src is not None:
             _drop_empty_case(conn, src, dst)
+        _record_manual(conn, via, by, reason, [src, dst], src, dst, "merge")
         return dst
 
 
-def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
+def split(engine: Engine, item_id: int, reason: str, by: str, via: str = "admin") -> int:
     """Manually take ``item_id`` out of its case into a new case of its own; returns it.
 
     The item is never joined again, by any later run or rebuild, to a case holding
-    the item it was split from (the earliest other item of its former case).
+    the item it was split from (the earliest other item of its former case). The new
+    case's first ``case_history`` row is a 'split' naming the case it came from.
     """
     if not reason or not by:
         raise ValueError("a manual split needs a reason and who made it")
@@ -1131,7 +1136,34 @@ def split(engine: Engine, item_id: int, reason: str, by: str) -> int:
         new_case = _case_of_item(conn, item_id)
         if src is not None:
             _refresh_case_counts(conn, [src])
+        _record_manual(conn, via, by, reason, [src, new_case], src, new_case, "split")
         return int(new_case)
+
+
+def _record_manual(
+    conn: Connection,
+    via: str,
+    by: str,
+    reason: str,
+    cases: list[int | None],
+    src: int | None,
+    dst: int,
+    field: str,
+) -> None:
+    """``case_history`` of a staff merge or split: the explicit row on ``dst`` naming
+    ``src`` (unless ``src`` vanished: then the history's own 'merge' row says it), and
+    whatever moved on both cases, as of today."""
+    from xinfang import history
+
+    src_no = None
+    if src is not None:
+        src_no = conn.execute(
+            sa.select(ledger_case.c.ledger_no).where(ledger_case.c.case_id == src)
+        ).scalar()
+    links = [(dst, field, src_no)] if src_no is not None or field == "split" else []
+    history.record(
+        conn, history.action_day(), via, by=by, reason=reason, case_ids=cases, links=links
+    )
 
 
 def confirm(engine: Engine, item_id: int, reason: str, by: str) -> dict[str, Any]:
@@ -1217,6 +1249,10 @@ def _confirmation(conn: Connection, item_id: int, case: int) -> tuple[str, int, 
 def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]:
     """Reassign every item from scratch, deterministically, replaying manual overrides.
 
+    The progress rows (the courts' and people's case actions alike) are applied again
+    to the cases they now belong to, and what moved is recorded in ``case_history``
+    (via 'rebuild', today). The next escalation sweep derives the tiers.
+
     Each new case keeps the case_id and ledger number of the old case holding most
     of its items (each old case reused once); the others get new numbers, and old
     cases left without items are removed (their progress rows follow their items).
@@ -1246,6 +1282,7 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
         _refresh_kept(conn, frame.assign(case_id=now_case), kept)
         unused = sorted(set(old_case.dropna().astype(np.int64).tolist()) - set(kept))
         _drop_unused_cases(conn, unused, old_case, now_case)
+        _reapply_and_record(conn)
         return {
             "items": len(frame),
             "new_cases": summary["new_cases"],
@@ -1253,6 +1290,14 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
             "dropped_cases": len(unused),
             "links": summary["links"],
         }
+
+
+def _reapply_and_record(conn: Connection) -> None:
+    """After a rebuild: the progress rows on the cases as they now stand, and the history."""
+    from xinfang import history, progress
+
+    progress.apply_progress(conn)
+    history.record(conn, history.action_day(), "rebuild")
 
 
 def _replay_overrides(frame: pd.DataFrame, plan: Plan, overrides: pd.DataFrame) -> Plan:

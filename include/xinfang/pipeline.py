@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.engine import Engine
 
 from xinfang import db
+from xinfang.timeutil import now_local
 
 log = logging.getLogger(__name__)
 
@@ -19,15 +20,25 @@ log = logging.getLogger(__name__)
 def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
     """After intake: progress rows, risk screening, then the tier refresh as of ``as_of``.
 
-    Key persons are recomputed by the daily sweep only (a whole-ledger pass).
+    ``case_history`` records each step's changes at its end, in its transaction, as of
+    ``as_of``: first what deduplication did since the last record (new cases, folds;
+    the intake DAG's ``deduplicate`` task runs ``ledger.assign_cases`` just before), then
+    the progress rows' changes, then the sweep's. Key persons are recomputed by the
+    daily sweep only (a whole-ledger pass).
     """
-    from xinfang import escalation, progress, risk
+    from xinfang import escalation, history, progress, risk
 
     engine = engine or db.get_engine()
     with engine.begin() as conn:
+        recorded = history.record(conn, as_of, "intake")
         progress.apply_progress(conn)
+        recorded += history.record(conn, as_of, "progress")
     summary = {"risk": risk.screen(engine, as_of=as_of)}
-    summary["escalation"] = escalation.sweep(engine, as_of=as_of)
+    with engine.begin() as conn:
+        started = now_local()  # what the sweep changes carries updated_at from now on
+        summary["escalation"] = escalation.sweep(conn, as_of=as_of)
+        recorded += history.record(conn, as_of, "escalation", since=started)
+    summary["history_rows"] = recorded
     return summary
 
 

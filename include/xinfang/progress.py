@@ -8,6 +8,12 @@ never withdrawn: a leader who took a case keeps it); the status columns follow
 the latest status row, a repeat item after 销号 reopening the case. The
 escalation sweep later derives the same status columns, with tiers, as of its
 date; this pass makes the ledger show a court's update as soon as it is loaded.
+
+People's case actions (``python -m xinfang.admin`` assign, mark-key, close, reopen) are
+progress rows too (``origin`` admin/console, dated the day of the action), so every
+derivation honours them by the same rule: the latest row by 日期, then by the order
+recorded. The one thing a court's row cannot say is a key withdrawn (mark-key --unset):
+:func:`withdraw_keys` applies it after each derivation.
 """
 
 from __future__ import annotations
@@ -136,7 +142,42 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
         {"now": now},
     ).rowcount
-    return touched
+    return touched + withdraw_keys(conn)
+
+
+def withdraw_keys(conn: sa.Connection, as_of: dt.date | None = None) -> int:
+    """Cases whose 重点 a person withdrew (a row with ``origin`` and 重点案件 false, dated
+    up to ``as_of``) and that no key fact dated later makes key again (a 重点案件=是 row
+    after it, a referral item or a threat/group risk flag on a later day): not key.
+    The tier the case reached stays (tiers never go down). Returns cases changed."""
+    from xinfang.risk.screen import KEY_KINDS
+
+    dialect = dialect_of(conn)
+    upto = "AND p.progress_date <= :as_of" if as_of is not None else ""
+    latest = f"""(SELECT CASE WHEN p.is_key THEN 1 ELSE 0 END FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.is_key IS NOT NULL
+          AND (p.is_key OR p.origin IS NOT NULL) {upto}
+        ORDER BY p.progress_date DESC, p.progress_id DESC LIMIT 1)"""
+    withdrawn_on = f"""(SELECT MAX(p.progress_date) FROM case_progress p
+        WHERE p.case_id = ledger_case.case_id AND p.origin IS NOT NULL AND NOT p.is_key {upto})"""
+    kinds = ", ".join(f"'{k}'" for k in KEY_KINDS)
+    upto_flag = "AND r.detected_on <= :as_of" if as_of is not None else ""
+    upto_item = f"AND {dialect.day('i.received_at')} <= :as_of" if as_of is not None else ""
+    sql = f"""UPDATE ledger_case SET is_key = FALSE, key_since = NULL, updated_at = :now
+        WHERE is_key AND case_id IN (SELECT case_id FROM case_progress
+                                     WHERE origin IS NOT NULL AND NOT is_key)
+          AND {latest} = 0
+          AND NOT EXISTS (SELECT 1 FROM intake_item i WHERE i.case_id = ledger_case.case_id
+            AND i.channel = 'referral' AND {dialect.day("i.received_at")} > {withdrawn_on}
+            {upto_item})
+          AND NOT EXISTS (SELECT 1 FROM risk_flag r WHERE r.case_id = ledger_case.case_id
+            AND r.kind IN ({kinds}) AND r.detected_on > {withdrawn_on} {upto_flag})"""
+    binds: dict[str, Any] = {"now": now_local()}
+    params = [sa.bindparam("now", type_=sa.DateTime)]
+    if as_of is not None:
+        binds["as_of"] = as_of
+        params.append(sa.bindparam("as_of", type_=sa.Date))
+    return conn.execute(sa.text(sql).bindparams(*params), binds).rowcount
 
 
 def extension_refusals(

@@ -237,6 +237,12 @@ case_progress = Table(
     Column("note_masked", Text, comment="the note with ID and phone numbers masked"),
     Column("row_key", String(32), comment="fingerprint of the row's values"),
     *workflow_columns(),
+    Column(
+        "origin",
+        String(16),
+        comment="null: a court's row (progress channel); admin / console: a person's case action",
+    ),
+    Column("entered_by", String(64), comment="who, for a person's case action"),
     Index("ix_case_progress_case_date", "case_id", "progress_date"),
     Index("ix_case_progress_row_key", "row_key"),
     comment="Progress rows from the courts, applied in 日期 order.",
@@ -463,6 +469,21 @@ manual_override = Table(
     comment="Manual merges and splits, honoured by every later run.",
 )
 
+HISTORY_FIELDS = (
+    "status",
+    "tier",
+    "is_key",
+    "court_code",
+    "judge",
+    "department",
+    "leader",
+    "disposition",
+    "statutory_due_on",
+    "extended_to",
+    "supervision_due_on",
+)
+"""The ``ledger_case`` columns whose every change is a ``case_history`` row (xinfang.history)."""
+
 case_history = Table(
     "case_history",
     metadata,
@@ -476,23 +497,60 @@ case_history = Table(
         String(32),
         nullable=False,
         comment="status/tier/is_key/court_code/judge/department/leader/disposition/"
-        "statutory_due_on/extended_to/supervision_due_on/merge/split",
+        "statutory_due_on/extended_to/supervision_due_on, or created/merge/split",
     ),
     Column("old_value", Text, comment="before, as text (null: not set)"),
     Column("new_value", Text, comment="after, as text (null: cleared)"),
     Column("changed_on", Date, nullable=False, comment="the day the change takes effect"),
     Column(
+        "changed_at",
+        DateTime,
+        nullable=False,
+        comment="when: the command's time for a person's change, else changed_on at 00:00",
+    ),
+    Column(
         "source",
         String(16),
         nullable=False,
-        comment="intake/progress/escalation/admin/console/rebuild",
+        comment="intake / progress / sweep / manual (CONTRACT §7)",
+    ),
+    Column(
+        "via",
+        String(16),
+        nullable=False,
+        comment="intake/progress/escalation/rebuild, or admin (the command) / console",
     ),
     Column("changed_by", String(64), comment="who (people's changes only)"),
+    Column("actor", String(64), comment="who (people's changes only; = changed_by)"),
     Column("reason", Text, comment="why (people's changes only)"),
     Column("recorded_at", DateTime, nullable=False),
     Index("ix_case_history_case_id", "case_id", "history_id"),
     Index("ix_case_history_changed_on", "changed_on", postgresql_using="brin"),
     comment="One row per change of a case's tracked fields, merges and splits (docs/cases.md).",
+)
+
+case_history_state = Table(
+    "case_history_state",
+    metadata,
+    Column("case_id", BigInteger, primary_key=True, comment="ledger_case.case_id"),
+    Column("ledger_no", String(32), nullable=False),
+    Column(
+        "anchor_item_id",
+        BigInteger,
+        comment="an item of the case: where it is now tells where a vanished case went",
+    ),
+    Column("status", String(16)),
+    Column("tier", Integer),
+    Column("is_key", Boolean),
+    Column("court_code", String(16)),
+    Column("judge", String(64)),
+    Column("department", String(64)),
+    Column("leader", String(64)),
+    Column("disposition", String(16)),
+    Column("statutory_due_on", Date),
+    Column("extended_to", Date),
+    Column("supervision_due_on", Date),
+    comment="Each case's tracked fields as case_history last recorded them (xinfang.history).",
 )
 
 ledger_counter = Table(
