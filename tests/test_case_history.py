@@ -50,7 +50,7 @@ def rows(engine, case_id: int, skip: int = 0) -> list[tuple]:
             str(r["changed_on"])[:10],
             r["source"],
             r["via"],
-            r["changed_by"],
+            r["actor"],
             r["reason"],
         )
         for r in got
@@ -291,7 +291,7 @@ def test_the_view_names_the_court_and_masks_nothing_it_needs_not(engine, dirs, m
         got = conn.execute(
             sa.text(
                 "SELECT ledger_no, court_name, field, old_value, new_value, source, via, "
-                "changed_by, reason FROM v_case_history WHERE case_id = :c ORDER BY history_id"
+                "actor, reason FROM v_case_history WHERE case_id = :c ORDER BY history_id"
             ),
             {"c": a},
         ).all()

@@ -276,6 +276,7 @@ def _act(
         locks.take(conn, locks.LEDGER)
         case = _case_by_no(conn, args.ledger_no)
         values = check(case)
+        history.catch_up(conn, [case.case_id])
         conn.execute(
             case_progress.insert().values(
                 case_id=case.case_id,

@@ -47,7 +47,7 @@ PEOPLE = ("admin", "console")
 
 _COLUMNS = (
     "case_id, ledger_no, field, old_value, new_value, changed_on, changed_at, source, via, "
-    "changed_by, actor, reason, recorded_at"
+    "actor, reason, recorded_at"
 )
 _STATE = ", ".join(HISTORY_FIELDS)
 
@@ -121,6 +121,13 @@ def record(
     return n
 
 
+def catch_up(conn: Connection, case_ids: Iterable[int | None]) -> int:
+    """Before a person's change: what the pipeline changed on these cases and has not
+    recorded yet (the DAG's ``deduplicate`` task is recorded by ``apply_updates``, after
+    it), recorded as the pipeline's, so the person is named only for what they did."""
+    return record(conn, action_day(), "intake", case_ids=case_ids)
+
+
 def _run(conn: Connection, sql: str, binds: dict) -> int:
     types = {"on": sa.Date, "at": sa.DateTime, "now": sa.DateTime, "since": sa.DateTime}
     stmt = sa.text(sql).bindparams(
@@ -129,7 +136,7 @@ def _run(conn: Connection, sql: str, binds: dict) -> int:
     return conn.execute(stmt, {k: v for k, v in binds.items() if f":{k}" in sql}).rowcount
 
 
-_VALUES = ":on, :at, :source, :via, :by, :by, :reason, :now"
+_VALUES = ":on, :at, :source, :via, :by, :reason, :now"
 
 
 def _write_links(
@@ -251,7 +258,7 @@ def rows_of(conn: Connection, case_id: int) -> list[dict]:
     """A case's history, oldest first (for the command's output and the tests)."""
     got = conn.execute(
         sa.text(
-            "SELECT field, old_value, new_value, changed_on, source, via, changed_by, reason "
+            "SELECT field, old_value, new_value, changed_on, source, via, actor, reason "
             "FROM case_history WHERE case_id = :c ORDER BY history_id"
         ),
         {"c": case_id},

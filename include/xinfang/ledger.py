@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from pandas.api.typing import DataFrameGroupBy
 from sqlalchemy.engine import Connection, Engine
 
-from xinfang import locks
+from xinfang import history, locks
 from xinfang.config import get_config
 from xinfang.db import Dialect, dialect_of
 from xinfang.db.frames import fetch_frame, python_value
@@ -1065,6 +1065,7 @@ def merge(
         dst = _case_of_item(conn, other_item_id)
         if dst is None:
             raise ValueError(f"item {other_item_id} has no case yet: run assign_cases first")
+        history.catch_up(conn, [src, dst])
         conn.execute(
             manual_override.insert().values(
                 action="merge",
@@ -1110,6 +1111,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str, via: str = "admin"
     with engine.begin() as conn:
         _lock(conn)
         src = _case_of_item(conn, item_id)
+        history.catch_up(conn, [src])
         mate = _earliest_other_item(conn, src, item_id) if src is not None else None
         conn.execute(
             manual_override.insert().values(
@@ -1153,8 +1155,6 @@ def _record_manual(
     """``case_history`` of a staff merge or split: the explicit row on ``dst`` naming
     ``src`` (unless ``src`` vanished: then the history's own 'merge' row says it), and
     whatever moved on both cases, as of today."""
-    from xinfang import history
-
     src_no = None
     if src is not None:
         src_no = conn.execute(

@@ -7,7 +7,7 @@
 -- (a case merged away keeps its rows); court_name is the case's court now (null for a
 -- case merged away). 中文: 台账编号 ledger_no, 责任法院 court_name, 变更项 field,
 -- 原值 old_value, 新值 new_value, 变更日期 changed_on, 来源 source (intake 受理/progress
--- 进展/sweep 督促升级/manual 人工), 途径 via, 操作人 changed_by, 理由 reason.
+-- 进展/sweep 督促升级/manual 人工), 途径 via, 操作人 actor, 理由 reason.
 DROP VIEW IF EXISTS v_case_history;
 CREATE VIEW v_case_history AS
 SELECT
@@ -23,7 +23,7 @@ SELECT
     h.changed_at,
     h.source,
     h.via,
-    h.changed_by,
+    h.actor,
     h.reason,
     h.recorded_at,
     c.status AS current_status,

@@ -75,16 +75,10 @@ def upgrade() -> None:
             comment="intake/progress/escalation/rebuild, or admin (the command) / console",
         ),
         sa.Column(
-            "changed_by",
-            sa.String(length=64),
-            nullable=True,
-            comment="who (people's changes only)",
-        ),
-        sa.Column(
             "actor",
             sa.String(length=64),
             nullable=True,
-            comment="who (people's changes only; = changed_by)",
+            comment="who (people's changes only)",
         ),
         sa.Column("reason", sa.Text(), nullable=True, comment="why (people's changes only)"),
         sa.Column("recorded_at", sa.DateTime(), nullable=False),
