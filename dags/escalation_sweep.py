@@ -49,13 +49,13 @@ from xinfang_dags import DEFAULT_ARGS, START_DATE, migrate_task, run_date
     doc_md=__doc__,
 )
 def escalation_sweep():
-    @task
+    @task(multiple_outputs=False)
     def sweep() -> dict:
         from xinfang.pipeline import daily_sweep
 
         return daily_sweep(as_of=run_date())
 
-    @task
+    @task(multiple_outputs=False)
     def daily_reports() -> list[str]:
         from xinfang.pipeline import daily_reports as write
 

@@ -49,26 +49,26 @@ from xinfang_dags import DEFAULT_ARGS, PETITION_CHANNELS, START_DATE, migrate_ta
     doc_md=__doc__,
 )
 def intake_sweep():
-    @task(max_active_tis_per_dagrun=5)
+    @task(max_active_tis_per_dagrun=5, multiple_outputs=False)
     def load_channel(channel: str) -> dict:
         from xinfang.intake.sweep import summarize, sweep_channel
 
         return {"channel": channel, **summarize(sweep_channel(channel, day=run_date()))}
 
-    @task
+    @task(multiple_outputs=False)
     def deduplicate(loaded: list[dict]) -> dict:
         from xinfang import db
         from xinfang.ledger import assign_cases
 
         return assign_cases(db.get_engine())
 
-    @task
+    @task(multiple_outputs=False)
     def load_progress() -> dict:
         from xinfang.intake.sweep import summarize, sweep_channel
 
         return summarize(sweep_channel("progress", day=run_date()))
 
-    @task
+    @task(multiple_outputs=False)
     def apply_updates() -> dict:
         from xinfang.pipeline import apply_updates as apply
 

@@ -47,14 +47,14 @@ def _month():
     },
 )
 def monthly_disposition():
-    @task
+    @task(multiple_outputs=False)
     def compute() -> dict:
         from xinfang import db
         from xinfang.stats import compute_month
 
         return compute_month(db.get_engine(), _month())
 
-    @task
+    @task(multiple_outputs=False)
     def write_reports() -> list[str]:
         from xinfang import db
         from xinfang.reports.monthly import write_month

@@ -38,7 +38,7 @@ from xinfang_timetables import ChineseWorkdayTimetable
     doc_md=__doc__,
 )
 def notification_dispatch():
-    @task
+    @task(multiple_outputs=False)
     def send_notifications() -> dict:
         from xinfang import db
         from xinfang.notify import send_pending

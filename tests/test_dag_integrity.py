@@ -77,3 +77,13 @@ def test_dag_files_have_no_heavy_top_level_imports():
             if line.startswith(("import ", "from "))
         ]
         assert not [line for line in top if any(h in line for h in heavy)], path.name
+
+
+@pytest.mark.parametrize("dag_id", sorted(ALL))
+def test_tasks_push_one_xcom_not_one_per_key(dagbag, dag_id):
+    """A task returning a dict would push every key as its own XCom (TaskFlow infers
+    ``multiple_outputs`` from ``-> dict``): one metadata write per key, most of a small
+    task's cost, and nothing reads them. The summary is one ``return_value``."""
+    for task in dagbag.dags[dag_id].tasks:
+        if hasattr(task, "multiple_outputs"):
+            assert task.multiple_outputs is False, task.task_id

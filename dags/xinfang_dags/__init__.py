@@ -3,6 +3,9 @@
 Airflow puts the DAGs folder on ``sys.path`` when it parses and runs DAG files, so they
 import this package; the business logic is the installed package ``xinfang``, and the
 plugins folder (the working-day timetable) is on ``sys.path`` wherever Airflow runs.
+
+Every task is ``@task(multiple_outputs=False)``: a task returning a summary dict pushes
+it as one XCom, not one more per key (a metadata write each; nothing reads them).
 """
 
 from __future__ import annotations
