@@ -104,7 +104,7 @@ def _item_number(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an item number: {text[:24]!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid int value: {text[:24]!r}") from None
     if abs(value) > _BIGINT_MAX:
         raise argparse.ArgumentTypeError(f"no intake item {text[:24]}")
     return value
