@@ -262,7 +262,7 @@ def _filters(court, tier, status_, key, overdue) -> Any:
             return False
         raise BadQuery(f"{name} must be 1 or 0, got {value[:10]!r} ({name} 须为 1 或 0)")
 
-    if tier not in (None, "") and not str(tier).isdigit():
+    if tier not in (None, "") and not re.fullmatch(r"[0-9]{1,2}", tier):
         raise BadQuery(f"层级须为数字 tier must be a number, got {tier[:10]!r}")
     return Filters(
         court=court or None,
@@ -341,7 +341,7 @@ def _search(request: Request) -> tuple[str, Any, int, dict[str, Any]]:
         p.get("court"), p.get("tier"), p.get("status"), p.get("key"), p.get("overdue")
     )
     page = p.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not re.fullmatch(r"[0-9]{1,6}", page) or int(page) < 1:
         raise console.BadQuery(f"页码须为正整数 page must be a positive number, got {page[:10]!r}")
     result = _read(lambda conn: console.search(conn, q, filters, int(page)))
     return q, filters, int(page), result

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -79,11 +80,34 @@ def _staff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", required=True, help="who decides (your name)")
 
 
-def _said(value: str | None, option: str) -> str:
+NAME_MAX = 64
+"""The widest name the ledger keeps (judge, department, leader, who: 64 characters)."""
+_BIGINT_MAX = 2**63 - 1
+
+
+def _said(value: str | None, option: str, limit: int | None = None) -> str:
+    """The value of a person's text option, stripped; AdminError when it is empty, holds a
+    NUL (a name: any control character) or is wider than ``limit`` (its column)."""
     text = (value or "").strip()
     if not text:
         raise AdminError(f"{option} must not be empty: every manual change says who and why")
+    allowed = "" if limit else "\t\n\r"
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+        raise AdminError(f"{option} must not contain control characters")
+    if limit and len(text) > limit:
+        raise AdminError(f"{option} is {len(text)} characters long: at most {limit}")
     return text
+
+
+def _item_number(text: str) -> int:
+    """An item id as argparse's ``type``: an integer the ledger's ids can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text[:24]!r}") from None
+    if abs(value) > _BIGINT_MAX:
+        raise argparse.ArgumentTypeError(f"no intake item {text[:24]}")
+    return value
 
 
 def _via(args: argparse.Namespace) -> str:
@@ -125,13 +149,13 @@ def _assigned(conn: Connection, item_id: int) -> tuple[int, str]:
 
 # -- commands --------------------------------------------------------------------------
 def _merge_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("item_id", type=int, help="the item to move")
-    p.add_argument("other_item_id", type=int, help="an item of the case it belongs to")
+    p.add_argument("item_id", type=_item_number, help="the item to move")
+    p.add_argument("other_item_id", type=_item_number, help="an item of the case it belongs to")
     _staff_args(p)
 
 
 def _merge(engine: Engine, args: argparse.Namespace) -> list[str]:
-    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
+    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by", NAME_MAX)
     if args.item_id == args.other_item_id:
         raise AdminError(f"item {args.item_id} cannot be merged with itself")
     with engine.connect() as conn:
@@ -151,12 +175,12 @@ def _merge(engine: Engine, args: argparse.Namespace) -> list[str]:
 
 
 def _split_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("item_id", type=int, help="the item to take out of its case")
+    p.add_argument("item_id", type=_item_number, help="the item to take out of its case")
     _staff_args(p)
 
 
 def _split(engine: Engine, args: argparse.Namespace) -> list[str]:
-    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
+    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by", NAME_MAX)
     with engine.connect() as conn:
         src, src_no = _assigned(conn, args.item_id)
     new = ledger.split(engine, args.item_id, reason=reason, by=by, via=_via(args))
@@ -171,12 +195,14 @@ def _split(engine: Engine, args: argparse.Namespace) -> list[str]:
 
 
 def _confirm_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("item_id", type=int, help="the item whose latest match decision is right")
+    p.add_argument(
+        "item_id", type=_item_number, help="the item whose latest match decision is right"
+    )
     _staff_args(p)
 
 
 def _confirm(engine: Engine, args: argparse.Namespace) -> list[str]:
-    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
+    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by", NAME_MAX)
     with engine.connect() as conn:
         _case, case_no = _assigned(conn, args.item_id)
     try:
@@ -203,8 +229,8 @@ def _review_args(p: argparse.ArgumentParser) -> None:
 def _review(engine: Engine, args: argparse.Namespace) -> list[str]:
     from xinfang.dashboard import match_review
 
-    if args.limit < 1:
-        raise AdminError("--limit must be at least 1")
+    if not 1 <= args.limit <= 10_000:
+        raise AdminError("--limit must be 1 to 10000")
     with engine.connect() as conn:
         queue = match_review(conn, args.limit)
     rows = queue["rows"]
@@ -242,6 +268,8 @@ def _case_args(p: argparse.ArgumentParser) -> None:
 
 def _case_by_no(conn: Connection, ledger_no: str) -> sa.Row:
     no = ledger_no.strip()
+    if len(no) > 32 or "\x00" in no:  # no 台账编号 is (PostgreSQL refuses a NUL)
+        raise AdminError(f"no case with 台账编号 {no[:32]!r}")
     row = conn.execute(
         sa.select(
             ledger_case.c.case_id,
@@ -269,7 +297,7 @@ def _act(
     """One case action: the case checked by ``check`` (which returns the progress row's
     values or raises AdminError), the row written, applied, and recorded in
     ``case_history``, all in one transaction. Returns the lines to print."""
-    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by")
+    reason, by = _said(args.reason, "--reason"), _said(args.by, "--by", NAME_MAX)
     via = _via(args)
     day, now = history.action_day(), now_local()
     with engine.begin() as conn:
@@ -308,7 +336,7 @@ def _assign(engine: Engine, args: argparse.Namespace) -> list[str]:
     given = {f: getattr(args, f) for f in _ASSIGNABLE if getattr(args, f) is not None}
     if not given:
         raise AdminError("nothing to assign: give --judge, --department or --leader")
-    values = {f: _said(v, f"--{f}") for f, v in given.items()}
+    values = {f: _said(v, f"--{f}", NAME_MAX) for f, v in given.items()}
 
     def check(case: sa.Row) -> dict[str, object]:
         _not_closed(case, "assigning it")

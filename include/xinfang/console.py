@@ -50,6 +50,8 @@ TAIL_CAP = 1_000
 SECTION_LIMIT = 500
 """Rows per section of a case page (a case has a handful; a merged one a few hundred)."""
 MIN_TAIL = 4
+MAX_TEXT = 64
+"""Longest court code or 台账编号 a request may name (the columns hold 16 and 32)."""
 
 SATISFACTION_NAMES = {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}
 RISK_NAMES = {
@@ -106,8 +108,12 @@ class Filters:
         c = ledger_case.c
         out: list[sa.ColumnElement[bool]] = []
         if self.court:
+            if not plain_text(self.court):
+                raise BadQuery(f"法院代码有误 no such court code {self.court[:20]!r}")
             out.append(c.court_code == self.court)
         if self.tier is not None:
+            if not 1 <= self.tier <= 99:
+                raise BadQuery(f"层级须为 1–99 tier must be 1–99, got {self.tier}")
             out.append(c.tier == self.tier)
         if self.status:
             if self.status not in STATUS_NAMES:
@@ -119,6 +125,12 @@ class Filters:
             late = sa.and_(c.status != "closed", sa.or_(c.overdue, c.statutory_overdue))
             out.append(late if self.overdue else sa.not_(late))
         return out
+
+
+def plain_text(value: str) -> bool:
+    """A code a request may name: short and without control characters (PostgreSQL
+    refuses a NUL in a parameter, and no court code or 台账编号 holds one)."""
+    return len(value) <= MAX_TEXT and not any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
 # -- reading the search box ----------------------------------------------------------------
@@ -207,6 +219,11 @@ def search(
     filters = filters or Filters()
     if page < 1 or not 1 <= page_size <= 200:
         raise BadQuery("page must be ≥ 1 and page_size 1–200 (页码错误)")
+    if (page - 1) * page_size >= COUNT_CAP:  # a deep OFFSET reads every row before it
+        raise BadQuery(
+            f"页码超出前 {COUNT_CAP} 件 page {page} is past the first {COUNT_CAP} cases: "
+            "narrow the search or the filters"
+        )
     key = read_key(text)
     where = filters.where()
     capped = False
@@ -278,6 +295,8 @@ def _iso(value: Any) -> Any:
 
 def _masked_row(row: sa.Row) -> dict[str, Any]:
     out = {k: _iso(v) for k, v in row._mapping.items()}
+    if "petitioner_name" in out:  # as on the case page: a number typed into a name
+        out["petitioner_name"] = mask_text(out["petitioner_name"])
     if "id_number" in out:
         out["id_number"] = mask_id(out["id_number"])
     if "phone" in out:
@@ -332,7 +351,10 @@ def existing(conn: Connection, ledger_nos: list[str]) -> list[str]:
 
 
 def case_page(conn: Connection, ledger_no: str) -> dict[str, Any] | None:
-    """Everything the case page shows about one case, masked; None for no such case."""
+    """Everything the case page shows about one case, masked; None for no such case
+    (also for a 台账编号 no case can have: too long, or with a control character)."""
+    if not plain_text(ledger_no):
+        return None
     c = ledger_case.c
     row = conn.execute(
         sa.select(*(c[name] for name in CASE_FIELDS)).where(c.ledger_no == ledger_no)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xinfang import timeutil
+from xinfang import locks, timeutil
 from xinfang.db import dialect_of
 from xinfang.masking import mask_text
 from xinfang.schema import HISTORY_FIELDS
@@ -97,6 +97,10 @@ def record(
     """
     if via not in SOURCES:
         raise ValueError(f"unknown history source {via!r}")
+    # one recorder at a time (PostgreSQL): two transactions comparing the same cases with
+    # the same recorded state would both write their rows (and both a new case's state,
+    # one failing on its key); the staff commands, merges and the sweep hold it already
+    locks.take(conn, locks.LEDGER)
     ids = None if case_ids is None else sorted({int(c) for c in case_ids if c is not None})
     now = timeutil.now_local()
     binds = {
