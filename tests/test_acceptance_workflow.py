@@ -1,6 +1,7 @@
 """Acceptance: a month of letters and progress rows with the workflow columns, run day by
-day through the code the DAGs run (intake_sweep's tasks, escalation_sweep's daily sweep,
-monthly_disposition's figures and workbook), with a roster in the config.
+day with a roster in the config, twice: through the code the DAGs run (intake_sweep's
+tasks, escalation_sweep's daily sweep, monthly_disposition's figures) on SQLite and
+PostgreSQL, and through the real DAGs (``dag.test``, as ``make run``).
 
 July 2023, hand-derived:
   1 郝建国 冀1003 reg Mon 3 Jul; 5 Jul 受理 (judge 王法官); 20 Jul replied, 已销号 化解, 满意
@@ -18,10 +19,14 @@ Rates: 冀1003 1/3, 1.0, 1.0; 冀1022 1.0, 1.0, 0.0; every other court null.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from conftest import BOTH
+from conftest import BOTH, REPO
 from intake_helpers import drop
 
 from xinfang import pipeline, stats
@@ -69,8 +74,9 @@ def _ledger_nos(engine) -> dict[str, str]:
         return {name: number for name, number in rows}
 
 
-def _run_july(engine, landing) -> None:
-    """Each day: the files of the day through intake_sweep's tasks, then the daily sweep."""
+def run_july(engine, landing, run_day: Callable[[dt.date, bool], None]) -> None:
+    """Each day: the day's files dropped, then ``run_day(day, with_files)`` runs intake (on
+    a day with files) and the daily sweep."""
     day = dt.date(2023, 7, 3)
     while day <= dt.date(2023, 7, 31):
         iso = day.isoformat()
@@ -81,13 +87,36 @@ def _run_july(engine, landing) -> None:
             numbers = _ledger_nos(engine)
             rows = "".join(f"{numbers[name]},{rest}\n" for name, rest in ROWS[iso])
             drop(landing, "progress", f"progress_{iso}.csv", PROGRESS + rows)
-        if iso in LETTERS or iso in ROWS:
+        run_day(day, iso in LETTERS or iso in ROWS)
+        day += dt.timedelta(days=1)
+
+
+def task_code_runner(engine, landing) -> Callable[[dt.date, bool], None]:
+    """The code intake_sweep's tasks and escalation_sweep's sweep run, called directly."""
+
+    def run_day(day: dt.date, with_files: bool) -> None:
+        if with_files:
             sweep_channel("letter", engine=engine, landing_root=landing, day=day)
             assign_cases(engine)
             sweep_channel("progress", engine=engine, landing_root=landing, day=day)
             pipeline.apply_updates(day, engine)
         pipeline.daily_sweep(day, engine)
-        day += dt.timedelta(days=1)
+
+    return run_day
+
+
+def dag_runner(run: Callable[[str, object], None]) -> Callable[[dt.date, bool], None]:
+    """The real DAGs through ``run(dag_id, logical_date)`` (the replay's ``dag.test``):
+    intake_sweep at noon on a day with files, escalation_sweep in the evening."""
+    import pendulum
+
+    def run_day(day: dt.date, with_files: bool) -> None:
+        at = pendulum.datetime(day.year, day.month, day.day, tz="Asia/Shanghai")
+        if with_files:
+            run("intake_sweep", at.add(hours=12))
+        run("escalation_sweep", at.add(hours=18))
+
+    return run_day
 
 
 @BOTH
@@ -95,7 +124,60 @@ def test_a_month_of_the_office_workflow(engine, dirs, tmp_path, monkeypatch):
     config = tmp_path / "roster.yaml"
     config.write_text(ROSTER, encoding="utf-8")
     monkeypatch.setenv("XINFANG_CONFIG", str(config))
-    _run_july(engine, dirs["landing"])
+    run_july(engine, dirs["landing"], task_code_runner(engine, dirs["landing"]))
+    stats.compute_month(engine, "2023-07")
+    check_july(engine)
+
+
+@pytest.mark.airflow
+def test_the_same_month_through_the_real_dags(tmp_path):
+    """The month through intake_sweep, escalation_sweep and monthly_disposition themselves
+    (``dag.test`` in a fresh interpreter with its own Airflow home, as ``make run``), on
+    the embedded SQLite ledger: the same hand-derived fields, notices, history and rates."""
+    data = tmp_path / "dags"
+    config = tmp_path / "roster.yaml"
+    config.write_text(ROSTER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "XINFANG"))}
+    env.update(
+        {
+            "XINFANG_CONFIG": str(config),
+            "AIRFLOW_CONN_XINFANG_LEDGER": f"sqlite:///{data / 'ledger.sqlite'}",
+            "XINFANG_LANDING_DIR": str(data / "landing"),
+            "XINFANG_REPORTS_DIR": str(data / "reports"),
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO / "include"), str(REPO / "dev"), str(REPO / "tests")]
+            ),
+        }
+    )
+    code = (
+        "import sys, datetime as dt, pendulum\n"
+        "from pathlib import Path\n"
+        "from xinfang_dev import replay\n"
+        "from xinfang import db\n"
+        "import test_acceptance_workflow as july\n"
+        "data = replay.prepare(sys.argv[1])\n"
+        "run = replay.in_process_runner(replay.REPO_ROOT / 'dags')\n"
+        "july.run_july(db.get_engine(), data / 'landing', july.dag_runner(run))\n"
+        "run('monthly_disposition', pendulum.datetime(2023, 8, 1, 6, tz='Asia/Shanghai'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(data)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    engine = sa.create_engine(f"sqlite:///{data / 'ledger.sqlite'}")
+    try:
+        check_july(engine)
+    finally:
+        engine.dispose()
+
+
+def check_july(engine) -> None:
+    """The hand-derived outcome of the month (the module docstring)."""
     D = dt.date.fromisoformat
 
     with engine.connect() as conn:
@@ -170,7 +252,6 @@ def test_a_month_of_the_office_workflow(engine, dirs, tmp_path, monkeypatch):
     assert notices[("郝建国", "escalation", 2, D("2023-07-11"))] == "王法官"
     assert notices[("张伟", "warning", 1, D("2023-07-11"))] == "信访部门工作人员"
 
-    stats.compute_month(engine, "2023-07")
     with engine.connect() as conn:
         rates = {
             r[0]: tuple(r[1:])
