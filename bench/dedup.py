@@ -6,8 +6,13 @@
    ``--new`` (default 10,000) new items, half of them repeats of existing petitioners,
    ``assign_cases`` timed: target at most 15 s.
 
-Prints the figures, the machine (CPU model, cores) and the peak RSS of this process.
-Usage: ``python bench/dedup.py [--items N] [--cases N] [--new N]`` (PostgreSQL: ``XINFANG_TEST_PG``).
+Prints the figures, the machine (CPU model, cores), the peak RSS of this process and
+of its matching workers, and the peak memory of the whole process tree while
+``assign_cases`` runs (sampled every 0.2 s: the sum of RSS, which counts a page a
+forked worker shares with its parent twice, and the sum of PSS, which splits it).
+``--stages`` logs the ledger's stage timings. Usage:
+``python bench/dedup.py [--items N] [--cases N] [--new N] [--stages]`` (PostgreSQL:
+``XINFANG_TEST_PG``).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,10 +184,13 @@ def _full(engine: sa.Engine, n_items: int, rng: np.random.Generator) -> dict:
     copy_df(engine, "intake_item", items)
     with engine.begin() as conn:
         conn.execute(sa.text("ANALYZE intake_item"))
+    del items
     t0, c0 = time.perf_counter(), _cpu()
-    summary = assign_cases(engine, batch_size=max(n_items, 1))
+    with TreeMemory() as mem:
+        summary = assign_cases(engine, batch_size=max(n_items, 1))
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
-    return {"items": n_items, "seconds": secs, "cpu": cpu, "summary": summary}
+    out = {"items": n_items, "seconds": secs, "cpu": cpu, "summary": summary, "mem": mem}
+    return {**out, "digest": digest(engine) if DIGEST else ""}
 
 
 def bench_incremental(n_cases: int, n_new: int) -> dict:
@@ -266,15 +276,112 @@ def _incremental(engine: sa.Engine, n_cases: int, n_new: int, rng: np.random.Gen
     fresh = items_for(people(n_new - half, rng, offset=n_cases * 3), n_new - half, rng, day0=32)
     copy_df(engine, "intake_item", pd.concat([new_old, fresh], ignore_index=True))
     t0, c0 = time.perf_counter(), _cpu()
-    summary = assign_cases(engine)
+    with TreeMemory() as mem:
+        summary = assign_cases(engine)
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
-    return {"cases": n_cases, "new": n_new, "seconds": secs, "cpu": cpu, "summary": summary}
+    return {
+        "cases": n_cases,
+        "new": n_new,
+        "seconds": secs,
+        "cpu": cpu,
+        "summary": summary,
+        "mem": mem,
+        "digest": digest(engine) if DIGEST else "",
+    }
+
+
+class TreeMemory:
+    """Peak memory of this process and its children, sampled in a thread (MiB)."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.peak_rss = self.peak_pss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            rss = pss = 0.0
+            for pid in _tree(os.getpid()):
+                got = _smaps(pid)
+                rss, pss = rss + got[0], pss + got[1]
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _smaps(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of one process in MiB, 0 if it is gone."""
+    rss = pss = 0.0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1]) / 1024
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return rss, pss
+
+
+def digest(engine: sa.Engine) -> str:
+    """A fingerprint of the outcome: every item's case (by ledger number) and decision
+    (rule, score, item matched, bar, evidence), to compare two versions of the code."""
+    import hashlib
+
+    h = hashlib.md5()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """SELECT i.item_id, c.ledger_no, d.rule, d.score, d.matched_item_id,
+                          d.threshold, d.evidence
+                FROM intake_item i JOIN ledger_case c ON c.case_id = i.case_id
+                LEFT JOIN match_decision d ON d.item_id = i.item_id
+                ORDER BY i.item_id, d.decision_id"""
+            )
+        )
+        while chunk := rows.fetchmany(100_000):
+            h.update(repr([tuple(r) for r in chunk]).encode())
+    return h.hexdigest()
 
 
 def _cpu() -> float:
     """CPU seconds of this process and its finished children (the matching workers)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+DIGEST = False
+
+
+def _tree_peak(r: dict) -> str:
+    mem = r["mem"]
+    out = (
+        f"process tree during assign_cases: peak RSS sum {mem.peak_rss:,.0f} MiB, "
+        f"peak PSS sum {mem.peak_pss:,.0f} MiB"
+    )
+    return out + (f"; outcome digest {r['digest']}" if r["digest"] else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,7 +391,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new", type=int, default=10_000)
     ap.add_argument("--skip-full", action="store_true")
     ap.add_argument("--skip-incremental", action="store_true")
+    ap.add_argument("--stages", action="store_true", help="log the ledger's stage timings")
+    ap.add_argument(
+        "--digest", action="store_true", help="print a fingerprint of every item's case"
+    )
     args = ap.parse_args(argv)
+    global DIGEST
+    DIGEST = args.digest
+    if args.stages:
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("xinfang.ledger").setLevel(logging.DEBUG)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
     ok = True
     if not args.skip_full:
@@ -292,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"full: {r['items']:,} items -> {r['summary']['new_cases']:,} cases in "
             f"{r['seconds']:.1f} s ({r['items'] / r['seconds']:,.0f} items/s; Python CPU "
-            f"{r['cpu']:.1f} s); target <= 120 s"
+            f"{r['cpu']:.1f} s); target <= 120 s; {_tree_peak(r)}"
         )
         ok &= r["seconds"] <= 120 or args.items < 1_000_000
     if not args.skip_incremental:
@@ -301,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             f"incremental: {r['new']:,} new items against {r['cases']:,} cases in "
             f"{r['seconds']:.1f} s ({r['summary']['joined_items']:,} joined, "
             f"{r['summary']['new_cases']:,} new cases; Python CPU {r['cpu']:.1f} s); "
-            "target <= 15 s"
+            f"target <= 15 s; {_tree_peak(r)}"
         )
         ok &= r["seconds"] <= 15 or args.cases < 1_000_000
     print(

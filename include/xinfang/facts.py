@@ -311,7 +311,7 @@ def _named(text: str, patterns: tuple[re.Pattern[str], ...]) -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # about 1.5 KB a text: repeats, not every text
 def extract(text: str | None) -> Facts:
     """The slots ``text`` names (see ``Facts``)."""
     if not text:
