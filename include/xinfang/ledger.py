@@ -225,14 +225,19 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[
         return _no_candidates(), set()  # the first load: nothing to match against
     lookup = _CaseLookup(conn)
     ids, phones = set(new["id_number"].dropna()), set(new["phone"].dropna())
-    strong = lookup.by_identifiers(ids, phones)
-    strong |= lookup.by_name_and_case_number(_names_with_case_numbers(new))
-    weak, big_names = lookup.by_uncommon_name(_named_grievances(new))
+    with _timed("candidates: by ID number and phone"):
+        strong = lookup.by_identifiers(ids, phones)
+    with _timed("candidates: by name and case number"):
+        strong |= lookup.by_name_and_case_number(_names_with_case_numbers(new))
+    with _timed("candidates: by uncommon name"):
+        weak, big_names = lookup.by_uncommon_name(_named_grievances(new))
     if strong:
-        more_ids, more_phones = lookup.identifiers_of(strong)
-        strong |= lookup.by_identifiers(more_ids - ids, more_phones - phones)
+        with _timed("candidates: second hop"):
+            more_ids, more_phones = lookup.identifiers_of(strong)
+            strong |= lookup.by_identifiers(more_ids - ids, more_phones - phones)
     cases = strong | weak
-    return (lookup.items_of(cases) if cases else _no_candidates()), big_names
+    with _timed(f"candidates: items of {len(cases)} cases"):
+        return (lookup.items_of(cases) if cases else _no_candidates()), big_names
 
 
 def _no_candidates() -> pd.DataFrame:
