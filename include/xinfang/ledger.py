@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import resource
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -61,9 +62,12 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def _timed(what: str) -> Iterator[None]:
+    """Log (debug) how long a stage took, and this process's peak RSS so far."""
     t0 = time.perf_counter()
     yield
-    log.debug("%s: %.2f s", what, time.perf_counter() - t0)
+    if log.isEnabledFor(logging.DEBUG):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        log.debug("%s: %.2f s (peak RSS so far %.0f MiB)", what, time.perf_counter() - t0, peak)
 
 
 __all__ = [

@@ -705,6 +705,26 @@ def plan_matters(
     workers: int = 1,
     skip_names: set[str] | frozenset[str] | None = None,
 ) -> Plan:
+    """Assign every new row of ``items`` to an existing case or a new matter (see
+    ``_plan_matters``).
+
+    The objects already there (the items read, millions of strings) are frozen out of
+    the garbage collector meanwhile: none of them is garbage, and each full collection
+    would walk them all again while the matching allocates its sets."""
+    gc.freeze()
+    try:
+        return _plan_matters(items, params, cannot_link, workers, skip_names)
+    finally:
+        gc.unfreeze()
+
+
+def _plan_matters(
+    items: pd.DataFrame,
+    params: MatchParams | None = None,
+    cannot_link: dict[int, set[int]] | None = None,
+    workers: int = 1,
+    skip_names: set[str] | frozenset[str] | None = None,
+) -> Plan:
     """Assign every new row of ``items`` to an existing case or a new matter.
 
     ``items`` columns: item_id, case_id (existing case, -1 for a new item),
@@ -760,11 +780,8 @@ def plan_matters(
             # the workers read the parent's objects in place (fork): frozen, the
             # collector never writes to them, so their pages stay shared
             gc.freeze()
-            try:
-                with ctx.Pool(workers) as pool:
-                    results = pool.map(_run_part, parts)
-            finally:
-                gc.unfreeze()
+            with ctx.Pool(workers) as pool:
+                results = pool.map(_run_part, parts)
         else:
             results = [_WORK.run(groups)]
     finally:
