@@ -160,6 +160,35 @@ def _utf32(s: str) -> np.ndarray:
 _STOP_CODES = np.unique(np.concatenate([_codes(_utf32(w)) for w in STOP_PHRASES if len(w) > 1]))
 
 
+_TEXT_BLOCK = 50_000
+"""Texts coded at once by ``TextIndex`` (its temporary arrays take ~60 bytes a character)."""
+
+
+def _bigram_codes(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The bigram codes of these texts one after another (stop bigrams dropped), and
+    how many each text has. A NUL between texts: no bigram spans two of them."""
+    starts = np.zeros(len(parts), dtype=np.int64)
+    if len(parts) > 1:
+        lengths = np.fromiter((len(t) + 1 for t in parts[:-1]), np.int64, len(parts) - 1)
+        np.cumsum(lengths, out=starts[1:])
+    cp = _utf32("\x00".join(parts) + "\x00")
+    if len(cp) < 2:
+        return np.zeros(0, np.uint32), np.zeros(len(parts), np.int64)
+    word = _word_chars(cp)
+    ok = word[:-1] & word[1:]
+    del word
+    codes = _codes(cp)[ok]
+    # drop the stop bigrams: a sorted lookup, not np.isin's pass per stop code
+    hit = np.searchsorted(_STOP_CODES, codes)
+    np.minimum(hit, len(_STOP_CODES) - 1, out=hit)
+    keep = _STOP_CODES[hit] != codes
+    del hit
+    ok[ok] = keep  # the bigrams kept, by position
+    # per text: the kept bigrams from its first character to the next text's
+    kept = np.add.reduceat(np.append(ok, False).astype(np.int64), starts)
+    return codes[keep], kept
+
+
 class TextIndex:
     """Character-bigram sets of many texts, computed in one vectorized pass.
 
@@ -172,28 +201,17 @@ class TextIndex:
 
     def __init__(self, texts: list[str | None]) -> None:
         parts = [t if isinstance(t, str) else "" for t in texts]
-        lengths = np.fromiter((len(t) + 1 for t in parts), dtype=np.int64, count=len(parts))
-        cp = _utf32("\x00".join(parts) + "\x00") if parts else np.zeros(0, np.uint32)
-        word = _word_chars(cp)
-        if len(cp) > 1:
-            codes = _codes(cp)
-            ok = word[:-1] & word[1:]
-            del word, cp
-            pos = np.flatnonzero(ok)
-            del ok
-            codes = codes[pos]
-            # drop the stop bigrams: a sorted lookup, not np.isin's pass per stop code
-            hit = np.searchsorted(_STOP_CODES, codes)
-            np.minimum(hit, len(_STOP_CODES) - 1, out=hit)
-            keep = _STOP_CODES[hit] != codes
-            pos = pos[keep]
-            self._codes = codes[keep]
-        else:
-            pos = np.zeros(0, np.int64)
-            self._codes = np.zeros(0, np.uint32)
-        total = int(lengths.sum()) if len(parts) else 0
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else lengths
-        self._bounds = np.searchsorted(pos, np.concatenate([starts, [total]])).tolist()
+        codes: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        for lo in range(0, len(parts), _TEXT_BLOCK):  # a block at a time: bounded memory
+            block_codes, block_counts = _bigram_codes(parts[lo : lo + _TEXT_BLOCK])
+            codes.append(block_codes)
+            counts.append(block_counts)
+        self._codes = np.concatenate(codes) if codes else np.zeros(0, np.uint32)
+        bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+        if parts:
+            np.cumsum(np.concatenate(counts), out=bounds[1:])
+        self._bounds = bounds.tolist()
         self._tok: list[frozenset[int] | None] = [None] * len(parts)
         self._amt: list[frozenset[int] | None] = [None] * len(parts)
         self._facts: list[Facts | None] = [None] * len(parts)
