@@ -183,7 +183,7 @@ def _full(engine: sa.Engine, n_items: int, rng: np.random.Generator) -> dict:
     _in_child(_load_items, engine.url.render_as_string(hide_password=False), n_items, rng)
     t0, c0 = time.perf_counter(), _cpu()
     with TreeMemory() as mem:
-        summary = assign_cases(engine, batch_size=max(n_items, 1))
+        summary = assign_cases(engine, batch_size=max(n_items, 1), workers=WORKERS)
     secs, cpu = time.perf_counter() - t0, _cpu() - c0
     out = {"items": n_items, "seconds": secs, "cpu": cpu, "summary": summary, "mem": mem}
     return {**out, "digest": digest(engine) if DIGEST else ""}
@@ -417,6 +417,7 @@ def _cpu() -> float:
 
 DIGEST = False
 APPLY_UPDATES = False
+WORKERS: int | None = None
 
 
 def _tree_peak(r: dict) -> str:
@@ -444,9 +445,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="incremental: screen and sweep the ledger first, then time the batch's too",
     )
+    ap.add_argument("--workers", type=int, help="matching processes (default: assign_cases')")
     args = ap.parse_args(argv)
-    global DIGEST, APPLY_UPDATES
-    DIGEST, APPLY_UPDATES = args.digest, args.apply_updates
+    global DIGEST, APPLY_UPDATES, WORKERS
+    DIGEST, APPLY_UPDATES, WORKERS = args.digest, args.apply_updates, args.workers
     if args.stages:
         logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
         logging.getLogger("xinfang.ledger").setLevel(logging.DEBUG)

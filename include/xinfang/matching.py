@@ -190,7 +190,7 @@ def _bigram_codes(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class TextIndex:
-    """Character-bigram sets of many texts, computed in one vectorized pass.
+    """Character-bigram sets of many texts, computed vectorized (a block of texts at a time).
 
     A bigram is two adjacent meaningful characters (punctuation breaks a run),
     encoded as one integer; bigrams of ``STOP_PHRASES`` are dropped. The sets and
