@@ -201,3 +201,32 @@ def test_matching_in_workers_gives_the_plan_of_one_process(monkeypatch):
         two.matched,
         two.evidence,
     )
+
+
+@pytest.mark.parametrize("setting, expected", [("", 2), ("dedup: {workers: 1}\n", 1)])
+def test_the_matching_processes_follow_the_config(engine, tmp_path, monkeypatch, setting, expected):
+    path = tmp_path / "xinfang.yaml"
+    path.write_text(setting or "{}\n", encoding="utf-8")
+    monkeypatch.setenv("XINFANG_CONFIG", str(path))
+    monkeypatch.setattr(ledger.os, "cpu_count", lambda: 2)
+    asked: list[int] = []
+    real_plan = ledger.plan_matters
+
+    def plan(frame, params, cannot, workers=1, **k):
+        asked.append(workers)
+        return real_plan(frame, params, cannot, workers=1, **k)
+
+    monkeypatch.setattr(ledger, "plan_matters", plan)
+    insert(engine, _ledger_people())
+    assign_cases(engine)
+    assert asked == [expected]
+
+
+def test_a_bad_worker_count_is_refused(tmp_path, monkeypatch):
+    from xinfang.config import ConfigError, get_config
+
+    path = tmp_path / "xinfang.yaml"
+    path.write_text("dedup: {workers: many}\n", encoding="utf-8")
+    monkeypatch.setenv("XINFANG_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"dedup\.workers"):
+        get_config()

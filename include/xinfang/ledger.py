@@ -925,11 +925,13 @@ def assign_cases(
 
     Incremental: only new items and the ledger cases sharing a blocking key with
     them are read. Items are taken in received order, ``batch_size`` per
-    transaction. ``workers``: processes for the matching of a big batch (default: up
-    to two, the cores of the target machine). Idempotent: a second run finds nothing.
+    transaction. ``workers``: processes for the matching of a big batch (default:
+    ``dedup.workers`` of the config, else up to two, the cores of the target machine).
+    Idempotent: a second run finds nothing.
     """
     params = params or _params()
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers is None:
+        workers = params.workers or min(2, os.cpu_count() or 1)
     total = {"items": 0, "new_cases": 0, "joined_items": 0, "joined_cases": 0, "links": 0}
     total["batches"] = 0
     order = [

@@ -336,11 +336,19 @@ class TextIndex:
         return f
 
     def matter_score(
-        self, i: int, members: list[int], cases: tuple[str | None, str | None] = (None, None)
+        self,
+        i: int,
+        members: list[int],
+        cases: tuple[str | None, str | None] = (None, None),
+        told_cache: dict | None = None,
     ) -> tuple[float, str, int | None]:
         """How alike text ``i`` is to a matter told by ``members``: the best bigram Dice
         with one member plus the facts (``xinfang.facts.compare``) it shares with or
-        contradicts in all of them; with the evidence and the closest member."""
+        contradicts in all of them; with the evidence and the closest member.
+
+        ``told_cache``: the matter's own dict, where its facts and text are kept while
+        its members and case number stay (each new item of a person is held against
+        each of its matters: without it the union was rebuilt every time)."""
         a = self.tokens(i)
         na = len(a)
         dice, closest = 0.0, members[0] if members else None
@@ -350,13 +358,26 @@ class TextIndex:
             if s > dice:
                 dice, closest = s, j
         mine = _with_case(self.facts(i), cases[0])
-        theirs = _with_case(_union_facts([self.facts(j) for j in members]), cases[1])
-        told = "\n".join(self._texts[j] for j in members)
+        theirs, told = self._told(members, cases[1], told_cache)
         cmp = compare_facts(mine, theirs, self._texts[i], told)
         parts = [f"text={dice:.2f}", *cmp.shared]
         if cmp.conflicts:
             parts.append("differ=" + ",".join(cmp.conflicts))
         return dice + cmp.score, "; ".join(parts), closest
+
+    def _told(
+        self, members: list[int], case_number: str | None, cache: dict | None
+    ) -> tuple[Facts, str]:
+        """The facts a matter's ``members`` tell (with its case number) and their texts."""
+        # (members only grow, at the end: the first, the last and the count tell the state)
+        key = (len(members), members[0], members[-1], case_number) if members else None
+        if cache is not None and cache.get("key") == key and key is not None:
+            return cache["facts"], cache["told"]
+        facts = _with_case(_union_facts([self.facts(j) for j in members]), case_number)
+        told = "\n".join(self._texts[j] for j in members)
+        if cache is not None:
+            cache.update(key=key, facts=facts, told=told)
+        return facts, told
 
     def tokens(self, i: int) -> frozenset[int]:
         t = self._tok[i]
@@ -421,6 +442,10 @@ class MatchParams:
     off when both name sums and none is shared."""
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
+    workers: int = 0
+    """Processes for the matching of a big batch (``assign_cases``); 0: up to two, the
+    cores of the target machine. 1 keeps it in one process: the forked workers copy
+    the pages of the items they touch, about 1 GiB more at 1M items (bench/README)."""
 
     @classmethod
     def from_config(cls, raw: dict | None) -> MatchParams:
@@ -694,6 +719,7 @@ class _Matter:
     first_by_phone: dict[str, int] = field(default_factory=dict)
     first_by_name: dict[str, int] = field(default_factory=dict)
     adopted: bool = False  # took on a case number it did not have
+    told: dict = field(default_factory=dict)  # TextIndex.matter_score's cache
 
 
 def _mark_partial_names(df: pd.DataFrame) -> None:
@@ -911,7 +937,7 @@ class _Assigner:
         k = self.params.max_texts_per_matter
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number))
+            s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number), m.told)
             if s > best[1]:
                 second = best[1]
                 best = (m, s, evidence, q)
