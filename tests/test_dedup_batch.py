@@ -203,7 +203,10 @@ def test_matching_in_workers_gives_the_plan_of_one_process(monkeypatch):
     )
 
 
-@pytest.mark.parametrize("setting, expected", [("", 2), ("dedup: {workers: 1}\n", 1)])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [("", 1), ("dedup: {workers: 0}\n", 2), ("dedup: {workers: 2}\n", 2)],
+)
 def test_the_matching_processes_follow_the_config(engine, tmp_path, monkeypatch, setting, expected):
     path = tmp_path / "xinfang.yaml"
     path.write_text(setting or "{}\n", encoding="utf-8")

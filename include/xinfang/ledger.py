@@ -926,7 +926,7 @@ def assign_cases(
     Incremental: only new items and the ledger cases sharing a blocking key with
     them are read. Items are taken in received order, ``batch_size`` per
     transaction. ``workers``: processes for the matching of a big batch (default:
-    ``dedup.workers`` of the config, else up to two, the cores of the target machine).
+    ``dedup.workers`` of the config, one; 0 there: one per core, up to two).
     Idempotent: a second run finds nothing.
     """
     params = params or _params()

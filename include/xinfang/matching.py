@@ -442,10 +442,11 @@ class MatchParams:
     off when both name sums and none is shared."""
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
-    workers: int = 0
-    """Processes for the matching of a big batch (``assign_cases``); 0: up to two, the
-    cores of the target machine. 1 keeps it in one process: the forked workers copy
-    the pages of the items they touch, about 1 GiB more at 1M items (bench/README)."""
+    workers: int = 1
+    """Processes for the matching of a big batch (``assign_cases``); 0: one per core, up
+    to two. One by default: forked workers copy the pages of the items they touch
+    (about 1.1 GiB more at 1M items: 3.1 GiB for the process tree against 1.96), and on
+    the shared 2-core machine two were no faster (bench/README, issue 18 round)."""
 
     @classmethod
     def from_config(cls, raw: dict | None) -> MatchParams:
