@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import resource
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -61,9 +62,12 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def _timed(what: str) -> Iterator[None]:
+    """Log (debug) how long a stage took, and this process's peak RSS so far."""
     t0 = time.perf_counter()
     yield
-    log.debug("%s: %.2f s", what, time.perf_counter() - t0)
+    if log.isEnabledFor(logging.DEBUG):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        log.debug("%s: %.2f s (peak RSS so far %.0f MiB)", what, time.perf_counter() - t0, peak)
 
 
 __all__ = [
@@ -225,14 +229,19 @@ def _candidates(conn: Connection, new: pd.DataFrame) -> tuple[pd.DataFrame, set[
         return _no_candidates(), set()  # the first load: nothing to match against
     lookup = _CaseLookup(conn)
     ids, phones = set(new["id_number"].dropna()), set(new["phone"].dropna())
-    strong = lookup.by_identifiers(ids, phones)
-    strong |= lookup.by_name_and_case_number(_names_with_case_numbers(new))
-    weak, big_names = lookup.by_uncommon_name(_named_grievances(new))
+    with _timed("candidates: by ID number and phone"):
+        strong = lookup.by_identifiers(ids, phones)
+    with _timed("candidates: by name and case number"):
+        strong |= lookup.by_name_and_case_number(_names_with_case_numbers(new))
+    with _timed("candidates: by uncommon name"):
+        weak, big_names = lookup.by_uncommon_name(_named_grievances(new))
     if strong:
-        more_ids, more_phones = lookup.identifiers_of(strong)
-        strong |= lookup.by_identifiers(more_ids - ids, more_phones - phones)
+        with _timed("candidates: second hop"):
+            more_ids, more_phones = lookup.identifiers_of(strong)
+            strong |= lookup.by_identifiers(more_ids - ids, more_phones - phones)
     cases = strong | weak
-    return (lookup.items_of(cases) if cases else _no_candidates()), big_names
+    with _timed(f"candidates: items of {len(cases)} cases"):
+        return (lookup.items_of(cases) if cases else _no_candidates()), big_names
 
 
 def _no_candidates() -> pd.DataFrame:
@@ -916,11 +925,13 @@ def assign_cases(
 
     Incremental: only new items and the ledger cases sharing a blocking key with
     them are read. Items are taken in received order, ``batch_size`` per
-    transaction. ``workers``: processes for the matching of a big batch (default: up
-    to two, the cores of the target machine). Idempotent: a second run finds nothing.
+    transaction. ``workers``: processes for the matching of a big batch (default:
+    ``dedup.workers`` of the config, one; 0 there: one per core, up to two).
+    Idempotent: a second run finds nothing.
     """
     params = params or _params()
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers is None:
+        workers = params.workers or min(2, os.cpu_count() or 1)
     total = {"items": 0, "new_cases": 0, "joined_items": 0, "joined_cases": 0, "links": 0}
     total["batches"] = 0
     order = [

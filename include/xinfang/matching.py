@@ -31,6 +31,7 @@ item it was matched to; a near miss (a new matter although one came close) too.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -117,7 +118,28 @@ _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|千)?\s*元")
 
 
 def _codes(chars: np.ndarray) -> np.ndarray:
-    return (chars[:-1].astype(np.int64) << 21) | chars[1:].astype(np.int64)
+    """Bigram codes of adjacent characters, 30 bits each (``_compact``: 15 bits a
+    character): half the memory of two 21-bit code points, and the Python ints of a
+    bigram set stay one digit."""
+    compact = _compact(chars)
+    return (compact[:-1] << 15) | compact[1:]
+
+
+def _compact(cp: np.ndarray) -> np.ndarray:
+    """The meaningful characters (``_word_chars``) numbered below 2**15, one to one:
+    digits 0-9, letters 10-61, CJK from 0x3400 on 62-27709. Other characters get some
+    number too; their bigrams are dropped."""
+    cp = cp.astype(np.uint32)
+    out = np.where(
+        cp >= 0x3400,
+        cp - np.uint32(0x3400 - 62),
+        np.where(
+            cp >= 0x61,
+            cp - np.uint32(0x61 - 36),
+            np.where(cp >= 0x41, cp - np.uint32(0x41 - 10), cp - np.uint32(0x30)),
+        ),
+    )
+    return (out & np.uint32(0x7FFF)).astype(np.uint32)
 
 
 def _word_chars(cp: np.ndarray) -> np.ndarray:
@@ -138,8 +160,37 @@ def _utf32(s: str) -> np.ndarray:
 _STOP_CODES = np.unique(np.concatenate([_codes(_utf32(w)) for w in STOP_PHRASES if len(w) > 1]))
 
 
+_TEXT_BLOCK = 50_000
+"""Texts coded at once by ``TextIndex`` (its temporary arrays take ~60 bytes a character)."""
+
+
+def _bigram_codes(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The bigram codes of these texts one after another (stop bigrams dropped), and
+    how many each text has. A NUL between texts: no bigram spans two of them."""
+    starts = np.zeros(len(parts), dtype=np.int64)
+    if len(parts) > 1:
+        lengths = np.fromiter((len(t) + 1 for t in parts[:-1]), np.int64, len(parts) - 1)
+        np.cumsum(lengths, out=starts[1:])
+    cp = _utf32("\x00".join(parts) + "\x00")
+    if len(cp) < 2:
+        return np.zeros(0, np.uint32), np.zeros(len(parts), np.int64)
+    word = _word_chars(cp)
+    ok = word[:-1] & word[1:]
+    del word
+    codes = _codes(cp)[ok]
+    # drop the stop bigrams: a sorted lookup, not np.isin's pass per stop code
+    hit = np.searchsorted(_STOP_CODES, codes)
+    np.minimum(hit, len(_STOP_CODES) - 1, out=hit)
+    keep = _STOP_CODES[hit] != codes
+    del hit
+    ok[ok] = keep  # the bigrams kept, by position
+    # per text: the kept bigrams from its first character to the next text's
+    kept = np.add.reduceat(np.append(ok, False).astype(np.int64), starts)
+    return codes[keep], kept
+
+
 class TextIndex:
-    """Character-bigram sets of many texts, computed in one vectorized pass.
+    """Character-bigram sets of many texts, computed vectorized (a block of texts at a time).
 
     A bigram is two adjacent meaningful characters (punctuation breaks a run),
     encoded as one integer; bigrams of ``STOP_PHRASES`` are dropped. The sets and
@@ -150,32 +201,29 @@ class TextIndex:
 
     def __init__(self, texts: list[str | None]) -> None:
         parts = [t if isinstance(t, str) else "" for t in texts]
-        lengths = np.fromiter((len(t) + 1 for t in parts), dtype=np.int64, count=len(parts))
-        cp = _utf32("\x00".join(parts) + "\x00") if parts else np.zeros(0, np.uint32)
-        word = _word_chars(cp)
-        if len(cp) > 1:
-            codes = _codes(cp)
-            ok = word[:-1] & word[1:]
-            del word, cp
-            pos = np.flatnonzero(ok)
-            del ok
-            codes = codes[pos]
-            # drop the stop bigrams: a sorted lookup, not np.isin's pass per stop code
-            hit = np.searchsorted(_STOP_CODES, codes)
-            np.minimum(hit, len(_STOP_CODES) - 1, out=hit)
-            keep = _STOP_CODES[hit] != codes
-            pos = pos[keep]
-            self._codes = codes[keep]
-        else:
-            pos = np.zeros(0, np.int64)
-            self._codes = np.zeros(0, np.int64)
-        total = int(lengths.sum()) if len(parts) else 0
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(parts) else lengths
-        self._bounds = np.searchsorted(pos, np.concatenate([starts, [total]])).tolist()
+        codes: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        for lo in range(0, len(parts), _TEXT_BLOCK):  # a block at a time: bounded memory
+            block_codes, block_counts = _bigram_codes(parts[lo : lo + _TEXT_BLOCK])
+            codes.append(block_codes)
+            counts.append(block_counts)
+        self._codes = np.concatenate(codes) if codes else np.zeros(0, np.uint32)
+        bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+        if parts:
+            np.cumsum(np.concatenate(counts), out=bounds[1:])
+        self._bounds = bounds.tolist()
         self._tok: list[frozenset[int] | None] = [None] * len(parts)
         self._amt: list[frozenset[int] | None] = [None] * len(parts)
         self._facts: list[Facts | None] = [None] * len(parts)
         self._texts = parts
+
+    def forget(self, rows: Iterable[int]) -> None:
+        """Drop what was built for these texts (bigram sets, sums, facts): a set costs
+        about 3 KB, and each text is compared only within its name block and its
+        person, so a million cached sets would hold gigabytes nobody reads again."""
+        tok, amt, facts = self._tok, self._amt, self._facts
+        for i in rows:
+            tok[i] = amt[i] = facts[i] = None
 
     def has_tokens(self, i: int) -> bool:
         """Whether text ``i`` has any bigram (without building its set)."""
@@ -288,11 +336,19 @@ class TextIndex:
         return f
 
     def matter_score(
-        self, i: int, members: list[int], cases: tuple[str | None, str | None] = (None, None)
+        self,
+        i: int,
+        members: list[int],
+        cases: tuple[str | None, str | None] = (None, None),
+        told_cache: dict | None = None,
     ) -> tuple[float, str, int | None]:
         """How alike text ``i`` is to a matter told by ``members``: the best bigram Dice
         with one member plus the facts (``xinfang.facts.compare``) it shares with or
-        contradicts in all of them; with the evidence and the closest member."""
+        contradicts in all of them; with the evidence and the closest member.
+
+        ``told_cache``: the matter's own dict, where its facts and text are kept while
+        its members and case number stay (each new item of a person is held against
+        each of its matters: without it the union was rebuilt every time)."""
         a = self.tokens(i)
         na = len(a)
         dice, closest = 0.0, members[0] if members else None
@@ -302,13 +358,26 @@ class TextIndex:
             if s > dice:
                 dice, closest = s, j
         mine = _with_case(self.facts(i), cases[0])
-        theirs = _with_case(_union_facts([self.facts(j) for j in members]), cases[1])
-        told = "\n".join(self._texts[j] for j in members)
+        theirs, told = self._told(members, cases[1], told_cache)
         cmp = compare_facts(mine, theirs, self._texts[i], told)
         parts = [f"text={dice:.2f}", *cmp.shared]
         if cmp.conflicts:
             parts.append("differ=" + ",".join(cmp.conflicts))
         return dice + cmp.score, "; ".join(parts), closest
+
+    def _told(
+        self, members: list[int], case_number: str | None, cache: dict | None
+    ) -> tuple[Facts, str]:
+        """The facts a matter's ``members`` tell (with its case number) and their texts."""
+        # (members only grow, at the end: the first, the last and the count tell the state)
+        key = (len(members), members[0], members[-1], case_number) if members else None
+        if cache is not None and cache.get("key") == key and key is not None:
+            return cache["facts"], cache["told"]
+        facts = _with_case(_union_facts([self.facts(j) for j in members]), case_number)
+        told = "\n".join(self._texts[j] for j in members)
+        if cache is not None:
+            cache.update(key=key, facts=facts, told=told)
+        return facts, told
 
     def tokens(self, i: int) -> frozenset[int]:
         t = self._tok[i]
@@ -373,6 +442,11 @@ class MatchParams:
     off when both name sums and none is shared."""
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
+    workers: int = 1
+    """Processes for the matching of a big batch (``assign_cases``); 0: one per core, up
+    to two. One by default: forked workers copy the pages of the items they touch
+    (about 1.1 GiB more at 1M items: 3.1 GiB for the process tree against 1.96), and on
+    the shared 2-core machine two were no faster (bench/README, issue 18 round)."""
 
     @classmethod
     def from_config(cls, raw: dict | None) -> MatchParams:
@@ -633,6 +707,7 @@ def _persons(
                         rows_a, rows_b, floor, name_text_threshold, amount_weight, common
                     ):
                         uf.union(fa, fb)
+            texts.forget(pos)
     return _roots(uf)
 
 
@@ -645,6 +720,7 @@ class _Matter:
     first_by_phone: dict[str, int] = field(default_factory=dict)
     first_by_name: dict[str, int] = field(default_factory=dict)
     adopted: bool = False  # took on a case number it did not have
+    told: dict = field(default_factory=dict)  # TextIndex.matter_score's cache
 
 
 def _mark_partial_names(df: pd.DataFrame) -> None:
@@ -668,6 +744,26 @@ def _mark_partial_names(df: pd.DataFrame) -> None:
 
 
 def plan_matters(
+    items: pd.DataFrame,
+    params: MatchParams | None = None,
+    cannot_link: dict[int, set[int]] | None = None,
+    workers: int = 1,
+    skip_names: set[str] | frozenset[str] | None = None,
+) -> Plan:
+    """Assign every new row of ``items`` to an existing case or a new matter (see
+    ``_plan_matters``).
+
+    The objects already there (the items read, millions of strings) are frozen out of
+    the garbage collector meanwhile: none of them is garbage, and each full collection
+    would walk them all again while the matching allocates its sets."""
+    gc.freeze()
+    try:
+        return _plan_matters(items, params, cannot_link, workers, skip_names)
+    finally:
+        gc.unfreeze()
+
+
+def _plan_matters(
     items: pd.DataFrame,
     params: MatchParams | None = None,
     cannot_link: dict[int, set[int]] | None = None,
@@ -726,6 +822,9 @@ def plan_matters(
             ctx = mp.get_context("fork")
             cut = np.linspace(0, len(groups), workers + 1).astype(int)
             parts = [groups[cut[i] : cut[i + 1]] for i in range(workers)]
+            # the workers read the parent's objects in place (fork): frozen, the
+            # collector never writes to them, so their pages stay shared
+            gc.freeze()
             with ctx.Pool(workers) as pool:
                 results = pool.map(_run_part, parts)
         else:
@@ -839,7 +938,7 @@ class _Assigner:
         k = self.params.max_texts_per_matter
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
-            s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number))
+            s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number), m.told)
             if s > best[1]:
                 second = best[1]
                 best = (m, s, evidence, q)
@@ -942,6 +1041,7 @@ class _Assigner:
                 self._decide_bridged(rows, out)
             else:
                 self._decide_person(rows, out)
+            self.texts.forget(rows)
         return out.as_tuple()
 
     def _decide_person(self, rows: list[int], out: _Decisions) -> None:

@@ -88,8 +88,10 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
     since = f"""(CASE WHEN {key_prog} IS NULL THEN {key_ref} WHEN {key_ref} IS NULL THEN {key_prog}
         WHEN {key_prog} < {key_ref} THEN {key_prog} ELSE {key_ref} END)"""
     if case_ids is None:
-        key_scope = """(ledger_case.case_id IN (SELECT case_id FROM case_progress WHERE is_key)
-            OR ledger_case.case_id IN (SELECT case_id FROM intake_item WHERE channel = 'referral'))"""
+        # one IN over a UNION (a semi-join): with OR between two INs the key date's
+        # subqueries ran for every case of the ledger
+        key_scope = """ledger_case.case_id IN (SELECT case_id FROM case_progress WHERE is_key
+            UNION SELECT case_id FROM intake_item WHERE channel = 'referral')"""
     else:
         key_scope = scope
     touched += conn.execute(
