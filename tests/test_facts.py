@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -188,3 +190,29 @@ def test_a_case_numbers_type_implies_the_kind_of_complaint():
     assert case_kinds("(2023)冀1023执异5号") == {"enforcement", "objection"}
     assert case_kinds("(2025)冀10民终4631号") == {"judgment", "delay"}
     assert case_kinds(None) == frozenset() == case_kinds("not a case number")
+
+
+def test_the_evidence_names_the_same_fact_whatever_the_string_hashing():
+    """Several organizations and places in common: the one the evidence names is fixed,
+    not the first of a set in the process's hash order (PYTHONHASHSEED)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from xinfang.facts import compare, extract\n"
+        "a = '恒达建材公司和宏远物流公司在东风村、西山村拖欠货款'\n"
+        "b = '反映东风村西山村的恒达建材公司、宏远物流公司欠款不还'\n"
+        "print(compare(extract(a), extract(b), a, b).shared)\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(seen) == 1, seen
+    assert "orgs=" in next(iter(seen))

@@ -12,6 +12,7 @@ the ones on which they disagree, and names them, so a join can be explained.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -356,9 +357,15 @@ SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
 }
 
 
+def _in_order(values: frozenset[str]) -> Iterable[str]:
+    """A set's strings in a fixed order: which shared value the evidence names must not
+    depend on the process's string hashing (PYTHONHASHSEED)."""
+    return sorted(values) if len(values) > 1 else values
+
+
 def _org_match(a: frozenset[str], b: frozenset[str]) -> str | None:
-    for x in a:
-        for y in b:
+    for x in _in_order(a):
+        for y in _in_order(b):
             if x == y or (len(x) >= 2 and len(y) >= 2 and (x in y or y in x)):
                 return x if len(x) <= len(y) else y
     return None
@@ -408,7 +415,7 @@ _NAMED = frozenset({"orgs", "places", "people", "officials"})
 
 
 def _mentioned(values: frozenset[str], text: str) -> str | None:
-    for v in values:
+    for v in _in_order(values):
         if len(v) >= 2 and v in text:
             return v
     return None
