@@ -359,7 +359,7 @@ def load_file(
 
         return store_file(engine, spec, path, landing_root, day, len(data), sha, parsed)
     except FileNotFoundError:
-        return _skipped(channel, path, "another sweep took it")
+        return skipped(channel, path, "another sweep took it")
 
 
 def store_file(
@@ -404,7 +404,7 @@ def store_file(
         return quarantine_file(engine, spec, path, size, sha, str(exc), landing_root)
     except sa_exc.IntegrityError as exc:
         if _taken_by_another(exc):
-            return _skipped(channel, path, "another sweep loaded it first")
+            return skipped(channel, path, "another sweep loaded it first")
         return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
     except Exception as exc:  # one file must never stop the others
         if _not_the_files_fault(exc):
@@ -435,7 +435,7 @@ def _failure(exc: BaseException) -> str:
     return f"the file could not be loaded ({type(exc).__name__}: {first[:300]})"
 
 
-def _skipped(channel: str, path: Path, why: str) -> FileResult:
+def skipped(channel: str, path: Path, why: str) -> FileResult:
     log.info("%s/%s skipped: %s", channel, path.name, why)
     return FileResult(channel, path.name, "skipped", reason=why)
 
