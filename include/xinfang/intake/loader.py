@@ -378,40 +378,44 @@ def store_file(
     FileNotFoundError: another sweep took the file.
     """
     channel = spec.name
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # one connection for the look-up and the load
         seen = conn.execute(
             sa.select(intake_file.c.status).where(
                 intake_file.c.channel == channel, intake_file.c.sha256 == sha
             )
         ).scalar_one_or_none()
-    if seen == "loaded":
-        moved = landing.archive(path, landing_root, channel, day)
-        log.info(
-            "%s/%s: identical to a file already loaded; archived, nothing loaded",
-            channel,
-            path.name,
-        )
-        return FileResult(channel, path.name, "duplicate", moved_to=str(moved))
-    if seen == "quarantined":
-        reason = "identical to a file quarantined before"
-        moved = landing.quarantine(path, landing_root, channel, reason)
-        return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
-    try:
-        rows = parsed()
-        with engine.begin() as conn, config_in_force(), collector_paused():
-            result = _load(conn, spec, path, rows)
-    except FileError as exc:
-        return quarantine_file(engine, spec, path, size, sha, str(exc), landing_root)
-    except sa_exc.IntegrityError as exc:
-        if _taken_by_another(exc):
-            return skipped(channel, path, "another sweep loaded it first")
-        return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
-    except Exception as exc:  # one file must never stop the others
-        if _not_the_files_fault(exc):
-            raise
-        trace = "".join(traceback.format_exception(exc, limit=-8))
-        log.warning("%s/%s could not be loaded:\n%s", channel, path.name, mask_text(trace))
-        return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
+        conn.rollback()
+        if seen == "loaded":
+            moved = landing.archive(path, landing_root, channel, day)
+            log.info(
+                "%s/%s: identical to a file already loaded; archived, nothing loaded",
+                channel,
+                path.name,
+            )
+            return FileResult(channel, path.name, "duplicate", moved_to=str(moved))
+        if seen == "quarantined":
+            reason = "identical to a file quarantined before"
+            moved = landing.quarantine(path, landing_root, channel, reason)
+            return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
+        try:
+            rows = parsed()
+            with conn.begin(), config_in_force(), collector_paused():
+                result = _load(conn, spec, path, rows)
+        except FileError as exc:
+            conn.close()
+            return quarantine_file(engine, spec, path, size, sha, str(exc), landing_root)
+        except sa_exc.IntegrityError as exc:
+            conn.close()
+            if _taken_by_another(exc):
+                return skipped(channel, path, "another sweep loaded it first")
+            return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
+        except Exception as exc:  # one file must never stop the others
+            if _not_the_files_fault(exc):
+                raise
+            conn.close()
+            trace = "".join(traceback.format_exception(exc, limit=-8))
+            log.warning("%s/%s could not be loaded:\n%s", channel, path.name, mask_text(trace))
+            return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
     try:
         moved: Path | None = landing.archive(path, landing_root, channel, day)
     except FileNotFoundError:  # loaded here; another sweep archived it as identical
