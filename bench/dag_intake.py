@@ -113,49 +113,12 @@ def ledger_counts(ledger_url: str) -> tuple[int, int]:
     return items, rejects
 
 
-def run_dags_test(env: dict, home: Path, until: str | None = None) -> tuple[float, str]:
-    """``airflow dags test`` of the DAG; with ``until``, stopped once every instance of that
-    task has ended (the tasks after it are not timed)."""
+def run_dags_test(env: dict, home: Path) -> tuple[float, str]:
     metadata = f"sqlite:///{home / 'airflow.db'}"
     airflow(env, "db", "migrate")
     t0 = time.perf_counter()
-    if until is None:
-        airflow(env, "dags", "test", DAG_ID, dt.date.today().isoformat())
-        return time.perf_counter() - t0, metadata
-    args = [AIRFLOW, "dags", "test", DAG_ID, dt.date.today().isoformat()]
-    with open(home / "dags-test.log", "wb") as log:
-        proc = subprocess.Popen(
-            args, env=env, stdout=log, stderr=log, cwd="/", start_new_session=True
-        )
-        try:
-            while proc.poll() is None and not _ended(metadata, until):
-                time.sleep(1)
-            took = time.perf_counter() - t0
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
-    return took, metadata
-
-
-def _ended(metadata: str, task: str) -> bool:
-    """Whether every instance of ``task`` has ended (and there is one)."""
-    with contextlib.suppress(sa.exc.OperationalError):  # the run is writing
-        engine = sa.create_engine(metadata)
-        try:
-            with engine.connect() as conn:
-                ends = (
-                    conn.execute(
-                        sa.text("SELECT end_date FROM task_instance WHERE task_id = :t"),
-                        {"t": task},
-                    )
-                    .scalars()
-                    .all()
-                )
-        finally:
-            engine.dispose()
-        return bool(ends) and all(e is not None for e in ends) and len(ends) >= 5
-    return False
+    airflow(env, "dags", "test", DAG_ID, dt.date.today().isoformat())
+    return time.perf_counter() - t0, metadata
 
 
 def _free_port() -> int:
@@ -239,7 +202,7 @@ def run_scheduler(env: dict, home: Path, metadata_url: str) -> tuple[float, str]
     return took, metadata_url
 
 
-def bench(mode: str, data: Path, items_written: int, until: str | None = None) -> None:
+def bench(mode: str, data: Path, items_written: int) -> None:
     with contextlib.ExitStack() as stack:
         ledger_url = stack.enter_context(throwaway_database("bench_dag_ledger"))
         home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xinfang_dagb_")))
@@ -250,7 +213,7 @@ def bench(mode: str, data: Path, items_written: int, until: str | None = None) -
             metadata_url = stack.enter_context(throwaway_database("bench_dag_meta"))
         env = airflow_env(home, ledger_url, landing, metadata_url)
         if mode == "dags-test":
-            took, metadata_url = run_dags_test(env, home, until)
+            took, metadata_url = run_dags_test(env, home)
         else:
             assert metadata_url is not None
             took, _ = run_scheduler(env, home, metadata_url)
@@ -272,11 +235,6 @@ def main() -> None:
     ap.add_argument("--matters", type=int, default=100_000, help="~2.7 items per matter")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mode", choices=["dags-test", "scheduler", "both"], default="both")
-    ap.add_argument(
-        "--until",
-        choices=["load_channel"],
-        help="dags-test only: stop once every load_channel task has ended (intake alone)",
-    )
     args = ap.parse_args()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}", flush=True)
     data = landing_set(args.matters, args.seed)
@@ -284,7 +242,7 @@ def main() -> None:
     files = sum(1 for p in (data / "landing").rglob("*") if p.is_file())
     print(f"data: {data} ({files} files, {written:,} rows)", flush=True)
     for mode in ("dags-test", "scheduler") if args.mode == "both" else (args.mode,):
-        bench(mode, data, written, args.until if mode == "dags-test" else None)
+        bench(mode, data, written)
 
 
 if __name__ == "__main__":
