@@ -41,6 +41,7 @@ from xinfang.intake.channels import spec as channel_spec
 from xinfang.intake.items import config_in_force
 from xinfang.intake.loader import FileResult
 from xinfang.intake.parse import ParsedFile, parse_file
+from xinfang.normalize import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,7 @@ def sweep_files(
 ) -> list[FileResult]:
     """Load ``paths`` (oldest first) with ``workers`` parsing processes; ``done`` is called
     with each file's result as it is written, in order."""
+    warm_up()  # once here, not once in every worker
     sweep = _Sweep(engine, channel, landing_root, day)
     results: list[FileResult] = []
     waiting = deque(paths)
