@@ -286,3 +286,28 @@ def test_worker_count_setting(workers, monkeypatch):
     workers(-1)
     with pytest.raises(ConfigError, match=r"intake\.workers"):
         get_config()
+
+
+def _sweep_as_daemon(url: str, landing: str, queue) -> None:
+    engine = db.make_engine(url)
+    try:
+        queue.put([r.outcome for r in sweep_channel("letter", engine, Path(landing), DAY)])
+    except BaseException as exc:  # reported to the test
+        queue.put(repr(exc))
+    finally:
+        engine.dispose()
+
+
+def test_a_daemonic_process_loads_without_workers(engine, ledger_url, dirs, workers):
+    workers(2)
+    landing = dirs["landing"]
+    for n in range(3):
+        drop(landing, "letter", f"f{n}.csv", csv_text(LETTER, letters(4, n * 100)))
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_sweep_as_daemon, args=(ledger_url, str(landing), queue))
+    process.daemon = True
+    process.start()
+    assert queue.get(timeout=120) == ["loaded", "loaded", "loaded"]
+    process.join(timeout=30)
+    assert count(engine, "intake_item") == 12

@@ -254,6 +254,11 @@ def sweep_files(
     waiting = deque(paths)
     crashes = 0
     while waiting:
+        if not _can_fork(workers):  # a daemonic process, no fork: the serial path
+            for path in waiting:
+                results.append(loader.load_file(engine, channel, path, landing_root, day))
+                done(results[-1])
+            break
         with _pool_of(workers) as pool:
             for path, outcomes in _parsed_in_order(pool, sweep, waiting, workers):
                 if outcomes is None:  # a worker died while this file was in flight
@@ -275,6 +280,15 @@ def sweep_files(
                 results.append(result)
                 done(result)
     return results
+
+
+def _can_fork(workers: int) -> bool:
+    """Whether this process may start workers (a daemonic process may not have children);
+    logged when it may not."""
+    if multiprocessing.current_process().daemon:
+        log.warning("a daemonic process cannot start %d workers: loading in this one", workers)
+        return False
+    return True
 
 
 @contextmanager
