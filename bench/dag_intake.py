@@ -226,6 +226,8 @@ def bench(mode: str, data: Path, items_written: int) -> None:
     )
     for task, index, seconds in tasks:
         print(f"    {task:<16} {index:>3} {seconds:8.1f} s")
+    loads = sum(seconds for task, _, seconds in tasks if task == "load_channel")
+    print(f"    load_channel ×5 in all {loads:.1f} s = {items / max(loads, 1e-9):,.0f} items/s")
 
 
 def main() -> None:

@@ -1,12 +1,16 @@
 """Intake throughput: parse + normalize + load N generated items into PostgreSQL.
 
     python bench/intake.py --items 1000000 --workers 2
+    python bench/intake.py --items 1000000 --workers 2 --via sweep
 
 Generates channel files with the project's generator (not timed), then times the
-loader over them with ``--workers`` processes, one file at a time each — as the
-``intake_sweep`` DAG's mapped tasks share files between workers. Prints items/s,
-peak RSS per worker and the machine. Target (issue 2): >= 20,000 items/s at 1M
-items on 2 cores, peak RSS < 2 GB.
+loader over them with ``--workers`` processes. ``--via files`` (the default): each
+process loads whole files (``loader.load_file``), as the ``intake_sweep`` DAG's mapped
+tasks share files between workers. ``--via sweep``: the channels one after another through
+``sweep_channel`` with ``intake.workers`` = ``--workers`` (the pool parses, the sweep
+writes in order), as ``airflow dags test`` runs the ``load_channel`` tasks. Prints
+items/s, CPU per item, peak RSS and the machine. Target (issue 2): >= 20,000 items/s at
+1M items on 2 cores, peak RSS < 2 GB.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -75,13 +80,7 @@ def _backend_cpu(conn: sa.Connection) -> float:
     COPY's parsing, index and WAL work runs there, on the same two cores; 0 when the
     server is not local.
     """
-    pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _pid_cpu(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
 
 
 def _load(args: tuple[str, str, str]) -> tuple[int, int, float, float, float]:
@@ -100,6 +99,45 @@ def _load(args: tuple[str, str, str]) -> tuple[int, int, float, float, float]:
     return result.items, result.rejects, peak_rss_mib(), cpu, backend
 
 
+def _sweep_all(landing: Path, workers: int) -> list[tuple[int, int, float, float, float]]:
+    """Every channel through ``sweep_channel`` in this process (the pool's workers parse)."""
+    from xinfang.config import IntakeLimits
+    from xinfang.intake.sweep import summarize, sweep_channel
+
+    config = landing / "bench.yaml"
+    pooled = "workers" in IntakeLimits.__dataclass_fields__  # (the code before had no pool)
+    setting = f"  workers: {workers}\n" if pooled else ""
+    config.write_text(f"intake:\n  settle_seconds: 0\n{setting}", encoding="utf-8")
+    os.environ["XINFANG_CONFIG"] = str(config)
+    engine = db.get_engine()
+    engine.dispose()  # the timed sweeps' own connections: their backends' CPU is theirs
+    cpu_before = time.process_time()
+    results = []
+    for channel in FORMAT:
+        summary = summarize(sweep_channel(channel, engine, landing, dt.date(2023, 7, 31)))
+        results.append((summary["items"], summary["rejects"]))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu_before + children.ru_utime + children.ru_stime
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        backend = sum(_pid_cpu(pid) for pid in pids)
+    rss = max(peak_rss_mib(), peak_rss_mib(children=True))
+    return [(items, rejects, rss, 0.0, 0.0) for items, rejects in results] + [
+        (0, 0, rss, cpu, backend)
+    ]
+
+
+def _pid_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(args: argparse.Namespace) -> tuple[list, float, float, float]:
     """Generate the files (not timed), then load them with the worker pool (timed)."""
     with tempfile.TemporaryDirectory(prefix="xinfang-bench-") as tmp:
@@ -113,8 +151,11 @@ def _run(args: argparse.Namespace) -> tuple[list, float, float, float]:
         work = [(p.parent.parent.name, str(p), str(landing)) for p in files]
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=args.workers, initializer=_fresh_pool) as pool:
-            results = list(pool.map(_load, work))
+        if args.via == "sweep":
+            results = _sweep_all(landing, args.workers)
+        else:
+            with ProcessPoolExecutor(max_workers=args.workers, initializer=_fresh_pool) as pool:
+                results = list(pool.map(_load, work))
         elapsed = time.perf_counter() - t0
         return results, elapsed, load_before, os.getloadavg()[0]
 
@@ -124,6 +165,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--via", choices=["files", "sweep"], default="files")
     args = parser.parse_args()
 
     with throwaway_database("xinfang_bench_intake") as url:
@@ -140,7 +182,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"intake: {items:,} items loaded ({rejects:,} rejected, {in_db:,} in intake_item) "
-        f"in {elapsed:.1f} s with {args.workers} workers = {items / elapsed:,.0f} items/s"
+        f"in {elapsed:.1f} s with {args.workers} workers via {args.via} = "
+        f"{items / elapsed:,.0f} items/s"
     )
     print(f"peak RSS: worker {worker_rss:,.0f} MiB, parent {peak_rss_mib():,.0f} MiB")
     worker_cpu = sum(r[3] for r in results)

@@ -9,6 +9,8 @@
    into `intake_item`; unusable rows go to `intake_reject` with the reason, the file
    moves to `archive/<date>/`. A file that cannot be read at all moves to
    `quarantine/` with a `<name>.reason.txt` beside it.
+   Within the task, `intake.workers` processes (one per core by default) parse the
+   files while the task writes them in order, one transaction per file.
 3. `deduplicate` joins the new items into ledger cases (one case per petition matter).
 4. `load_progress` loads the courts' progress files (`progress/incoming/`).
 5. `apply_updates` applies progress rows, refreshes the touched cases' tiers as of the

@@ -84,6 +84,9 @@ class IntakeLimits:
     """Event dates more than this many days after the run's date are refused."""
     deadline_days_ahead: int = 3 * 366
     """Deadlines (办结时限, 延期至, 督办期限, 听证日期) may lie ahead, up to this far."""
+    workers: int = 0
+    """Processes that parse a channel's files while the task writes them in order (0: one
+    per core; 1: the task parses each file itself, one after another)."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,12 @@ def section(cls: type, raw: Any, where: str, **given: Any) -> Any:
 
 
 def _intake_limits(raw: dict[str, Any] | None) -> IntakeLimits:
-    return section(IntakeLimits, raw, "intake")
+    limits = section(IntakeLimits, raw, "intake")
+    if limits.workers < 0:
+        raise ConfigError(
+            f"intake.workers: {limits.workers} is not a number of processes (0: one per core)"
+        )
+    return limits
 
 
 def _pattern(value: Any, where: str) -> str:

@@ -12,8 +12,13 @@ No file stops the others (docs/channels.md): whatever goes wrong while reading o
 storing one file's data — the reader, a value the database refuses, memory —
 quarantines that file with its reason. Only what is not the file's fault (the
 database unreachable, the worker stopped) fails the task, leaving the file in
-``incoming/`` for the rerun. Loads of one channel take turns (a lock), so a
-second sweep of the same channel skips what the first took.
+``incoming/`` for the rerun.
+
+Reading and parsing a file needs no database (:mod:`xinfang.intake.parse`); the sweep's
+worker processes do it side by side (:mod:`xinfang.intake.pool`). Only the writes of one
+channel take turns (a lock held from the file's ``intake_file`` row to its commit), so a
+row key is looked up after the channel's previous file committed and a second sweep of
+the same channel skips what the first took.
 """
 
 from __future__ import annotations
@@ -26,10 +31,9 @@ import logging
 import os
 import stat
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +45,11 @@ from sqlalchemy.engine import Connection, Engine
 from xinfang import locks
 from xinfang.config import IntakeLimits, get_config
 from xinfang.db import dialect_of, insert_rows
-from xinfang.intake import checks, landing, readers
-from xinfang.intake.base import ChannelSpec, FileError, RowError
+from xinfang.intake import landing, readers
+from xinfang.intake.base import ChannelSpec, FileError
 from xinfang.intake.channels import spec as channel_spec
-from xinfang.intake.encoding import decode_text
 from xinfang.intake.items import config_in_force
+from xinfang.intake.parse import ParsedFile, parse_file
 from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, FileKeys
 from xinfang.masking import mask_text
 from xinfang.progress import extension_refusals
@@ -55,16 +59,7 @@ from xinfang.timeutil import now_local
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
-FORMATS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-}
+"""Rows looked up and written together (one key look-up, one COPY)."""
 
 
 @dataclass
@@ -79,91 +74,6 @@ class FileResult:
     moved_to: str | None = None
     reason: str | None = None
     reject_reasons: dict[str, int] = field(default_factory=dict)
-
-
-def file_format(path: Path, spec: ChannelSpec) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None or fmt not in spec.formats:
-        accepted = ", ".join(f.upper() for f in spec.formats)
-        raise FileError(
-            f"the {spec.name} channel takes {accepted} files; {path.name!r} is not one of them"
-        )
-    return fmt
-
-
-def open_rows(
-    path: Path, data: bytes, fmt: str, limits: IntakeLimits
-) -> tuple[list[str], Iterator, str | None]:
-    """(folded header, rows, encoding) of a file; lines in no encoding come as row errors."""
-    if fmt == "xlsx":
-        header, rows = readers.read_xlsx(path, limits)
-        return header, rows, None
-    decoded = decode_text(data, limits, header=fmt != "jsonl")
-    read = readers.read_jsonl if fmt == "jsonl" else readers.read_csv
-    header, rows = read(decoded.text, limits, decoded.bad_lines)
-    return header, rows, decoded.encoding
-
-
-def map_header(header: list[str], spec: ChannelSpec) -> dict[str, str]:
-    """Folded header text -> field name; FileError naming any missing required column."""
-    wanted = {readers.fold_header(h): f for h, f in spec.columns.items()}
-    mapping = {h: wanted[h] for h in header if h in wanted}
-    missing = [
-        h for h, f in spec.columns.items() if f in spec.required and f not in mapping.values()
-    ]
-    if missing:
-        got = "、".join(h for h in header if h) or "nothing"
-        raise FileError(
-            f"missing required column(s) {'、'.join(missing)}; the header row has {got}. "
-            "Fix the header row (first row) and drop the file again"
-        )
-    return mapping
-
-
-def _chunks(iterable: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(iterable, size)):
-        yield chunk
-
-
-def _parse_rows(
-    spec, mapping, rows, typed: dict[str, int], labels: dict[str, str]
-) -> Iterator[tuple[int, str, dict[str, Any] | None, str | None]]:
-    """(row number, raw json, parsed values or None, reject reason or None) per data row.
-
-    Blank rows at the end of a sheet are formatting, not data; a blank row with
-    data after it is an empty record and is rejected.
-    """
-    pending_blank: list[tuple[int, str]] = []
-    field_of = mapping.__getitem__
-    for row_no, raw in rows:
-        raw_json = readers.to_json(raw)
-        if readers.is_blank(raw):
-            pending_blank.append((row_no, raw_json))
-            continue
-        for blank_no, blank_json in pending_blank:
-            yield blank_no, blank_json, None, "empty row: no values"
-        pending_blank.clear()
-        if "__error__" in raw:
-            yield row_no, raw_json, None, raw["__error__"]
-            continue
-        if (reason := checks.control_character(raw)) is not None:
-            yield row_no, _ascii_json(raw_json), None, reason
-            continue
-        if raw.keys() <= mapping.keys():  # the usual row: every column is the channel's
-            fields = dict(zip(map(field_of, raw), raw.values(), strict=True))
-        else:
-            fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
-        try:
-            checks.check_typed(fields, typed, labels)
-            yield row_no, raw_json, spec.parse_row(fields), None
-        except RowError as exc:
-            yield row_no, raw_json, None, str(exc)
-
-
-def _ascii_json(raw_json: str) -> str:
-    """The raw record with every non-ASCII character escaped (a lone surrogate cannot be
-    stored as text; the escape keeps what came)."""
-    return raw_json.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _one_of(conn: Connection, column: sa.Column, keys: list) -> sa.ColumnElement[bool]:
@@ -191,7 +101,7 @@ def _record_file(
     conn: Connection,
     spec: ChannelSpec,
     path: Path,
-    data: bytes,
+    size: int,
     sha: str,
     status: str,
     at: dt.datetime,
@@ -204,7 +114,7 @@ def _record_file(
             "channel": spec.name,
             "source_file": path.name,
             "sha256": sha,
-            "size_bytes": len(data),
+            "size_bytes": size,
             "encoding": encoding,
             "status": status,
             "item_count": 0,
@@ -227,27 +137,25 @@ def _take_turn(conn: Connection, channel: str) -> None:
 
 
 class _Rows:
-    """One file's rows on their way in: checks, row keys, and the rows already there."""
+    """One file's checked rows on their way in: row keys, and the rows already there."""
 
-    def __init__(self, conn: Connection, spec: ChannelSpec, limits: IntakeLimits, day: dt.date):
-        self.conn, self.spec, self.limits, self.day = conn, spec, limits, day
+    def __init__(self, conn: Connection, spec: ChannelSpec):
+        self.conn, self.spec = conn, spec
         self.table = intake_item if spec.target == "item" else case_progress
-        self.lengths = checks.string_lengths(self.table)
-        self.labels = _labels(spec)
         self.keys = FileKeys(ITEM_FIELDS if spec.target == "item" else PROGRESS_FIELDS)
         self.redropped = False
 
-    def check(self, values: dict[str, Any]) -> str | None:
-        try:
-            checks.check_values(values, self.lengths, self.labels, self.limits, self.day)
-        except RowError as exc:
-            return str(exc)
-        return None
-
-    def new_only(self, good: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Key the rows and keep those not loaded before; link corrections."""
-        for values in good:
-            values["row_key"] = self.keys.key(values)
+    def new_only(
+        self, good: list[dict[str, Any]], key_texts: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Key the rows (in file order) and keep those not loaded before; link corrections."""
+        if key_texts is None:
+            for values in good:
+                values["row_key"] = self.keys.key(values)
+        else:
+            key_of_text = self.keys.key_of_text
+            for values, text in zip(good, key_texts, strict=True):
+                values["row_key"] = key_of_text(text)
         # (a key is unique to its channel: the channel is among the values it hashes)
         column = self.table.c.row_key
         query = sa.select(column).where(_one_of(self.conn, column, [v["row_key"] for v in good]))
@@ -293,54 +201,25 @@ class _Rows:
                 )
 
 
-def _labels(spec: ChannelSpec) -> dict[str, str]:
-    """Target column -> the header a clerk knows it by, for reasons."""
-    labels = {name: header for header, name in spec.columns.items()}
-    for column, source in (
-        ("petitioner_name", "name"),
-        ("name_key", "name"),
-        ("case_type", "case_number"),
-    ):
-        if source in labels:
-            labels[column] = labels[source]
-    return labels
-
-
-def _load(
-    conn: Connection,
-    spec: ChannelSpec,
-    path: Path,
-    data: bytes,
-    sha: str,
-    day: dt.date,
-    limits: IntakeLimits,
-) -> FileResult:
-    fmt = file_format(path, spec)
-    header, rows, encoding = open_rows(path, data, fmt, limits)
-    mapping = map_header(header, spec)
+def _load(conn: Connection, spec: ChannelSpec, path: Path, parsed: ParsedFile) -> FileResult:
+    """Write one parsed file in the caller's transaction, after the channel's previous file."""
     loaded_at = now_local()
     _take_turn(conn, spec.name)
-    file_id = _record_file(conn, spec, path, data, sha, "loaded", loaded_at, encoding or fmt)
+    file_id = _record_file(
+        conn, spec, path, parsed.size, parsed.sha256, "loaded", loaded_at, parsed.encoding
+    )
     result = FileResult(spec.name, path.name, "loaded")
     base = {"file_id": file_id, "source_file": path.name}
     item_base = {**base, "loaded_at": loaded_at} if spec.target == "item" else base
-    batch = _Rows(conn, spec, limits, day)
-    parsed = _parse_rows(spec, mapping, rows, checks.typed_limits(batch.lengths), batch.labels)
-    for chunk in _chunks(parsed, CHUNK):
-        good: list[dict[str, Any]] = []
-        bad: list[dict[str, Any]] = []
-        for row_no, raw_json, values, reason in chunk:
-            if values is not None and (reason := batch.check(values)) is None:
-                values.update(item_base)
-                values["source_row"] = row_no
-                values["raw"] = raw_json
-                good.append(values)
-            else:
-                bad.append({"source_row": row_no, "reason": mask_text(reason), "raw": raw_json})
+    batch = _Rows(conn, spec)
+    for chunk in parsed.chunks:
+        good, bad = chunk.good, chunk.bad
+        for values in good:
+            values.update(item_base)
         if spec.target == "progress" and good:
             good = _progress_rows(conn, good, bad, loaded_at)
         if good:
-            fresh = batch.new_only(good)
+            fresh = batch.new_only(good, chunk.key_texts)
             result.known += len(good) - len(fresh)
             insert_rows(conn, batch.table, fresh)
             result.items += len(fresh)
@@ -383,10 +262,10 @@ def _progress_rows(
     return kept
 
 
-def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, data: bytes, sha: str, reason: str):
+def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, size: int, sha: str, reason: str):
     now = now_local()
     with engine.begin() as conn:
-        file_id = _record_file(conn, spec, path, data, sha, "quarantined", now)
+        file_id = _record_file(conn, spec, path, size, sha, "quarantined", now)
         conn.execute(
             intake_reject.insert(),
             {
@@ -402,7 +281,7 @@ def _quarantine(engine: Engine, spec: ChannelSpec, path: Path, data: bytes, sha:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a file loads.
 
     Parsing allocates millions of short-lived dicts and tuples, none in reference
@@ -442,7 +321,7 @@ def _taken_by_another(exc: sa_exc.IntegrityError) -> bool:
     return "sha256" in text or "uq_intake_file" in text
 
 
-def _read(path: Path, limits: IntakeLimits) -> bytes:
+def read_file(path: Path, limits: IntakeLimits) -> bytes:
     """The file's bytes, never through a link, within the size limit (FileError past it)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
@@ -461,7 +340,7 @@ def _read(path: Path, limits: IntakeLimits) -> bytes:
 def load_file(
     engine: Engine, channel: str, path: Path, landing_root: Path, day: dt.date
 ) -> FileResult:
-    """Load one dropped file and move it out of ``incoming/``.
+    """Load one dropped file and move it out of ``incoming/``, parsing it as it is written.
 
     Never raises for the file's content: a file that cannot be loaded is quarantined
     with its reason. A file another sweep took meanwhile is skipped.
@@ -470,16 +349,42 @@ def load_file(
     try:
         limits = get_config().intake
         try:
-            data = _read(path, limits)
+            data = read_file(path, limits)
         except FileError as exc:
-            return _to_quarantine(engine, spec, path, b"", "", str(exc), landing_root)
+            return quarantine_file(engine, spec, path, 0, "", str(exc), landing_root)
         sha = hashlib.sha256(data).hexdigest()
-        with engine.connect() as conn:
-            seen = conn.execute(
-                sa.select(intake_file.c.status).where(
-                    intake_file.c.channel == channel, intake_file.c.sha256 == sha
-                )
-            ).scalar_one_or_none()
+
+        def parsed() -> ParsedFile:
+            return parse_file(spec, path, data, sha, day, limits, CHUNK)
+
+        return store_file(engine, spec, path, landing_root, day, len(data), sha, parsed)
+    except FileNotFoundError:
+        return skipped(channel, path, "another sweep took it")
+
+
+def store_file(
+    engine: Engine,
+    spec: ChannelSpec,
+    path: Path,
+    landing_root: Path,
+    day: dt.date,
+    size: int,
+    sha: str,
+    parsed: Callable[[], ParsedFile],
+) -> FileResult:
+    """Write a read file (``parsed()`` gives its rows, or raises what reading them raised)
+    in one transaction and archive it; quarantine it for anything that is its fault.
+
+    FileNotFoundError: another sweep took the file.
+    """
+    channel = spec.name
+    with engine.connect() as conn:  # one connection for the look-up and the load
+        seen = conn.execute(
+            sa.select(intake_file.c.status).where(
+                intake_file.c.channel == channel, intake_file.c.sha256 == sha
+            )
+        ).scalar_one_or_none()
+        conn.rollback()
         if seen == "loaded":
             moved = landing.archive(path, landing_root, channel, day)
             log.info(
@@ -493,26 +398,28 @@ def load_file(
             moved = landing.quarantine(path, landing_root, channel, reason)
             return FileResult(channel, path.name, "quarantined", moved_to=str(moved), reason=reason)
         try:
-            with engine.begin() as conn, config_in_force(), _collector_paused():
-                result = _load(conn, spec, path, data, sha, day, limits)
+            rows = parsed()
+            with conn.begin(), config_in_force(), collector_paused():
+                result = _load(conn, spec, path, rows)
         except FileError as exc:
-            return _to_quarantine(engine, spec, path, data, sha, str(exc), landing_root)
+            conn.close()
+            return quarantine_file(engine, spec, path, size, sha, str(exc), landing_root)
         except sa_exc.IntegrityError as exc:
+            conn.close()
             if _taken_by_another(exc):
-                return _skipped(channel, path, "another sweep loaded it first")
-            return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
+                return skipped(channel, path, "another sweep loaded it first")
+            return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
         except Exception as exc:  # one file must never stop the others
             if _not_the_files_fault(exc):
                 raise
+            conn.close()
             trace = "".join(traceback.format_exception(exc, limit=-8))
             log.warning("%s/%s could not be loaded:\n%s", channel, path.name, mask_text(trace))
-            return _to_quarantine(engine, spec, path, data, sha, _failure(exc), landing_root)
-        try:
-            moved: Path | None = landing.archive(path, landing_root, channel, day)
-        except FileNotFoundError:  # loaded here; another sweep archived it as identical
-            moved = None
-    except FileNotFoundError:
-        return _skipped(channel, path, "another sweep took it")
+            return quarantine_file(engine, spec, path, size, sha, _failure(exc), landing_root)
+    try:
+        moved: Path | None = landing.archive(path, landing_root, channel, day)
+    except FileNotFoundError:  # loaded here; another sweep archived it as identical
+        moved = None
     result.moved_to = str(moved) if moved is not None else None
     log.info(
         "%s/%s: %d loaded, %d already loaded before, %d rejected %s",
@@ -532,16 +439,16 @@ def _failure(exc: BaseException) -> str:
     return f"the file could not be loaded ({type(exc).__name__}: {first[:300]})"
 
 
-def _skipped(channel: str, path: Path, why: str) -> FileResult:
+def skipped(channel: str, path: Path, why: str) -> FileResult:
     log.info("%s/%s skipped: %s", channel, path.name, why)
     return FileResult(channel, path.name, "skipped", reason=why)
 
 
-def _to_quarantine(
+def quarantine_file(
     engine: Engine,
     spec: ChannelSpec,
     path: Path,
-    data: bytes,
+    size: int,
     sha: str,
     reason: str,
     landing_root: Path,
@@ -551,7 +458,7 @@ def _to_quarantine(
     reason = mask_text(reason)
     # (IntegrityError: the same bytes were quarantined or loaded by a concurrent sweep)
     with contextlib.suppress(sa_exc.IntegrityError):
-        _quarantine(engine, spec, path, data, sha or _no_hash(path), f"{path.name}: {reason}")
+        _quarantine(engine, spec, path, size, sha or _no_hash(path), f"{path.name}: {reason}")
     moved = landing.quarantine(path, landing_root, spec.name, f"{path.name}: {reason}")
     log.warning("%s/%s quarantined: %s", spec.name, path.name, reason)
     return FileResult(spec.name, path.name, "quarantined", moved_to=str(moved), reason=reason)

@@ -1,9 +1,15 @@
-"""Sweep the drop folders: every waiting file of the given channels, one file at a time."""
+"""Sweep the drop folders: every waiting file of the given channels, oldest first.
+
+A channel's files are parsed by ``intake.workers`` processes side by side and written
+by the sweep itself in order (``xinfang.intake.pool``); with one worker, or one small
+file, the sweep loads them itself, one after another (``loader.load_file``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang import db, settings
 from xinfang.config import get_config
-from xinfang.intake import landing
+from xinfang.intake import landing, pool
 from xinfang.intake.channels import ALL_CHANNELS, PETITION_CHANNELS
 from xinfang.intake.loader import FileResult, load_file
 from xinfang.timeutil import today_local
@@ -39,11 +45,50 @@ def sweep_channel(
         log.info(
             "%s/%s is still changing (being copied?): left for the next sweep", channel, path.name
         )
-    log.info("%s: %d file(s) to load in %s", channel, len(files), landing_root / channel)
-    for n, path in enumerate(files, start=1):
-        log.info("%s: file %d/%d %s", channel, n, len(files), path.name)
-        results.append(load_file(engine, channel, path, landing_root, day))
+    workers = pool.worker_count(get_config().intake)
+    use_pool = pool.worth_it(files, workers)
+    log.info(
+        "%s: %d file(s) to load in %s%s",
+        channel,
+        len(files),
+        landing_root / channel,
+        f" ({workers} processes parsing)" if use_pool else "",
+    )
+    progress = _Progress(channel, len(files))
+    if use_pool:
+        results += pool.sweep_files(engine, channel, files, landing_root, day, workers, progress)
+    else:
+        for path in files:
+            result = load_file(engine, channel, path, landing_root, day)
+            progress(result)
+            results.append(result)
     return results
+
+
+class _Progress:
+    """One task-log line per file written: files done of all, rows, and the pace so far."""
+
+    def __init__(self, channel: str, total: int) -> None:
+        self.channel, self.total = channel, total
+        self.done = self.items = self.rows = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, result: FileResult) -> None:
+        self.done += 1
+        self.items += result.items
+        self.rows += result.items + result.known + result.rejects
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        log.info(
+            "%s: file %d/%d %s %s; %s items loaded in %.1f s = %s rows/s",
+            self.channel,
+            self.done,
+            self.total,
+            result.source_file,
+            result.outcome,
+            f"{self.items:,}",
+            seconds,
+            f"{self.rows / seconds:,.0f}",
+        )
 
 
 def _quarantine_stray(

@@ -11,6 +11,23 @@ from xinfang.normalize.idcard import IdNumber, compute_check_char, parse_id_numb
 from xinfang.normalize.phone import canonical_phone
 from xinfang.normalize.text import fold_width, normalize_text, strip_pinyin, to_simplified
 
+
+def warm_up() -> None:
+    """Load what the normalizers load on first use (OpenCC and the set of characters it
+    changes, pypinyin's dictionaries: ~0.3 s), so that processes forked afterwards (the
+    intake pool's workers) share it instead of each loading it again."""
+    from xinfang.normalize.names import clean_name, name_key, split_group
+
+    normalize_text("結(jié)合全市開(kāi)展的集中辦(bàn)訪月活動(dòng)")
+    to_simplified("張偉")
+    name_key(clean_name("張偉"))
+    split_group("張偉、李強等5人")
+    find_case_numbers("(2023)冀1003民初1234号")
+    parse_datetime("2023年7月3日 9:30")
+    parse_id_number("110101199003074514")
+    canonical_phone("+86 138-1234-5678")
+
+
 __all__ = [
     "CaseNumber",
     "DateParseError",
@@ -26,4 +43,5 @@ __all__ = [
     "parse_id_number",
     "strip_pinyin",
     "to_simplified",
+    "warm_up",
 ]
