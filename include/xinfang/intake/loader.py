@@ -50,7 +50,7 @@ from xinfang.intake.base import ChannelSpec, FileError
 from xinfang.intake.channels import spec as channel_spec
 from xinfang.intake.items import config_in_force
 from xinfang.intake.parse import ParsedFile, parse_file
-from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, FileKeys
+from xinfang.intake.rowkey import ITEM_FIELDS, PROGRESS_FIELDS, WORKFLOW_FIELDS, FileKeys
 from xinfang.masking import mask_text
 from xinfang.progress import extension_refusals
 from xinfang.schema import case_progress, intake_file, intake_item, intake_reject, ledger_case
@@ -142,7 +142,10 @@ class _Rows:
     def __init__(self, conn: Connection, spec: ChannelSpec):
         self.conn, self.spec = conn, spec
         self.table = intake_item if spec.target == "item" else case_progress
-        self.keys = FileKeys(ITEM_FIELDS if spec.target == "item" else PROGRESS_FIELDS)
+        if spec.target == "item":
+            self.keys = FileKeys(ITEM_FIELDS)
+        else:  # the workflow columns count only in the rows that give one (rowkey)
+            self.keys = FileKeys(PROGRESS_FIELDS, WORKFLOW_FIELDS)
         self.redropped = False
 
     def new_only(

@@ -6,6 +6,11 @@ key is taken over a row's *normalized* values (canonical ID, phone, 案号, date
 simplified text), so the same row reads the same in every encoding and format.
 Two equal rows within one file stay two items: the n-th occurrence of a key in a
 file gets the n-th key, so a file dropped again matches its own rows one to one.
+
+A progress row's key takes the office's workflow columns (受理日期 … 督办期限, migration
+0004) only when the row gives one of them: a corrected 满意度 or 受理日期 makes a new
+row, and the key of every row without them (all rows loaded before 0004) is what it
+was. Migration 0006 re-keyed the rows loaded earlier that give one.
 """
 
 from __future__ import annotations
@@ -48,7 +53,18 @@ PROGRESS_FIELDS: tuple[str, ...] = (
     "is_key",
     "hearing_date",
 )
-"""The ``case_progress`` values that make a progress row what it is."""
+"""The ``case_progress`` values that make a progress row what it is (frozen: migration
+0002 keys the rows of an 0001 ledger with it)."""
+
+WORKFLOW_FIELDS: tuple[str, ...] = (
+    "accepted_on",
+    "replied_on",
+    "extended_to",
+    "satisfaction",
+    "supervision_unit",
+    "supervision_due_on",
+)
+"""A progress row's workflow values (docs/progress.md): part of its key when it gives one."""
 
 
 def _text(value: Any) -> str:
@@ -67,15 +83,24 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def values_text(values: Mapping[str, Any], fields: tuple[str, ...]) -> str:
-    """The text a row's key is taken over (before its occurrence number in the file)."""
+def values_text(
+    values: Mapping[str, Any], fields: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> str:
+    """The text a row's key is taken over (before its occurrence number in the file):
+    ``fields``, then ``optional`` only when one of them has a value (so adding optional
+    fields leaves the keys of rows without them as they were)."""
     # The text values (nearly all) written inline: a call per value cost more than the work.
-    return "\x1f".join(
+    text = "\x1f".join(
         [
             " ".join(v.split()) if type(v) is str else "" if v is None else _text(v)
             for v in map(values.get, fields)
         ]
     )
+    if optional:
+        extra = values_text(values, optional)
+        if extra.strip("\x1f"):
+            return f"{text}\x1f{extra}"
+    return text
 
 
 def _hash(values_text: str, occurrence: int) -> str:
@@ -83,20 +108,26 @@ def _hash(values_text: str, occurrence: int) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def row_key(values: Mapping[str, Any], fields: tuple[str, ...], occurrence: int = 1) -> str:
-    """32 hex characters over ``fields`` of ``values`` and the occurrence number."""
-    return _hash(values_text(values, fields), occurrence)
+def row_key(
+    values: Mapping[str, Any],
+    fields: tuple[str, ...],
+    occurrence: int = 1,
+    optional: tuple[str, ...] = (),
+) -> str:
+    """32 hex characters over ``fields`` (and ``optional``, when one is given) of
+    ``values`` and the occurrence number."""
+    return _hash(values_text(values, fields, optional), occurrence)
 
 
 class FileKeys:
     """Hands out row keys for one file, numbering repeated rows within it."""
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
-        self.fields = fields
+    def __init__(self, fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+        self.fields, self.optional = fields, optional
         self._seen: Counter[str] = Counter()
 
     def key(self, values: Mapping[str, Any]) -> str:
-        return self.key_of_text(values_text(values, self.fields))
+        return self.key_of_text(values_text(values, self.fields, self.optional))
 
     def key_of_text(self, text: str) -> str:
         """The key of the next row whose ``values_text`` is ``text`` (rows in file order)."""
