@@ -188,7 +188,7 @@ def test_installed_wheel_upgrades_a_ledger(wheel: Path, tmp_path: Path):
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert "at schema revision 0005" in run.stdout, run.stdout
+    assert "at schema revision 0006" in run.stdout, run.stdout
     with sqlite3.connect(ledger) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='view'")}

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from conftest import BOTH
 from intake_helpers import drop
 
-from xinfang.intake.rowkey import PROGRESS_FIELDS, WORKFLOW_FIELDS, FileKeys, row_key, values_text
+from xinfang.intake.rowkey import (
+    PROGRESS_FIELDS,
+    WORKFLOW_FIELDS,
+    FileKeys,
+    key_text,
+    row_key,
+    values_text,
+)
 from xinfang.intake.sweep import run_sweep, sweep_channel
 from xinfang.ledger import assign_cases
 from xinfang.progress import apply_progress
@@ -67,7 +74,7 @@ def test_each_workflow_value_makes_another_key():
             {**A_ROW, "replied_on": dt.date(2023, 7, 20)}, PROGRESS_FIELDS, optional=WORKFLOW_FIELDS
         )
     )
-    text = values_text({**A_ROW, "satisfaction": "basic"}, PROGRESS_FIELDS, WORKFLOW_FIELDS)
+    text = key_text({**A_ROW, "satisfaction": "basic"}, PROGRESS_FIELDS, WORKFLOW_FIELDS)
     assert text.startswith(values_text(A_ROW, PROGRESS_FIELDS) + "\x1f")
 
 

@@ -83,19 +83,23 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def values_text(
-    values: Mapping[str, Any], fields: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> str:
-    """The text a row's key is taken over (before its occurrence number in the file):
-    ``fields``, then ``optional`` only when one of them has a value (so adding optional
-    fields leaves the keys of rows without them as they were)."""
+def values_text(values: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    """The text a row's key is taken over (before its occurrence number in the file)."""
     # The text values (nearly all) written inline: a call per value cost more than the work.
-    text = "\x1f".join(
+    return "\x1f".join(
         [
             " ".join(v.split()) if type(v) is str else "" if v is None else _text(v)
             for v in map(values.get, fields)
         ]
     )
+
+
+def key_text(
+    values: Mapping[str, Any], fields: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> str:
+    """``values_text`` of ``fields``, then of ``optional`` only when one of them has a
+    value: fields added as optional leave the keys of rows without them as they were."""
+    text = values_text(values, fields)
     if optional:
         extra = values_text(values, optional)
         if extra.strip("\x1f"):
@@ -116,7 +120,7 @@ def row_key(
 ) -> str:
     """32 hex characters over ``fields`` (and ``optional``, when one is given) of
     ``values`` and the occurrence number."""
-    return _hash(values_text(values, fields, optional), occurrence)
+    return _hash(key_text(values, fields, optional), occurrence)
 
 
 class FileKeys:
@@ -127,7 +131,7 @@ class FileKeys:
         self._seen: Counter[str] = Counter()
 
     def key(self, values: Mapping[str, Any]) -> str:
-        return self.key_of_text(values_text(values, self.fields, self.optional))
+        return self.key_of_text(key_text(values, self.fields, self.optional))
 
     def key_of_text(self, text: str) -> str:
         """The key of the next row whose ``values_text`` is ``text`` (rows in file order)."""
