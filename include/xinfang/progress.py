@@ -26,18 +26,12 @@ import sqlalchemy as sa
 
 from xinfang.config import get_config
 from xinfang.db import dialect_of
+from xinfang.schema import WORKFLOW_COLUMNS
 from xinfang.timeutil import now_local
 from xinfang.workflow import extension_refusal
 
 ASSIGNMENTS = ("court_code", "department", "judge", "leader")
-WORKFLOW = (
-    "accepted_on",
-    "replied_on",
-    "extended_to",
-    "satisfaction",
-    "supervision_unit",
-    "supervision_due_on",
-)
+WORKFLOW = WORKFLOW_COLUMNS
 """The ledger columns the latest progress row giving each sets (docs/progress.md)."""
 
 

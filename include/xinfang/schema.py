@@ -58,6 +58,12 @@ def workflow_columns() -> list[Column | CheckConstraint]:
     ]
 
 
+WORKFLOW_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in workflow_columns() if isinstance(c, Column)
+)
+"""The six workflow columns' names, in this order (progress row keys hash them in it)."""
+
+
 court = Table(
     "court",
     metadata,

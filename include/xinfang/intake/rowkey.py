@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from xinfang.schema import WORKFLOW_COLUMNS
+
 ITEM_FIELDS: tuple[str, ...] = (
     "channel",
     "external_id",
@@ -56,14 +58,7 @@ PROGRESS_FIELDS: tuple[str, ...] = (
 """The ``case_progress`` values that make a progress row what it is (frozen: migration
 0002 keys the rows of an 0001 ledger with it)."""
 
-WORKFLOW_FIELDS: tuple[str, ...] = (
-    "accepted_on",
-    "replied_on",
-    "extended_to",
-    "satisfaction",
-    "supervision_unit",
-    "supervision_due_on",
-)
+WORKFLOW_FIELDS: tuple[str, ...] = WORKFLOW_COLUMNS
 """A progress row's workflow values (docs/progress.md): part of its key when it gives one."""
 
 
