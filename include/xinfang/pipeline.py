@@ -25,11 +25,18 @@ def apply_updates(as_of: dt.date, engine: Engine | None = None) -> dict:
     the intake DAG's ``deduplicate`` task runs ``ledger.assign_cases`` just before), then
     the progress rows' changes, then the sweep's. Key persons are recomputed by the
     daily sweep only (a whole-ledger pass).
+
+    The first transaction runs without PostgreSQL's JIT (the screening and the sweep turn
+    it off themselves): right after deduplication the planner's statistics of
+    ``intake_item.case_id`` are stale (thousands of items per case), so the progress
+    step's correlated per-case subqueries look costly enough to compile, and compiling
+    took 2-3 s of its 4 s on the intake DAG's first run (issue 18, bench/apply_updates.py).
     """
     from xinfang import escalation, history, progress, risk
 
     engine = engine or db.get_engine()
     with engine.begin() as conn:
+        db.dialect_of(conn).set_local(conn, jit="off")
         recorded = history.record(conn, as_of, "intake")
         progress.apply_progress(conn)
         recorded += history.record(conn, as_of, "progress")

@@ -1,0 +1,166 @@
+"""Where ``apply_updates`` spends its time on the intake DAG's first run (issue 18).
+
+    python bench/apply_updates.py --prepare            # once: a ledger after deduplicate
+    python bench/apply_updates.py --base <db> [--runs 2]
+
+``--prepare`` loads the ``bench/dag_intake.py`` landing set (~274k items) into a kept
+PostgreSQL database through the intake DAG's own steps (migrate, load_channel ×5,
+deduplicate, load_progress) and prints its name. Each timed run copies that database
+(``CREATE DATABASE ... TEMPLATE``), runs ``xinfang.pipeline.apply_updates`` on the copy
+with each step timed, prints a fingerprint of every ledger table (rows ordered, the
+columns stamped with the wall clock
+and serial ids left out) and drops the copy. Run it once with the
+old code on ``PYTHONPATH`` and once with the new, back to back: same fingerprints, two
+step tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import hashlib
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine
+from _pg import ADMIN_URL, throwaway_database
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data" / "bench" / "dag_intake" / "m100000_s1"
+CLOCK_COLUMNS = {
+    "loaded_at", "updated_at", "sent_at", "computed_at", "decided_at", "created_at",
+    "recorded_at", "rejected_at", "screened_at",
+}  # fmt: skip
+"""Columns stamped with the time the run happened: left out of the fingerprint."""
+ORDER_COLUMNS = {"history_id", "flag_id", "facts"}
+"""Serial ids (and sweep_watermark.facts, sums over them) number rows in the order one
+statement happened to produce them: left out too, the rows are compared by content."""
+
+STEPS: dict[str, float] = {}
+
+
+def _timed(owner, name: str, label: str) -> None:
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            key = f"{label}({args[2]!r})" if label == "history.record" else label
+            STEPS[key] = STEPS.get(key, 0.0) + time.perf_counter() - t0
+
+    setattr(owner, name, wrapper)
+
+
+def _use(url: str, home: Path) -> None:
+    os.environ["AIRFLOW_CONN_XINFANG_LEDGER"] = url.replace("postgresql+psycopg2", "postgresql")
+    os.environ["XINFANG_LANDING_DIR"] = str(home / "landing")
+    (home / "xinfang.yaml").write_text("intake:\n  settle_seconds: 0\n", encoding="utf-8")
+    os.environ["XINFANG_CONFIG"] = str(home / "xinfang.yaml")
+
+
+def prepare(day: dt.date) -> None:
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="xinfang_applyb_"))
+    shutil.copytree(DATA / "landing", home / "landing")
+    with throwaway_database("bench_apply_base", keep=True) as url:
+        _use(url, home)
+        from xinfang import db
+        from xinfang.intake.sweep import sweep_channel
+        from xinfang.ledger import assign_cases
+
+        t0 = time.perf_counter()
+        db.upgrade()
+        for channel in ("letter", "visit", "online", "hotline", "referral"):
+            sweep_channel(channel, day=day)
+        print(f"loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+        print("deduplicate:", assign_cases(db.get_engine()), flush=True)
+        sweep_channel("progress", day=day)
+        db.get_engine().dispose()
+    shutil.rmtree(home)
+
+
+def fingerprint(url: str) -> dict[str, tuple[int, str]]:
+    engine = sa.create_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+        for table in sorted(tables):
+            cols = [c["name"] for c in sa.inspect(conn).get_columns(table)]
+            keep = ", ".join(f'"{c}"' for c in cols if c not in CLOCK_COLUMNS | ORDER_COLUMNS)
+            rows = conn.exec_driver_sql(
+                f'SELECT {keep} FROM "{table}" ORDER BY {keep}'
+            ).all()  # fmt: skip
+            digest = hashlib.md5(repr(rows).encode()).hexdigest()[:12]
+            out[table] = (len(rows), digest)
+    engine.dispose()
+    return out
+
+
+def timed_run(base: str, day: dt.date, home: Path) -> None:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"bench_apply_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        _use(url, home)
+        from xinfang import escalation, history, pipeline, progress, risk
+
+        _timed(history, "record", "history.record")
+        _timed(progress, "apply_progress", "progress.apply_progress")
+        _timed(risk, "screen", "risk.screen")
+        _timed(escalation, "sweep", "escalation.sweep")
+        t0 = time.perf_counter()
+        summary = pipeline.apply_updates(day)
+        total = time.perf_counter() - t0
+        print(f"apply_updates {total:.1f} s; history rows {summary['history_rows']:,}")
+        for step, seconds in STEPS.items():
+            print(f"    {step:<34} {seconds:7.1f} s")
+        from xinfang import db
+
+        db.get_engine().dispose()
+        for table, (rows, digest) in fingerprint(url).items():
+            print(f"    {table:<28} {rows:>9,} {digest}")
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prepare", action="store_true")
+    ap.add_argument("--base", help="the database --prepare printed")
+    ap.add_argument("--day", default="2026-12-08", help="the run's date (as_of)")
+    ap.add_argument("--verbose", action="store_true", help="the steps' own timing log lines")
+    args = ap.parse_args()
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        logging.getLogger("xinfang.escalation").setLevel(logging.DEBUG)
+    day = dt.date.fromisoformat(args.day)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}", flush=True)
+    if args.prepare:
+        prepare(day)
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="xinfang_applyb_") as home:
+        timed_run(args.base, day, Path(home))
+
+
+if __name__ == "__main__":
+    main()
