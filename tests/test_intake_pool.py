@@ -47,8 +47,22 @@ def workers(tmp_path, monkeypatch):
         config = tmp_path / f"intake-{n}.yaml"
         config.write_text(f"intake:\n  settle_seconds: 0\n  workers: {n}\n", encoding="utf-8")
         monkeypatch.setenv("XINFANG_CONFIG", str(config))
+        monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)  # the tests' small files too
 
     return set_workers
+
+
+def test_the_pool_starts_only_for_enough_work(tmp_path, monkeypatch):
+    small = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for path in small:
+        path.write_bytes(b"x" * 1000)
+    assert not pool.worth_it(small, 2)  # a replay day's files: loaded in the task itself
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 2000)
+    assert pool.worth_it(small, 2)
+    assert not pool.worth_it(small, 1)
+    assert not pool.worth_it(small[:1], 2)  # one file not worth splitting
+    monkeypatch.setattr(pool, "PART_BYTES", 500)
+    assert pool.worth_it(small[:1], 2)
 
 
 @pytest.fixture

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 PART_BYTES = 8 * 1024 * 1024
 """A file larger than this is split into parts (up to one per worker) parsed side by side."""
+POOL_MIN_BYTES = 2 * 1024 * 1024
+"""Less waiting than this (~3,000 rows, a few tenths of a second to parse) is loaded by the
+sweep itself: starting the workers would cost more than they save (a day of the July
+replay, a few hundred items a channel, took 13 s longer in all with the pool)."""
 CRASHES_IN_A_ROW = 3
 """Files in a row that each kill their worker on their own: then it is not the files."""
 
@@ -59,8 +63,14 @@ def worker_count(limits: IntakeLimits) -> int:
 
 
 def worth_it(paths: list[Path], workers: int) -> bool:
-    """Whether a pool can do better than one process: two files, or one large file."""
-    return workers > 1 and (len(paths) > 1 or any(_size(p) > PART_BYTES for p in paths))
+    """Whether a pool can do better than one process: enough bytes waiting, in two files
+    or more, or one file large enough to be split into parts."""
+    if workers < 2:
+        return False
+    sizes = [_size(p) for p in paths]
+    if any(size > PART_BYTES for size in sizes):
+        return True
+    return len(paths) > 1 and sum(sizes) >= POOL_MIN_BYTES
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Sweep the drop folders: every waiting file of the given channels, oldest first.
 
 A channel's files are parsed by ``intake.workers`` processes side by side and written
-by the sweep itself in order (``xinfang.intake.pool``); with one worker, or one small
-file, the sweep loads them itself, one after another (``loader.load_file``).
+by the sweep itself in order (``xinfang.intake.pool``); with one worker, or little to
+load (``pool.worth_it``), the sweep loads them itself, one after another
+(``loader.load_file``).
 """
 
 from __future__ import annotations
