@@ -49,8 +49,8 @@ PART_BYTES = 8 * 1024 * 1024
 """A file larger than this is split into parts (up to one per worker) parsed side by side."""
 POOL_MIN_BYTES = 2 * 1024 * 1024
 """Less waiting than this (~3,000 rows, a few tenths of a second to parse) is loaded by the
-sweep itself: starting the workers would cost more than they save (a day of the July
-replay, a few hundred items a channel, took 13 s longer in all with the pool)."""
+sweep itself: forking the workers and pickling their rows back would cost about what they
+save (a day of the July replay has a few hundred items a channel)."""
 CRASHES_IN_A_ROW = 3
 """Files in a row that each kill their worker on their own: then it is not the files."""
 
