@@ -445,8 +445,8 @@ class MatchParams:
     workers: int = 1
     """Processes for the matching of a big batch (``assign_cases``); 0: one per core, up
     to two. One by default: forked workers copy the pages of the items they touch
-    (about 1.1 GiB more at 1M items: 3.1 GiB for the process tree against 1.96), and on
-    the shared 2-core machine two were no faster (bench/README, issue 18 round)."""
+    (about 1.1 GiB more at 1M items: 3.1 GiB for the process tree against 1.96); two
+    save about 15% of the time where memory allows (docs/settings.md, bench/README)."""
 
     @classmethod
     def from_config(cls, raw: dict | None) -> MatchParams:
