@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,18 +195,16 @@ class _Sweep:
     def alone(self, path: Path) -> FileResult | list[int]:
         """A file parsed in a worker of its own, and written; the worker's exit codes
         when the file killed that worker too."""
-        pool = _new_pool(1)
-        try:
+        outcomes: list[_Outcome] | None = None
+        with _pool_of(1) as pool:
             futures = [pool.submit(_parse_part, t) for t in _tasks(self.channel, path, self.day, 1)]
             processes = list(getattr(pool, "_processes", {}).values())
-            try:
+            with suppress(BrokenProcessPool):  # the file killed this worker too
                 outcomes = [f.result() for f in futures]
-            except BrokenProcessPool:
-                for process in processes:
-                    process.join(timeout=10)
-                return [p.exitcode for p in processes if p.exitcode is not None]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if outcomes is None:
+            # read once the pool is shut down: its manager thread has joined the worker
+            # (a second waiter racing it for the exit status may get none)
+            return [p.exitcode for p in processes if p.exitcode is not None]
         return self.store(path, outcomes)
 
     def crashed(self, path: Path, exit_codes: list[int]) -> FileResult:
