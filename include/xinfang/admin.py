@@ -47,10 +47,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import db, history, ledger, locks, progress
+from xinfang.intake.progress import DISPOSITION_ALIASES
 from xinfang.masking import mask_text
 from xinfang.schema import case_progress, intake_item, ledger_case
 from xinfang.timeutil import now_local
-from xinfang.vocab import DISPOSITION_NAMES
+from xinfang.vocab import DISPOSITION_NAMES, STATUS_NAMES
 
 PROG = "python -m xinfang.admin"
 
@@ -252,12 +253,6 @@ def _review(engine: Engine, args: argparse.Namespace) -> list[str]:
 
 
 # -- case actions (assign, mark-key, reopen, close) --------------------------------------
-_DISPOSITION_CODES = {
-    **{code: code for code in DISPOSITION_NAMES},
-    **{name: code for code, name in DISPOSITION_NAMES.items()},
-    **{name.removeprefix("依法"): code for code, name in DISPOSITION_NAMES.items()},
-}
-_STATUS_NAMES = {"open": "办理中", "paused": "中止", "closed": "已销号"}
 _ASSIGNABLE = ("judge", "department", "leader")
 
 
@@ -325,11 +320,10 @@ def _act(
 
 
 def _assign_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ledger_no", help="台账编号 of the case")
+    _case_args(p)
     p.add_argument("--judge", help="承办法官")
     p.add_argument("--department", help="承办部门")
     p.add_argument("--leader", help="包案领导")
-    _staff_args(p)
 
 
 def _assign(engine: Engine, args: argparse.Namespace) -> list[str]:
@@ -349,9 +343,8 @@ def _assign(engine: Engine, args: argparse.Namespace) -> list[str]:
 
 
 def _mark_key_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ledger_no", help="台账编号 of the case")
+    _case_args(p)
     p.add_argument("--unset", action="store_true", help="withdraw 重点 instead")
-    _staff_args(p)
 
 
 def _mark_key(engine: Engine, args: argparse.Namespace) -> list[str]:
@@ -369,7 +362,7 @@ def _reopen(engine: Engine, args: argparse.Namespace) -> list[str]:
     def check(case: sa.Row) -> dict[str, object]:
         if case.status != "closed":
             raise AdminError(
-                f"case {case.ledger_no} is {case.status} ({_STATUS_NAMES.get(case.status)}), "
+                f"case {case.ledger_no} is {case.status} ({STATUS_NAMES.get(case.status)}), "
                 "not closed: only a closed case can be reopened"
             )
         return {"status": "open"}
@@ -378,17 +371,16 @@ def _reopen(engine: Engine, args: argparse.Namespace) -> list[str]:
 
 
 def _close_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ledger_no", help="台账编号 of the case")
+    _case_args(p)
     p.add_argument(
         "--disposition",
         required=True,
         help="five-batches code: " + ", ".join(DISPOSITION_NAMES),
     )
-    _staff_args(p)
 
 
 def _close(engine: Engine, args: argparse.Namespace) -> list[str]:
-    code = _DISPOSITION_CODES.get((args.disposition or "").strip())
+    code = DISPOSITION_ALIASES.get((args.disposition or "").strip())
     if code is None:
         raise AdminError(
             f"unknown disposition {args.disposition!r}: one of "

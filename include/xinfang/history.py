@@ -70,10 +70,12 @@ def _as_text(expr: str, field: str) -> str:
     return expr
 
 
-def _scope(alias: str, case_ids: Sequence[int] | None) -> str:
+def _scope(alias: str, case_ids: Sequence[int] | None, within: bool = True) -> str:
+    """`` AND alias.case_id [NOT] IN (...)`` for the given cases; none: no condition."""
     if case_ids is None:
         return ""
-    return f" AND {alias}.case_id IN ({','.join(str(int(c)) for c in case_ids) or 'NULL'})"
+    ids = ",".join(str(int(c)) for c in case_ids) or "NULL"
+    return f" AND {alias}.case_id {'IN' if within else 'NOT IN'} ({ids})"
 
 
 def record(
@@ -234,7 +236,7 @@ def _created(
         {"since": binds["since"]} if recent else None,
     )
     dialect.analyze(conn, "history_new_case")
-    not_split = _scope("c", sorted(split_into)).replace(" IN ", " NOT IN ") if split_into else ""
+    not_split = _scope("c", sorted(split_into), within=False) if split_into else ""
     n = _run(
         conn,
         f"""INSERT INTO case_history ({_COLUMNS})
