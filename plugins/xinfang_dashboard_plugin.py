@@ -229,10 +229,10 @@ def _root(request: Request) -> str:
 
 def _context(request: Request, user: Any, page: str, editor: bool | None) -> dict[str, Any]:
     """What every page's frame (``_layout.html``) needs, and the shared helpers."""
-    from xinfang.dashboard import _courts
+    from xinfang.dashboard import court_names
 
     root = _root(request)
-    courts = _courts()
+    courts = court_names()
 
     def case_link(ledger_no: str | None) -> Markup:
         if not ledger_no:
@@ -352,7 +352,7 @@ def _case_routes(app: FastAPI) -> None:
 
     @app.get("/cases", response_class=HTMLResponse)
     def cases_page(request: Request, user: User, manager: Manager) -> HTMLResponse:
-        from xinfang.dashboard import _tiers
+        from xinfang.dashboard import tier_numbers
 
         q, filters, _page, result = _search(request)
         params = {k: v for k, v in request.query_params.items() if k != "page" and v}
@@ -362,7 +362,7 @@ def _case_routes(app: FastAPI) -> None:
             q=q,
             f=filters,
             r=result,
-            tiers=_tiers(),
+            tiers=tier_numbers(),
             statuses=console.STATUS_NAMES,
             tail_cap=console.TAIL_CAP,
             json_url=f"{root}/api/cases?{urlencode(params)}",

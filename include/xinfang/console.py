@@ -289,12 +289,13 @@ def _case_columns() -> sa.Select:
     )
 
 
-def _iso(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as the pages and JSON show it: dates and times in ISO 8601."""
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
 def _masked_row(row: sa.Row) -> dict[str, Any]:
-    out = {k: _iso(v) for k, v in row._mapping.items()}
+    out = {k: jsonable(v) for k, v in row._mapping.items()}
     if "petitioner_name" in out:  # as on the case page: a number typed into a name
         out["petitioner_name"] = mask_text(out["petitioner_name"])
     if "id_number" in out:
@@ -361,7 +362,7 @@ def case_page(conn: Connection, ledger_no: str) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    case = {k: _iso(v) for k, v in row._mapping.items()}
+    case = {k: jsonable(v) for k, v in row._mapping.items()}
     case["petitioner_name"] = mask_text(case["petitioner_name"])
     case_id = row.case_id
     return {
@@ -402,7 +403,7 @@ def case_page(conn: Connection, ledger_no: str) -> dict[str, Any] | None:
 def _rows(conn: Connection, stmt: sa.Select, masked: tuple[str, ...] = ()) -> list[dict]:
     out = []
     for row in conn.execute(stmt.limit(SECTION_LIMIT)):
-        r = {k: _iso(v) for k, v in row._mapping.items()}
+        r = {k: jsonable(v) for k, v in row._mapping.items()}
         for key in masked:
             r[key] = mask_text(r.get(key))
         out.append(r)

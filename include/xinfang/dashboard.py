@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from xinfang import calendar as workcal
-from xinfang.console import kpi_rates
+from xinfang.console import jsonable, kpi_rates
 from xinfang.masking import mask_id, mask_phone, mask_text
 from xinfang.months import month_bounds
 from xinfang.schema import (
@@ -64,13 +64,15 @@ def _last_judged_year(cal: workcal.WorkCalendar) -> int:
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _courts() -> dict[str, str]:
+def court_names() -> dict[str, str]:
+    """Court code -> name, from the configuration (the console's pages use it too)."""
     from xinfang.config import get_config
 
     return {code: court.name for code, court in get_config().courts.items()}
 
 
-def _tiers() -> list[int]:
+def tier_numbers() -> list[int]:
+    """The configured tiers, lowest first."""
     from xinfang.config import get_config
 
     return sorted(get_config().tiers)
@@ -80,12 +82,6 @@ def _today() -> dt.date:
     from xinfang.timeutil import today_local
 
     return today_local()
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 def _first_contact(column: sa.Column) -> sa.ScalarSelect:
@@ -100,7 +96,7 @@ def _first_contact(column: sa.Column) -> sa.ScalarSelect:
 
 
 def _masked_case(row: sa.Row) -> dict[str, Any]:
-    out = {k: _iso(v) for k, v in row._mapping.items()}
+    out = {k: jsonable(v) for k, v in row._mapping.items()}
     out["id_number"] = mask_id(out.get("id_number"))
     out["phone"] = mask_phone(out.get("phone"))
     return out
@@ -109,8 +105,8 @@ def _masked_case(row: sa.Row) -> dict[str, Any]:
 # -- figures -----------------------------------------------------------------------------
 def cases_by_court(conn: Connection) -> dict[str, Any]:
     """Cases per court, split by status, and the not-closed ones by tier."""
-    courts = _courts()
-    tiers = _tiers()
+    courts = court_names()
+    tiers = tier_numbers()
     rows = conn.execute(
         sa.select(
             ledger_case.c.court_code,
@@ -281,7 +277,7 @@ def month_dispositions(conn: Connection, month: dt.date) -> dict[str, Any]:
             )
             .group_by(ledger_case.c.court_code, ledger_case.c.disposition)
         ).all()
-    courts = _courts()
+    courts = court_names()
     grid: dict[str, dict[str, Any]] = {
         code: {"court_code": code, "court_name": name, **dict.fromkeys(DISPOSITIONS, 0), "total": 0}
         for code, name in courts.items()
@@ -347,7 +343,7 @@ def match_review(conn: Connection, limit: int = REVIEW_LIMIT) -> dict[str, Any]:
     ).all()
     out = []
     for row in rows:
-        r = {k: _iso(v) for k, v in row._mapping.items()}
+        r = {k: jsonable(v) for k, v in row._mapping.items()}
         for key in ("score", "threshold", "margin"):
             r[key] = round(float(r[key]), 4) if r[key] is not None else None
         r["petitioner_name"] = mask_text(r["petitioner_name"])
@@ -381,7 +377,7 @@ def summary(engine: Engine, as_of: dt.date | None = None, limit: int = LIST_LIMI
         dispositions = month_dispositions(conn, as_of)
         review = match_review(conn)
         latest = latest_activity(conn)
-        kpi = kpi_rates(conn, as_of, _courts())
+        kpi = kpi_rates(conn, as_of, court_names())
     totals = by_court["totals"]
     return {
         "as_of": as_of.isoformat(),
