@@ -136,3 +136,25 @@ def test_tuned_settings_last_for_the_block_only(engine):
         assert _scalar(conn, "current_setting('work_mem')") == "65MB"
     with engine.connect() as conn:  # SET LOCAL: gone with the transaction
         assert _scalar(conn, "current_setting('work_mem')") == before
+
+
+@BOTH
+def test_read_frame_types_a_date_column_empty_then_filled_without_a_warning(engine):
+    """pandas reads CSV in chunks; left to infer, a date column empty for the first
+    chunks and filled later came out of mixed types with a DtypeWarning."""
+    import warnings
+
+    rows = 300_000
+    with engine.begin() as conn:
+        d = dialect_of(conn)
+        table = d.temp_table(
+            conn, "tmp_test_dates", [sa.Column("n", sa.BigInteger), sa.Column("on", sa.Date)]
+        )
+        day = dt.date(2026, 12, 8)
+        frame = pd.DataFrame({"n": np.arange(rows), "on": [None] * (rows - 2) + [day, day]})
+        d.insert_frame(conn, table, frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = d.read_frame(conn, sa.select(table).order_by(table.c.n))
+    values = got["on"].tolist()
+    assert values[0] is None and values[-1] == day and len(values) == rows

@@ -202,10 +202,10 @@ def read_frame(conn: Connection, stmt: sa.Select) -> pd.DataFrame:
     encoding = _PY_ENCODINGS.get(getattr(dbapi, "encoding", "UTF8"), "utf-8")
     dtypes: dict[str, Any] = {}
     for c in stmt.selected_columns:
-        if isinstance(c.type, sa.Integer):  # BigInteger too; nullable ones as Int64
-            dtypes[c.name] = "Int64"
-        elif not isinstance(c.type, sa.DateTime | sa.Date | sa.Boolean):
-            dtypes[c.name] = object
+        # everything but integers as text, typed by _typed: left to inference, a date
+        # column that is empty in one chunk and filled in the next came out of mixed
+        # types (pandas' DtypeWarning on the intake DAG's deduplicate)
+        dtypes[c.name] = "Int64" if isinstance(c.type, sa.Integer) else object
     df = pd.read_csv(buf, dtype=dtypes, keep_default_na=False, na_values=[""], encoding=encoding)
     for c in stmt.selected_columns:
         df[c.name] = _typed(df[c.name], c.type)
