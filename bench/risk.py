@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import resource
@@ -179,6 +180,18 @@ def timed(label: str, engine: sa.Engine, fn) -> float:
     return elapsed
 
 
+def flag_digest(engine: sa.Engine) -> str:
+    """md5 of every ``risk_flag`` row but its serial id, sorted: old and new code compared."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """SELECT case_id, kind, detected_on, item_id, evidence, person_key
+                FROM risk_flag ORDER BY case_id, kind, item_id"""
+            )
+        ).all()
+    return f"{len(rows):,} rows, md5 {hashlib.md5(repr(rows).encode()).hexdigest()}"
+
+
 def main() -> None:
     import logging
 
@@ -190,9 +203,10 @@ def main() -> None:
     parser.add_argument(
         "--database", help="reuse this populated database of an earlier --keep run (kept)"
     )
+    parser.add_argument("--prefix", default="xinfang_bench_risk", help="of a new database's name")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
-    with throwaway_database("xinfang_bench_risk", keep=args.keep, reuse=args.database) as url:
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    with throwaway_database(args.prefix, keep=args.keep, reuse=args.database) as url:
         # one pooled connection, so its backend's CPU time is the database's share of the work
         engine = sa.create_engine(url, pool_size=1, max_overflow=0)
         try:
@@ -214,6 +228,7 @@ def main() -> None:
                 engine,
                 lambda: risk.screen(engine, as_of=dt.date(2023, 7, 31)),
             )
+            print(f"flags after the first run: {flag_digest(engine)}")
             timed(
                 "rerun, nothing new",
                 engine,
