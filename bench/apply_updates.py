@@ -1,7 +1,7 @@
 """Where ``apply_updates`` spends its time on the intake DAG's first run (issue 18).
 
     python bench/apply_updates.py --prepare            # once: a ledger after deduplicate
-    python bench/apply_updates.py --base <db> [--runs 2]
+    python bench/apply_updates.py --base <db> [--batch 3000]
 
 ``--prepare`` loads the ``bench/dag_intake.py`` landing set (~274k items) into a kept
 PostgreSQL database through the intake DAG's own steps (migrate, load_channel ×5,
@@ -11,7 +11,9 @@ with each step timed, prints a fingerprint of every ledger table (rows ordered, 
 columns stamped with the wall clock
 and serial ids left out) and drops the copy. Run it once with the
 old code on ``PYTHONPATH`` and once with the new, back to back: same fingerprints, two
-step tables.
+step tables. ``--batch N`` then times the next day's two intakes of N items (repeats of
+the ledger's petitioners), each deduplicated and followed by ``apply_updates``: the
+sweep after a small batch (issue 18).
 """
 
 from __future__ import annotations
@@ -43,7 +45,21 @@ ORDER_COLUMNS = {"history_id", "flag_id", "facts"}
 """Serial ids (and sweep_watermark.facts, sums over them) number rows in the order one
 statement happened to produce them: left out too, the rows are compared by content."""
 
-STEPS: dict[str, float] = {}
+STEPS: dict[str, list[float]] = {}
+"""step → [wall seconds, Python CPU seconds, backend CPU seconds (steps given a connection)]"""
+
+
+def _backend_cpu(conn) -> tuple[int, float] | None:
+    """(pid, CPU seconds so far) of the PostgreSQL backend serving ``conn`` (same machine)."""
+    if not isinstance(conn, sa.Connection):
+        return None
+    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    return pid, _cpu_of(pid)
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(owner, name: str, label: str) -> None:
@@ -51,12 +67,17 @@ def _timed(owner, name: str, label: str) -> None:
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
-        t0 = time.perf_counter()
+        backend = _backend_cpu(args[0])
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             return original(*args, **kwargs)
         finally:
             key = f"{label}({args[2]!r})" if label == "history.record" else label
-            STEPS[key] = STEPS.get(key, 0.0) + time.perf_counter() - t0
+            step = STEPS.setdefault(key, [0.0, 0.0, 0.0])
+            step[0] += time.perf_counter() - t0
+            step[1] += time.process_time() - c0
+            if backend:
+                step[2] += _cpu_of(backend[0]) - backend[1]
 
     setattr(owner, name, wrapper)
 
@@ -108,7 +129,61 @@ def fingerprint(url: str) -> dict[str, tuple[int, str]]:
     return out
 
 
-def timed_run(base: str, day: dt.date, home: Path) -> None:
+def add_batch(url: str, n: int, received: dt.datetime, tag: str) -> int:
+    """A day's intake: ``n`` items copied from the ledger's (same petitioners: repeats,
+    a sample fixed by ``tag``), received at ``received``, not yet deduplicated."""
+    engine = sa.create_engine(url)
+    skip = {"item_id", "case_id", "received_at", "loaded_at", "source_file", "source_row"}
+    skip |= {"file_id", "row_key", "corrects_item_id"}
+    with engine.begin() as conn:
+        cols = [c["name"] for c in sa.inspect(conn).get_columns("intake_item")]
+        kept = ", ".join(c for c in cols if c not in skip)
+        added = conn.execute(
+            sa.text(
+                f"""INSERT INTO intake_item ({kept}, received_at, loaded_at, source_file,
+                  source_row)
+                SELECT {kept}, :received, :received, :file, ROW_NUMBER() OVER (ORDER BY item_id)
+                FROM (SELECT * FROM intake_item WHERE case_id IS NOT NULL
+                      ORDER BY md5(item_id::text || :file) LIMIT :n) x"""
+            ),
+            {"received": received, "file": f"batch_{tag}.csv", "n": n},
+        ).rowcount
+    engine.dispose()
+    return added
+
+
+def timed_batches(url: str, day: dt.date, n: int) -> None:
+    """Two intakes of ``n`` items the next day, each deduplicated and followed by
+    ``apply_updates`` (timed): the DAG's runs after its first."""
+    from xinfang import db, pipeline
+    from xinfang.ledger import assign_cases
+
+    next_day = day + dt.timedelta(days=1)
+    for run, hour in (("morning", 9), ("afternoon", 15)):
+        received = dt.datetime.combine(next_day, dt.time(hour))
+        added = add_batch(url, n, received, f"{next_day:%Y%m%d}_{run}")
+        t0 = time.perf_counter()
+        assign_cases(db.get_engine())
+        print(f"{run} batch: {added} items, deduplicated in {time.perf_counter() - t0:.1f} s")
+        STEPS.clear()
+        t0 = time.perf_counter()
+        summary = pipeline.apply_updates(next_day)
+        swept = summary["escalation"]
+        print(
+            f"apply_updates {time.perf_counter() - t0:.1f} s ({swept['working_set']} sweep,"
+            f" {swept['cases_derived']:,} cases derived)"
+        )
+        _print_steps()
+
+
+def _print_steps() -> None:
+    print(f"    {'step':<34} {'wall':>7}   {'Python CPU':>10}   {'backend CPU':>11}")
+    for step, (wall, cpu, backend) in STEPS.items():
+        print(f"    {step:<34} {wall:7.1f} s {cpu:10.1f} s {backend:11.1f} s")
+    print(f"    load average {os.getloadavg()[0]:.2f}")
+
+
+def timed_run(base: str, day: dt.date, home: Path, batch: int = 0) -> None:
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"bench_apply_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -126,8 +201,9 @@ def timed_run(base: str, day: dt.date, home: Path) -> None:
         summary = pipeline.apply_updates(day)
         total = time.perf_counter() - t0
         print(f"apply_updates {total:.1f} s; history rows {summary['history_rows']:,}")
-        for step, seconds in STEPS.items():
-            print(f"    {step:<34} {seconds:7.1f} s")
+        _print_steps()
+        if batch:
+            timed_batches(url, day, batch)
         from xinfang import db
 
         db.get_engine().dispose()
@@ -145,6 +221,12 @@ def main() -> None:
     ap.add_argument("--base", help="the database --prepare printed")
     ap.add_argument("--day", default="2026-12-08", help="the run's date (as_of)")
     ap.add_argument("--verbose", action="store_true", help="the steps' own timing log lines")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="then two intakes of this many items the next day, each with apply_updates",
+    )
     args = ap.parse_args()
     if args.verbose:
         import logging
@@ -159,7 +241,7 @@ def main() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="xinfang_applyb_") as home:
-        timed_run(args.base, day, Path(home))
+        timed_run(args.base, day, Path(home), args.batch)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ TEMP_TABLES = (
     "esc_event",
     "esc_case_result",
     "esc_clock_state",
+    "esc_fresh_event_case",
+    "esc_fresh_notice_case",
     "esc_notice",
     "esc_clock_finished",
 )
@@ -157,6 +159,8 @@ class WorkingSet:
     """case_sweep rows counted then"""
     problems: int = 0
     clock_cases: int = 0
+    markers_added: int = 0
+    """case_sweep rows added for cases left out (``_mark_problems``)"""
 
 
 def _least(a: str, b: str) -> str:
@@ -333,9 +337,9 @@ def _sweep(
         working.clock_cases = _clock_states(ctx)
     n_reopened = _sweep_reopened(ctx)
 
-    problems, n_marked = _mark_problems(ctx) if working.problems else ([], 0)
+    problems, working.markers_added = _mark_problems(ctx) if working.problems else ([], 0)
     if working.bookkeeping_rows is not None:
-        working.bookkeeping_rows += n_marked
+        working.bookkeeping_rows += working.markers_added
     summary = _write(ctx, working)
     summary["problems"] = working.problems
     summary["problem_cases"] = [no for no, _ in problems]
@@ -649,6 +653,25 @@ def _totals(ctx: SweepContext, table: str, id_col: str, where: str, **extra: Any
     return [int(v) for v in row]
 
 
+def _split_totals(
+    ctx: SweepContext, table: str, id_col: str, where: str, seen: str, **extra: Any
+) -> tuple[list[int], list[int]]:
+    """The totals of the rows ``where`` that are ``seen``, and of the others: one scan."""
+    sums = []
+    for part in (seen, f"NOT ({seen})"):
+        sums += [
+            f"COUNT(CASE WHEN {part} THEN 1 END)",
+            f"COALESCE(SUM(CASE WHEN {part} THEN case_id END), 0)",
+            f"COALESCE(SUM(CASE WHEN {part} THEN case_id * ({id_col} % 1009) END), 0)",
+            f"COALESCE(MAX(CASE WHEN {part} THEN {id_col} END), 0)",
+        ]
+    row = [
+        int(v)
+        for v in ctx.run(f"SELECT {', '.join(sums)} FROM {table} WHERE {where}", **extra).one()
+    ]
+    return row[:4], row[4:]
+
+
 def _fact_totals(ctx: SweepContext) -> str:
     """The fact totals of a sweep that looked at every row."""
     parts = [_FACTS_VERSION, ctx.binds["config_sig"]]
@@ -662,7 +685,12 @@ def _fact_delta(ctx: SweepContext, stored: str | None) -> tuple[str, int] | None
     """When the rows the last whole-ledger sweep saw are unchanged: the new fact totals
     and the number of case_sweep rows, with ``esc_candidate`` (the cases to derive in
     full) and ``esc_clock_case`` (those derived from their clock); else None (every
-    case's signature is checked)."""
+    case's signature is checked).
+
+    One scan per fact table gives the totals of the rows seen (checked against the
+    stored ones) and of those added since; the added rows' cases are read again by
+    their id above the last one seen (the primary key) and, on a later day, by the
+    dates that came into view: what the batch added, not the whole table."""
     parts = (stored or "").split("|")
     tables = _fact_tables()
     if len(parts) != len(tables) + 3 or parts[:2] != [_FACTS_VERSION, ctx.binds["config_sig"]]:
@@ -673,19 +701,23 @@ def _fact_delta(ctx: SweepContext, stored: str | None) -> tuple[str, int] | None
     old = [[int(v) for v in p.split(",")] for p in parts[2:-1]]
     new_parts = [_FACTS_VERSION, ctx.binds["config_sig"]]
     added_rows = []
+    later_day = ctx.binds["watermark"] != ctx.binds["as_of"]
     for i, ((table, id_col, rows, in_view), (n, s1, s2, top)) in enumerate(
         zip(tables, old, strict=True)
     ):
-        seen = f"{in_view.format(day='watermark')} AND {id_col} <= :top{i}"
+        # (the rows in view then are in view now: as_of is not before the watermark)
+        then = in_view.format(day="watermark")
         now = f"{rows} AND {in_view.format(day='as_of')}"
-        before = _totals(ctx, table, id_col, f"{rows} AND {seen}", **{f"top{i}": top})
+        seen = f"{then} AND {id_col} <= :top{i}"
+        before, more = _split_totals(ctx, table, id_col, now, seen, **{f"top{i}": top})
         if before[:3] != [n, s1, s2]:
             return None
-        added = f"{now} AND NOT ({seen})"
-        more = _totals(ctx, table, id_col, added, **{f"top{i}": top})
         totals = (n + more[0], s1 + more[1], s2 + more[2], max(before[3], more[3]))
         new_parts.append(",".join(str(v) for v in totals))
-        added_rows.append(f"SELECT case_id FROM {table} WHERE {added}")
+        if more[0]:  # now and not seen: a higher id, or (a later day) dated into view
+            added_rows.append(f"SELECT case_id FROM {table} WHERE {id_col} > :top{i} AND {now}")
+            if later_day:
+                added_rows.append(f"SELECT case_id FROM {table} WHERE {now} AND NOT ({then})")
     tops = {f"top{i}": o[3] for i, o in enumerate(old)}
     _delta_candidates(ctx, " UNION ".join(added_rows), tops)
     return "|".join(new_parts), n_swept
@@ -695,10 +727,13 @@ def _delta_candidates(ctx: SweepContext, added_rows: str, tops: dict[str, int]) 
     """``esc_added_case``, ``esc_clock_milestone``, ``esc_clock_case``, ``esc_candidate``:
     the cases a delta sweep looks at, from the rows added since the watermark and the
     clocks stored in case_sweep."""
+    # (a case with a risk key is one of these when its key flags changed: risk_flag is
+    # one of the fact tables, so a new key flag is an added row and a deleted or moved
+    # one changes the totals; the others' key days hold)
     ctx.run(
         f"""CREATE TEMP TABLE esc_added_case AS
-        SELECT case_id FROM ({added_rows}
-          UNION SELECT case_id FROM esc_risk_key_day) y""",
+        SELECT DISTINCT case_id
+        FROM ({added_rows or "SELECT case_id FROM esc_risk_key_day WHERE 1 = 0"}) y""",
         **tops,
     )
     ctx.index("esc_added_case", "case_id", unique=True)
@@ -1444,11 +1479,52 @@ def _write_ledger(ctx: SweepContext, now: Any) -> int:
     ).rowcount
 
 
+SWEEP_NOTICE_KINDS = ("escalation", "warning", "overdue", "statutory")
+"""The notification kinds the sweep writes (risk and supervision notices are others')."""
+
+
+def _fresh_cases(ctx: SweepContext, table: str, target: str, rows: str = "") -> str | None:
+    """``table`` (case_id): the derived cases never swept before that have no rows in
+    ``target`` (``rows``: an ``AND`` on its rows), so none of theirs can conflict with
+    one there: their rows go in by a plain INSERT (ON CONFLICT's speculative insertion
+    per row cost ~2 s of the 1.2M notices of a first sweep, bench/apply_updates.py).
+    Only never-swept cases are looked up: a swept one has rows nearly always.
+
+    Returns "all" when every derived case is fresh (a first sweep: no other rows to
+    write), "some", or None."""
+    ctx.run(
+        f"""CREATE TEMP TABLE {table} AS
+        SELECT c.case_id AS case_id FROM esc_case c
+        WHERE c.never_swept = 1 AND NOT EXISTS (
+          SELECT 1 FROM {target} x WHERE x.case_id = c.case_id {rows})"""
+    )
+    ctx.index(table, "case_id", unique=True)
+    ctx.analyze(table)
+    fresh = ctx.count(table)
+    if not fresh:
+        return None
+    return "all" if fresh == ctx.count("esc_case") else "some"
+
+
+def _split_fresh(fresh: str | None, table: str) -> tuple[str | None, str | None]:
+    """SQL conditions on ``case_id``: the rows to insert plainly (None: none) and those
+    to insert with ON CONFLICT (None: none), after :func:`_fresh_cases`."""
+    if fresh is None:
+        return None, "1 = 1"
+    if fresh == "all":
+        return "1 = 1", None
+    listed = f"case_id IN (SELECT case_id FROM {table})"
+    return listed, f"NOT ({listed})"
+
+
 def _write_events(ctx: SweepContext, in_full: bool) -> dict[str, int]:
     """``escalation_event``: drop what no longer follows from the facts (cases derived in
     full), add what is missing."""
+    plain, others = _split_fresh(
+        _fresh_cases(ctx, "esc_fresh_event_case", "escalation_event"), "esc_fresh_event_case"
+    )
     deleted = 0
-    if in_full:
+    if in_full and others:  # (a fresh case has no rows to delete)
         deleted = ctx.run(
             """DELETE FROM escalation_event WHERE EXISTS (
               SELECT 1 FROM esc_case_result r
@@ -1460,57 +1536,77 @@ def _write_events(ctx: SweepContext, in_full: bool) -> dict[str, int]:
                 AND e.from_tier = escalation_event.from_tier
                 AND e.reason = escalation_event.reason)"""
         ).rowcount
-    # the missing ones: the primary key itself tells which are there already (no
-    # anti-join pass); in its order, so each index page is visited once
-    inserted = ctx.run(
-        """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
+    # in the primary key's order, so each index page is visited once
+    insert = """INSERT INTO escalation_event (case_id, from_tier, to_tier, escalated_on, reason)
         SELECT case_id, from_tier, to_tier, on_date, reason FROM esc_event
-        WHERE kind = 'escalation' ORDER BY case_id, on_date, to_tier
-        ON CONFLICT DO NOTHING"""
-    ).rowcount
+        WHERE kind = 'escalation' AND {which} ORDER BY case_id, on_date, to_tier"""
+    inserted = 0
+    if plain:
+        inserted += _insert_new(ctx, insert.format(which=plain))
+    if others:  # the primary key itself tells which are there already (no anti-join)
+        inserted += ctx.run(insert.format(which=others) + " ON CONFLICT DO NOTHING").rowcount
     return {"events_inserted": inserted, "events_deleted": deleted}
 
 
 def _write_notices(ctx: SweepContext, in_full: bool) -> dict[str, int]:
     """``notification``: one per escalation (to the new tier), warning, overdue and
-    statutory notice (to the top tier), addressed (``esc_notice``); unsent ones that no
-    longer follow are dropped (cases derived in full)."""
+    statutory notice (to the top tier), each with its recipient (the named judge /
+    tribunal / leader as of that day, else the tier's role); unsent ones that no longer
+    follow are dropped (cases derived in full). The notices of cases with none yet go
+    straight in; the others through ``esc_notice``, which the deletion reads."""
     config = ctx.config
-    ctx.conn.exec_driver_sql(
-        "CREATE TEMP TABLE esc_notice (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
-        " created_on DATE, recipient VARCHAR(128))"
+    kinds = ", ".join(f"'{k}'" for k in SWEEP_NOTICE_KINDS)
+    plain, others = _split_fresh(
+        _fresh_cases(ctx, "esc_fresh_notice_case", "notification", f"AND x.kind IN ({kinds})"),
+        "esc_fresh_notice_case",
     )
-    ctx.run(
-        f"""INSERT INTO esc_notice (case_id, kind, tier, created_on, recipient)
-        SELECT e.case_id, e.kind, e.tier, e.on_date,
-          {_recipient_sql(config, "e.case_id", "e.tier", "e.on_date", "g.case_id")}
+    notices = f"""SELECT e.case_id AS case_id, e.kind AS kind, e.tier AS tier,
+          e.on_date AS created_on,
+          {_recipient_sql(config, "e.case_id", "e.tier", "e.on_date", "g.case_id")} AS recipient
         FROM (SELECT case_id, kind, COALESCE(to_tier, {config.max_tier}) AS tier, on_date
-              FROM esc_event) e
-        LEFT JOIN esc_progress_case g ON g.case_id = e.case_id""",
-        **_recipient_binds(config),
-    )
-    deleted = 0
-    if in_full:
+              FROM esc_event WHERE {{which}}) e
+        LEFT JOIN esc_progress_case g ON g.case_id = e.case_id"""
+    columns = "case_id, kind, tier, recipient, created_on"
+    deleted = inserted = 0
+    if others:
+        ctx.conn.exec_driver_sql(
+            "CREATE TEMP TABLE esc_notice (case_id BIGINT, kind VARCHAR(32), tier INTEGER,"
+            " created_on DATE, recipient VARCHAR(128))"
+        )
+        ctx.run(
+            f"""INSERT INTO esc_notice ({columns})
+            SELECT {columns} FROM ({notices.format(which=others)}) n""",
+            **_recipient_binds(config),
+        )
+    if others and in_full:
         ctx.index("esc_notice", "case_id")
         ctx.analyze("esc_notice")
         deleted = ctx.run(
-            """DELETE FROM notification WHERE EXISTS (
+            f"""DELETE FROM notification WHERE EXISTS (
               SELECT 1 FROM esc_case_result r
               WHERE r.case_id = notification.case_id AND r.in_full)
             AND notification.sent_at IS NULL
-            AND notification.kind IN ('escalation', 'warning', 'overdue', 'statutory')
+            AND notification.kind IN ({kinds})
             AND NOT EXISTS (
               SELECT 1 FROM esc_notice n WHERE n.case_id = notification.case_id
                 AND n.kind = notification.kind AND n.tier = notification.tier
                 AND n.created_on = notification.created_on
                 AND n.recipient = notification.recipient)"""
         ).rowcount
-    inserted = ctx.run(
-        """INSERT INTO notification (case_id, kind, tier, recipient, created_on)
-        SELECT case_id, kind, tier, recipient, created_on FROM esc_notice
-        ORDER BY case_id, created_on, kind, tier
-        ON CONFLICT DO NOTHING"""
-    ).rowcount
+    order = "ORDER BY case_id, created_on, kind, tier"
+    # (the fresh cases' notices after the deletion, which would take them: not in esc_notice)
+    if others:
+        inserted += ctx.run(
+            f"""INSERT INTO notification ({columns})
+            SELECT {columns} FROM esc_notice {order} ON CONFLICT DO NOTHING"""
+        ).rowcount
+    if plain:
+        inserted += _insert_new(
+            ctx,
+            f"""INSERT INTO notification ({columns})
+            SELECT {columns} FROM ({notices.format(which=plain)}) n {order}""",
+            **_recipient_binds(config),
+        )
     return {"notifications_inserted": inserted, "notifications_deleted": deleted}
 
 
@@ -1600,8 +1696,8 @@ def _write_bookkeeping(ctx: SweepContext, working: WorkingSet) -> int:
         WHERE r.case_id IN (SELECT case_id FROM esc_case WHERE never_swept = 1)
         ORDER BY r.case_id"""
     ).rowcount
-    if ctx.scoped:  # the next whole-ledger sweep checks every case's signature
-        ctx.run("UPDATE sweep_watermark SET facts = NULL WHERE name = 'escalation'")
+    if ctx.scoped:
+        _count_scoped_rows(ctx, added + working.markers_added)
         return updated + added
     facts = working.fact_totals or _fact_totals(ctx)
     if working.bookkeeping_rows is None:
@@ -1615,6 +1711,24 @@ def _write_bookkeeping(ctx: SweepContext, working: WorkingSet) -> int:
         facts=f"{facts}|{n_swept}",
     )
     return updated + added
+
+
+def _count_scoped_rows(ctx: SweepContext, added: int) -> None:
+    """After a sweep of some cases: the watermark's fact totals still hold (it changed no
+    fact row, and each case it derived carries its own date, so the next whole-ledger
+    sweep looks at it again), so only its count of case_sweep rows moves, by the rows
+    this sweep added. The next daily sweep stays a delta sweep (issue 18: clearing the
+    totals made it check every case's signature)."""
+    stored = ctx.run("SELECT facts FROM sweep_watermark WHERE name = 'escalation'").scalar()
+    if not added or not stored:
+        return
+    *totals, n_swept = stored.split("|")
+    if not n_swept.isdigit():
+        return
+    ctx.run(
+        "UPDATE sweep_watermark SET facts = :facts WHERE name = 'escalation'",
+        facts="|".join([*totals, str(int(n_swept) + added)]),
+    )
 
 
 def _analyze_grown(ctx: SweepContext, written: dict[str, int], bookkeeping: int) -> None:
