@@ -14,8 +14,8 @@ What is serialized, and why (one line each):
   rewrite ``ledger_case`` rows, and a merge moves items a sweep is deriving tiers for.
 - ``RISK_SCREEN``: the batch is "not yet screened": two screens would flag it twice.
 - ``intake_channel(channel)``: a row key is looked up only after the channel's previous
-  file committed (different channels load side by side). Held from a file's
-  ``intake_file`` row to its commit: the file is read and parsed before, outside it.
+  file committed (different channels load side by side). Held by a group of files'
+  transaction from its start to its commit (``loader.ChannelWriter``).
 """
 
 from __future__ import annotations

@@ -144,6 +144,14 @@ class Dialect:
         """Hold ``key`` until the transaction ends; False where there is nothing to take."""
         return False
 
+    def begin_writing(self, conn: Connection) -> None:
+        """Begin the caller's transaction in the database now, as its writer, so that
+        SAVEPOINTs nest inside it. pysqlite begins only at the first write: a SAVEPOINT
+        before it opens a transaction of its own, which its RELEASE commits. SQLite:
+        ``BEGIN IMMEDIATE`` (waits for the one writer); PostgreSQL: nothing to do."""
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     def set_local(self, conn: Connection, **settings: str) -> None:
         """Server settings for the rest of this transaction (``jit="off"``, ...)."""
 
@@ -203,6 +211,9 @@ class _Postgres(Dialect):
     def analyze(self, conn: Connection, *tables: str) -> None:
         for table in tables:
             conn.exec_driver_sql(f"ANALYZE {table}")
+
+    def begin_writing(self, conn: Connection) -> None:
+        pass
 
     def advisory_lock(self, conn: Connection, key: int) -> bool:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")

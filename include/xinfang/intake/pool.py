@@ -4,8 +4,9 @@ Parsing (decoding, normalizing, the row checks) is most of intake's CPU and need
 database; writing must follow the channel's previous file (a corrected file after the
 one it corrects, row keys looked up after the previous commit). So the sweep hands the
 files (a large one in parts) to ``intake.workers`` processes and writes each result in
-the order the files were found, one transaction per file, exactly as the serial path
-(``loader.load_file``) does: the same rows, keys, rejects and quarantines.
+the order the files were found, through the same ``loader.ChannelWriter`` as the serial
+path (small files several to a transaction, each in a savepoint): the same rows, keys,
+rejects and quarantines.
 
 Workers never touch the database: they are forked, use none of the parent's
 connections, and return rows; only this process writes. A worker that dies (a file
@@ -36,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from xinfang.config import IntakeLimits, get_config
 from xinfang.intake import loader
-from xinfang.intake.base import ChannelSpec, FileError
+from xinfang.intake.base import FileError
 from xinfang.intake.channels import spec as channel_spec
 from xinfang.intake.items import config_in_force
 from xinfang.intake.loader import FileResult
@@ -167,32 +168,21 @@ def _tasks(channel: str, path: Path, day: dt.date, workers: int) -> list[_Task]:
 class _Sweep:
     """One channel's files through one pool, written in order."""
 
-    def __init__(self, engine: Engine, channel: str, landing_root: Path, day: dt.date):
-        self.engine, self.landing_root, self.day = engine, landing_root, day
-        self.channel = channel
-        self.spec: ChannelSpec = channel_spec(channel)
+    def __init__(self, writer: loader.ChannelWriter):
+        self.writer = writer
+        self.channel, self.day = writer.spec.name, writer.day
 
-    def store(self, path: Path, outcomes: list[_Outcome]) -> FileResult:
-        """Write one file from its parts' outcomes, as ``loader.load_file`` would."""
-        spec, channel = self.spec, self.channel
-        try:
-            for outcome in outcomes:
-                if isinstance(outcome, _Unread):
-                    if outcome.reason is None:
-                        return loader.skipped(channel, path, "another sweep took it")
-                    return loader.quarantine_file(
-                        self.engine, spec, path, 0, "", outcome.reason, self.landing_root
-                    )
-            first = outcomes[0]
-            size, sha = (first.size, first.sha256)
-            return loader.store_file(
-                self.engine, spec, path, self.landing_root, self.day, size, sha,
-                lambda: _joined(outcomes),
-            )  # fmt: skip
-        except FileNotFoundError:
-            return loader.skipped(channel, path, "another sweep took it")
+    def store(self, path: Path, outcomes: list[_Outcome]) -> None:
+        """Write one file from its parts' outcomes, as ``ChannelWriter.load`` would."""
+        for outcome in outcomes:
+            if isinstance(outcome, _Unread):
+                if outcome.reason is None:
+                    return self.writer.skip(path, "another sweep took it")
+                return self.writer.quarantine(path, 0, "", outcome.reason)
+        first = outcomes[0]
+        self.writer.store(path, first.size, first.sha256, lambda: _joined(outcomes))
 
-    def alone(self, path: Path) -> FileResult | list[int]:
+    def alone(self, path: Path) -> list[int] | None:
         """A file parsed in a worker of its own, and written; the worker's exit codes
         when the file killed that worker too."""
         outcomes: list[_Outcome] | None = None
@@ -205,19 +195,15 @@ class _Sweep:
             # read once the pool is shut down: its manager thread has joined the worker
             # (a second waiter racing it for the exit status may get none)
             return [p.exitcode for p in processes if p.exitcode is not None]
-        return self.store(path, outcomes)
+        self.store(path, outcomes)
+        return None
 
-    def crashed(self, path: Path, exit_codes: list[int]) -> FileResult:
+    def crashed(self, path: Path, exit_codes: list[int]) -> None:
         reason = (
             f"the process reading the file stopped ({_exit_text(exit_codes)}), also when it "
             "read the file on its own: the file may be damaged or hostile"
         )
-        try:
-            return loader.quarantine_file(
-                self.engine, self.spec, path, _size(path), "", reason, self.landing_root
-            )
-        except FileNotFoundError:
-            return loader.skipped(self.channel, path, "another sweep took it")
+        self.writer.quarantine(path, _size(path), "", reason)
 
 
 def _exit_text(codes: list[int]) -> str:
@@ -255,38 +241,44 @@ def sweep_files(
     done: Callable[[FileResult], None] = lambda result: None,
 ) -> list[FileResult]:
     """Load ``paths`` (oldest first) with ``workers`` parsing processes; ``done`` is called
-    with each file's result as it is written, in order."""
+    with each file's result once it is committed and moved, in order."""
     warm_up()  # once here, not once in every worker
-    sweep = _Sweep(engine, channel, landing_root, day)
     results: list[FileResult] = []
+
+    def finished(result: FileResult) -> None:
+        results.append(result)
+        done(result)
+
     waiting = deque(paths)
     crashes = 0
-    while waiting:
-        if not _can_fork(workers):  # a daemonic process, no fork: the serial path
-            for path in waiting:
-                results.append(loader.load_file(engine, channel, path, landing_root, day))
-                done(results[-1])
-            break
-        with _pool_of(workers) as pool:
-            for path, outcomes in _parsed_in_order(pool, sweep, waiting, workers):
-                if outcomes is None:  # a worker died while this file was in flight
-                    result = sweep.alone(path)
-                    if isinstance(result, list):  # it killed its own worker too
-                        crashes += 1
-                        if crashes >= CRASHES_IN_A_ROW:
-                            raise RuntimeError(
-                                f"{channel}: worker processes died on {crashes} files in a "
-                                "row, each read on its own; that is not the files (memory? "
-                                "the machine?): the files not loaded stay in incoming/"
-                            )
-                        result = sweep.crashed(path, result)
-                    else:
+    spec = channel_spec(channel)
+    with loader.ChannelWriter(engine, spec, landing_root, day, finished) as writer:
+        sweep = _Sweep(writer)
+        while waiting:
+            if not _can_fork(workers):  # a daemonic process, no fork: the serial path
+                for path in waiting:
+                    writer.load(path)
+                break
+            with _pool_of(workers) as pool:
+                for path, outcomes in _parsed_in_order(pool, sweep, waiting, workers):
+                    if outcomes is not None:
                         crashes = 0
-                else:
-                    crashes = 0
-                    result = sweep.store(path, outcomes)
-                results.append(result)
-                done(result)
+                        sweep.store(path, outcomes)
+                        continue
+                    # a worker died while this file was in flight
+                    exit_codes = sweep.alone(path)
+                    if exit_codes is None:
+                        crashes = 0
+                        continue
+                    crashes += 1  # it killed its own worker too
+                    if crashes >= CRASHES_IN_A_ROW:
+                        writer.flush()  # what was written before stays
+                        raise RuntimeError(
+                            f"{channel}: worker processes died on {crashes} files in a "
+                            "row, each read on its own; that is not the files (memory? "
+                            "the machine?): the files not loaded stay in incoming/"
+                        )
+                    sweep.crashed(path, exit_codes)
     return results
 
 

@@ -2,8 +2,9 @@
 
 A channel's files are parsed by ``intake.workers`` processes side by side and written
 by the sweep itself in order (``xinfang.intake.pool``); with one worker, or little to
-load (``pool.worth_it``), the sweep loads them itself, one after another
-(``loader.load_file``).
+load (``pool.worth_it``), the sweep reads and writes them itself, one after another.
+Either way small files are committed several to a transaction
+(``loader.ChannelWriter``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from xinfang import db, settings
 from xinfang.config import get_config
 from xinfang.intake import landing, pool
 from xinfang.intake.channels import ALL_CHANNELS, PETITION_CHANNELS
-from xinfang.intake.loader import FileResult, load_file
+from xinfang.intake.channels import spec as channel_spec
+from xinfang.intake.loader import ChannelWriter, FileResult
 from xinfang.timeutil import today_local
 
 log = logging.getLogger(__name__)
@@ -59,10 +61,14 @@ def sweep_channel(
     if use_pool:
         results += pool.sweep_files(engine, channel, files, landing_root, day, workers, progress)
     else:
-        for path in files:
-            result = load_file(engine, channel, path, landing_root, day)
+
+        def done(result: FileResult) -> None:
             progress(result)
             results.append(result)
+
+        with ChannelWriter(engine, channel_spec(channel), landing_root, day, done) as writer:
+            for path in files:
+                writer.load(path)
     return results
 
 
