@@ -172,6 +172,22 @@ DATES = [
     "0000-01-01",
     "０２０２３-07-03",
     "2023-07-03  14:05",
+    "2023/7/3",
+    "2023/07/03 14:05",
+    "2023.7.3 9:5:7",
+    "2023-7-3 14:05",
+    "2023/7.3",
+    "2023年7月3日",
+    "2023年7月3号 08:04:00",
+    "2023年7月31 08:04",
+    "2023年7月31日08:04",
+    "2023/7/3114:05",
+    "2023/2/29",
+    "2024/2/29 24:00",
+    "2023年13月1日",
+    "0000/1/1",
+    "2023/7/3 14:05:60",
+    " 2023/7/3",
 ]
 
 
@@ -188,6 +204,28 @@ def test_date_as_the_rules(s):
 )
 def test_date_as_the_rules_generated(at, form, zone):
     s = at.strftime(form) + (zone if "%H" in form else "")
+    assert _outcome(dates._parse_text.__wrapped__, s) == _outcome(dates._parse_text_rules, s)
+
+
+CLERK_PARTS = st.text(alphabet="0123456789", min_size=1, max_size=3)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.text(alphabet="0123456789", min_size=4, max_size=4),
+    CLERK_PARTS,
+    CLERK_PARTS,
+    st.sampled_from(["/", ".", "-", "年月日", "年月号", "年月", "/.", "年月日 "]),
+    st.one_of(st.just(""), st.tuples(CLERK_PARTS, CLERK_PARTS, st.one_of(st.none(), CLERK_PARTS))),
+)
+def test_clerk_dates_as_the_rules(year, month, day, seps, clock):
+    """2023/7/3, 2023.7.3, 2023年7月3日 with or without a time: read as the rules read them."""
+    if seps[0] == "年":
+        s = f"{year}年{month}月{day}{seps[2:]}"
+    else:
+        s = f"{year}{seps[0]}{month}{seps[-1]}{day}"
+    if clock:
+        s += f" {clock[0]}:{clock[1]}" + (f":{clock[2]}" if clock[2] is not None else "")
     assert _outcome(dates._parse_text.__wrapped__, s) == _outcome(dates._parse_text_rules, s)
 
 
@@ -214,6 +252,22 @@ def test_case_numbers_as_the_rules(s):
 @given(tricky_text.filter(bool))
 def test_case_numbers_as_the_rules_generated(s):
     assert case_number.find_case_numbers(s) == case_number._find_case_numbers_rules(s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1980, 2099),
+    st.sampled_from(["冀1003", "最高法", "京", "兵0101"]),
+    st.text(alphabet="民刑初终执申字", min_size=1, max_size=6),
+    st.integers(1, 9_999_999),
+)
+def test_case_numbers_built_as_the_dataclass_builds_them(year, court, kind, seq):
+    built, made = (
+        case_number._new(year, court, kind, seq),
+        case_number.CaseNumber(year, court, kind, seq),
+    )
+    assert built == made and hash(built) == hash(made) and repr(built) == repr(made)
+    assert built.canonical == made.canonical and vars(built) == vars(made)
 
 
 # --- row keys -------------------------------------------------------------------

@@ -107,13 +107,29 @@ def check_typed(
 
 
 @lru_cache(maxsize=64)
-def _date_bounds(
+def _bounds_of(
     limits: IntakeLimits, run_day: dt.date
 ) -> tuple[tuple[tuple[str, ...], dt.date], ...]:
     return (
         (EVENT_DATES, run_day + dt.timedelta(days=limits.days_ahead)),
         (DEADLINES, run_day + dt.timedelta(days=limits.deadline_days_ahead)),
     )
+
+
+_LAST_BOUNDS: list = [None, None, ()]
+"""The bounds of the last (limits, run day) asked: every row of a file asks the same, and
+hashing the frozen ``IntakeLimits`` for the cache costs a microsecond a row."""
+
+
+def _date_bounds(
+    limits: IntakeLimits, run_day: dt.date
+) -> tuple[tuple[tuple[str, ...], dt.date], ...]:
+    last = _LAST_BOUNDS
+    if last[0] is limits and last[1] == run_day:
+        return last[2]
+    bounds = _bounds_of(limits, run_day)
+    last[:] = [limits, run_day, bounds]
+    return bounds
 
 
 def check_values(

@@ -20,6 +20,7 @@ from xinfang.intake.base import Row, RowError
 from xinfang.masking import mask_text
 from xinfang.normalize.case_number import CaseNumber, find_case_numbers, parse_case_number
 from xinfang.normalize.dates import DateParseError, parse_date, parse_datetime
+from xinfang.normalize.idcard import MISSING as MISSING_ID
 from xinfang.normalize.idcard import parse_id_number
 from xinfang.normalize.names import name_key, split_group
 from xinfang.normalize.phone import canonical_phone
@@ -132,46 +133,83 @@ def build_item(
     referral_unit: Any = None,
     due_on: dt.date | None = None,
 ) -> dict[str, Any]:
+    """The ``intake_item`` values of one row's cells (as read: text, numbers, None)."""
+    return _build(
+        channel,
+        received_at,
+        text(name),
+        text(id_number),
+        text(phone),
+        text(case_number),
+        text(court_name),
+        text(content),
+        text(address),
+        text(external_id),
+        group_size,
+        text(handler),
+        text(referral_unit),
+        due_on,
+    )
+
+
+def _build(
+    channel: str,
+    received_at: dt.datetime,
+    name_text: str | None,
+    id_text: str | None,
+    phone_text: str | None,
+    case_text: str | None,
+    court_text: str | None,
+    content_text: str | None,
+    address: str | None,
+    external_id: str | None,
+    group_size: Any,
+    handler: str | None,
+    referral_unit: str | None,
+    due_on: dt.date | None,
+) -> dict[str, Any]:
+    """``build_item`` of cells already through ``text()`` (``group_size`` as read)."""
     config = _CONFIG or get_config()
-    name_text = text(name)
-    lead, others, count = split_group(name_text) if name_text else (None, [], 1)
-    if lead and _DIGITS.search(name_text):
+    lead, others, count = split_group(name_text) if name_text else (None, (), 1)
+    if lead and _DIGITS.search(name_text):  # type: ignore[arg-type]
         # a number typed into the name (an ID, a phone) is masked: names reach every view
         lead, others = mask_text(lead), [mask_text(o) for o in others]
     size = max(count or 1, group_count(group_size) or 1) if group_size is not None else count or 1
-    ident = parse_id_number(text(id_number))
-    canonical_phone_ = canonical_phone(text(phone), config.default_area_code)
-    content_text = text(content)
+    ident = parse_id_number(id_text) if id_text is not None else MISSING_ID
+    canonical_phone_ = canonical_phone(phone_text, config.default_area_code)
     if not (lead or ident.canonical or canonical_phone_ or content_text):
         raise RowError(
             "no petitioner (name, ID number or phone) and no content: nothing to register"
         )
-    case_text = text(case_number)
     case = parse_case_number(case_text) if case_text else None
     normalized = _normalized(content_text) if content_text is not None else None
     if case is None and normalized:
         case = _case_in_text(normalized)
-    court_text = text(court_name)
-    court_code = _court_code(config, case.court_code if case else None, court_text)
+    if case is None:
+        court_code = _court_code(config, None, court_text)
+        number = year = type_code = None
+    else:
+        court_code = _court_code(config, case.court_code, court_text)
+        number, year, type_code = case.canonical, case.year, case.type_code
     return {
         "channel": channel,
-        "external_id": text(external_id),
+        "external_id": external_id,
         "received_at": received_at,
         "petitioner_name": lead,
         "name_key": name_key(lead) if lead else None,
         "id_number": ident.canonical,
         "id_invalid": ident.invalid,
         "phone": canonical_phone_,
-        "address": text(address),
-        "case_number": case.canonical if case else None,
-        "case_year": case.year if case else None,
-        "case_type": case.type_code if case else None,
+        "address": address,
+        "case_number": number,
+        "case_year": year,
+        "case_type": type_code,
         "court_code": court_code,
         "court_name": court_text,
         "group_size": size,
         "co_petitioners": "、".join(others) if others else None,
-        "handler": text(handler),
-        "referral_unit": text(referral_unit),
+        "handler": handler,
+        "referral_unit": referral_unit,
         "due_on": due_on,
         "content": content_text,
         "content_normalized": normalized,
@@ -186,10 +224,45 @@ def plain_parser(channel: str, date_header: str) -> Callable[[Row], dict[str, An
     """
 
     def parse_row(row: Row) -> dict[str, Any]:
-        fields = dict(row)
-        fields.pop("received_at", None)
-        return build_item(
-            channel=channel, received_at=received(row, "received_at", date_header), **fields
+        if not row.keys() <= _BUILD_FIELDS:  # as build_item(**row) would
+            unknown = sorted(row.keys() - _BUILD_FIELDS)
+            raise TypeError(f"build_item() got an unexpected keyword argument {unknown[0]!r}")
+        get = row.get
+        return _build(
+            channel,
+            received(row, "received_at", date_header),
+            text(get("name")),
+            text(get("id_number")),
+            text(get("phone")),
+            text(get("case_number")),
+            text(get("court_name")),
+            text(get("content")),
+            text(get("address")),
+            text(get("external_id")),
+            get("group_size"),
+            text(get("handler")),
+            text(get("referral_unit")),
+            get("due_on"),
         )
 
     return parse_row
+
+
+_BUILD_FIELDS = frozenset(
+    {
+        "received_at",
+        "name",
+        "id_number",
+        "phone",
+        "case_number",
+        "court_name",
+        "content",
+        "address",
+        "external_id",
+        "group_size",
+        "handler",
+        "referral_unit",
+        "due_on",
+    }
+)
+"""The fields ``plain_parser`` passes on: ``build_item``'s arguments but ``channel``."""

@@ -133,8 +133,7 @@ def parse_file(
     fmt = file_format(path, spec)
     header, rows, encoding = open_rows(path, data, fmt, limits)
     mapping = map_header(header, spec)
-    mine = _Part(part, parts, chunk_rows)
-    chunks = _chunks(spec, _parse_rows(spec, mapping, rows, mine), day, limits, chunk_rows)
+    chunks = _chunks(spec, mapping, rows, _Part(part, parts, chunk_rows), day, limits)
     return ParsedFile(len(data), sha256, encoding or fmt, chunks)
 
 
@@ -148,85 +147,90 @@ class _Part:
         return self.parts == 1 or (index // self.chunk_rows) % self.parts == self.part
 
 
-def _parse_rows(
-    spec: ChannelSpec, mapping: dict[str, str], rows: Iterator, mine: _Part
-) -> Iterator[tuple[int, int, str, dict[str, Any] | None, str | None]]:
-    """(row index, row number, raw json, parsed values or None, reject reason or None)
-    per data row of this part.
+_EMPTY_ROW = "empty row: no values"
 
-    Blank rows at the end of a sheet are formatting, not data; a blank row with
-    data after it is an empty record and is rejected. Every data row but the blank
-    ones at the end is yielded, in order, so a row's index is its place in the file.
+
+def _chunks(
+    spec: ChannelSpec,
+    mapping: dict[str, str],
+    rows: Iterator,
+    mine: _Part,
+    day: dt.date,
+    limits: IntakeLimits,
+) -> Iterator[Chunk]:
+    """This part's data rows read, parsed and checked, by chunk.
+
+    Every data row but the blank ones at the end is placed, in order, so a row's index is
+    its place in the file. Blank rows at the end of a sheet are formatting, not data; a
+    blank row with data after it is an empty record and is rejected. A row is checked as
+    typed (lengths), parsed by the channel, checked against the ledger's columns and dates,
+    and, for an item, its row key's text taken; the first RowError is its reason.
+
+    One loop does all of it (the hot path of intake: each Python step here is paid per row).
     """
     table = intake_item if spec.target == "item" else case_progress
-    typed, labels = checks.typed_limits(checks.string_lengths(table)), labels_of(spec)
-    pending_blank: list[tuple[int, int, str]] = []
-    field_of = mapping.__getitem__
+    lengths, labels = checks.string_lengths(table), labels_of(spec)
+    typed = checks.typed_limits(lengths)
+    check_typed, check_values = checks.check_typed, checks.check_values
+    control_character, is_blank, to_json = (
+        checks.control_character,
+        readers.is_blank,
+        readers.to_json,
+    )
+    parse_row, keyed, chunk_rows = spec.parse_row, spec.target == "item", mine.chunk_rows
+    field_of, columns = mapping.__getitem__, mapping.keys()
     takes = mine.takes
+    pending_blank: list[tuple[int, int, str]] = []
+    chunk = Chunk(-1)
     for index, (row_no, raw) in enumerate(rows):
-        if readers.is_blank(raw):
+        if is_blank(raw):
             if takes(index):
-                pending_blank.append((index, row_no, readers.to_json(raw)))
+                pending_blank.append((index, row_no, to_json(raw)))
             continue
         for blank_index, blank_no, blank_json in pending_blank:
-            yield blank_index, blank_no, blank_json, None, "empty row: no values"
+            if blank_index // chunk_rows != chunk.number:
+                if chunk.number >= 0:
+                    yield chunk
+                chunk = Chunk(blank_index // chunk_rows, key_texts=[] if keyed else None)
+            chunk.bad.append(
+                {"source_row": blank_no, "reason": mask_text(_EMPTY_ROW), "raw": blank_json}
+            )
         pending_blank.clear()
         if not takes(index):
             continue
-        raw_json = readers.to_json(raw)
+        if index // chunk_rows != chunk.number:
+            if chunk.number >= 0:
+                yield chunk
+            chunk = Chunk(index // chunk_rows, key_texts=[] if keyed else None)
+        raw_json = to_json(raw)
         if "__error__" in raw:
-            yield index, row_no, raw_json, None, raw["__error__"]
-            continue
-        if (reason := checks.control_character(raw)) is not None:
-            yield index, row_no, _ascii_json(raw_json), None, reason
-            continue
-        if raw.keys() <= mapping.keys():  # the usual row: every column is the channel's
-            fields = dict(zip(map(field_of, raw), raw.values(), strict=True))
+            reason = raw["__error__"]
+        elif (reason := control_character(raw)) is not None:
+            raw_json = _ascii_json(raw_json)
         else:
-            fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
-        try:
-            checks.check_typed(fields, typed, labels)
-            yield index, row_no, raw_json, spec.parse_row(fields), None
-        except RowError as exc:
-            yield index, row_no, raw_json, None, str(exc)
+            if raw.keys() <= columns:  # the usual row: every column is the channel's
+                fields = dict(zip(map(field_of, raw), raw.values(), strict=True))
+            else:
+                fields = {mapping[k]: v for k, v in raw.items() if k in mapping}
+            try:
+                check_typed(fields, typed, labels)
+                values = parse_row(fields)
+                check_values(values, lengths, labels, limits, day)
+            except RowError as exc:
+                reason = str(exc)
+            else:
+                values["source_row"] = row_no
+                values["raw"] = raw_json
+                chunk.good.append(values)
+                if keyed:
+                    chunk.key_texts.append(values_text(values, ITEM_FIELDS))  # type: ignore[union-attr]
+                continue
+        chunk.bad.append({"source_row": row_no, "reason": mask_text(reason), "raw": raw_json})
+    if chunk.number >= 0:
+        yield chunk
 
 
 def _ascii_json(raw_json: str) -> str:
     """The raw record with every non-ASCII character escaped (a lone surrogate cannot be
     stored as text; the escape keeps what came)."""
     return raw_json.encode("ascii", "backslashreplace").decode("ascii")
-
-
-def _chunks(
-    spec: ChannelSpec,
-    parsed: Iterator[tuple[int, int, str, dict[str, Any] | None, str | None]],
-    day: dt.date,
-    limits: IntakeLimits,
-    chunk_rows: int,
-) -> Iterator[Chunk]:
-    """The parsed rows checked against the ledger's columns and dates, by chunk."""
-    table = intake_item if spec.target == "item" else case_progress
-    lengths, labels = checks.string_lengths(table), labels_of(spec)
-    keyed = spec.target == "item"
-    chunk: Chunk | None = None
-    for index, row_no, raw_json, values, reason in parsed:
-        number = index // chunk_rows
-        if chunk is None or chunk.number != number:
-            if chunk is not None:
-                yield chunk
-            chunk = Chunk(number, key_texts=[] if keyed else None)
-        if values is not None and reason is None:
-            try:
-                checks.check_values(values, lengths, labels, limits, day)
-            except RowError as exc:
-                reason = str(exc)
-        if reason is None:
-            values["source_row"] = row_no
-            values["raw"] = raw_json
-            chunk.good.append(values)
-            if keyed:
-                chunk.key_texts.append(values_text(values, ITEM_FIELDS))
-        else:
-            chunk.bad.append({"source_row": row_no, "reason": mask_text(reason), "raw": raw_json})
-    if chunk is not None:
-        yield chunk

@@ -47,6 +47,14 @@ _ISO = re.compile(
 )
 
 
+# The other common clerk spellings, ASCII digits: 2023/7/3, 2023.7.3, 2023-7-3, 2023年7月3日 (号), each
+# with nothing or " 14:05[:09]" after it (one space). ``_PATTERN`` reads them as these groups.
+_CLERK = re.compile(
+    r"([0-9]{4})(?:([-/.])([0-9]{1,2})\2([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})[日号]?)"
+    r"(?: ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?"
+)
+
+
 class DateParseError(ValueError):
     """A value that is not a date; the message names it for the clerk."""
 
@@ -128,6 +136,8 @@ def parse_datetime(value: object) -> datetime:
     with ``Z`` or an offset (converted to Asia/Shanghai); ``datetime``/``date`` objects
     (Excel cells); Excel serial numbers (1900 date system); full-width digits.
     """
+    if type(value) is str:  # nearly every cell that is not a workbook's date
+        return _parse_text(value)
     if value is None or value != value:  # None, NaN, pandas NaT: an empty cell
         raise DateParseError("日期为空")
     if isinstance(value, datetime):
@@ -157,6 +167,14 @@ def _parse_text(value: str) -> datetime:
             return _to_wall_clock(datetime.fromisoformat(value))
         except ValueError:
             pass  # 2023-02-30: the full rules say why
+    elif m := _CLERK.fullmatch(value):
+        y, _, mo, d, mo2, d2, hh, mm, ss = m.groups()
+        try:
+            return datetime(
+                int(y), int(mo or mo2), int(d or d2), int(hh or 0), int(mm or 0), int(ss or 0)
+            )
+        except ValueError:
+            pass  # 2023/2/30, 25:00: the full rules say why
     return _parse_text_rules(value)
 
 
