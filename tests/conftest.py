@@ -19,8 +19,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config) -> None:
-    """Airflow reads its settings at import: give the whole run its own AIRFLOW_HOME."""
+    """Airflow reads its settings at import: give the whole run its own AIRFLOW_HOME.
+
+    Property tests: no deadline and no "too slow to generate" health check. CI shares
+    two cores, and a loaded machine is not a failing property (a clerk-date test once
+    failed that way at load 10); examples stay random, their failures stay pinned.
+    """
     import tempfile
+
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "xinfang", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("xinfang")
 
     home = Path(tempfile.mkdtemp(prefix="xinfang-airflow-home-"))
     os.environ["AIRFLOW_HOME"] = str(home)
