@@ -11,7 +11,8 @@ Two questions, asked in this order:
    join (a cannot-link checked at every union), so a shared phone or a chain of
    keys can't glue two ID-carrying people together. A name alone, however rare,
    never joins anybody: an uncommon one joins when the texts tell the same grievance
-   (alike words, or the same particular facts), a common one only on three facts.
+   (alike words, or the same particular facts), one that two ID numbers bear in the
+   data only on the facts, a common one only on three facts.
 2. *The same matter of that person?* The same case number when both carry one;
    an item without one joins the person's matter whose grievance is most alike: the
    facts both name (``xinfang.facts``: case numbers in the text, sums, organizations,
@@ -683,10 +684,14 @@ def _persons(
         cuts = np.flatnonzero(np.diff(codes[order])) + 1
         rpos = rare["pos"].to_numpy()[order]
         is_common = df["common"].to_numpy()
+        shared = _names_of_several_ids(rare)
+        nkeys = df["name_key"].tolist()
         for pos in (chunk.tolist() for chunk in np.split(rpos, cuts)):
             if not pos:
                 continue  # (no names in the block at all)
             common = bool(is_common[pos[0]])
+            # a name the data shows borne by several people joins on facts, not words
+            wording = 2.0 if nkeys[pos[0]] in shared else name_text_threshold
             by_root: dict[int, list[int]] = {}
             for a in pos:
                 if texts.has_tokens(a):
@@ -698,7 +703,7 @@ def _persons(
             people = [
                 (r, [rows[0], rows[-1]] if len(rows) > 1 else rows) for r, rows in by_root.items()
             ]
-            floor = name_text_threshold - amount_weight  # Dice below it cannot reach the bar
+            floor = wording - amount_weight  # Dice below it cannot reach the bar
             # a person's ID number, once known, never changes (unions join only equal or
             # missing ones): pairs with two different ones are skipped without a find()
             known = [uf.idn[uf.find(r)] for r, _ in people]
@@ -715,12 +720,31 @@ def _persons(
                     ia, ib = uf.idn[fa], uf.idn[fb]
                     if ia and ib and ia != ib:
                         continue
-                    if texts.any_reaches(
-                        rows_a, rows_b, floor, name_text_threshold, amount_weight, common
-                    ):
+                    if texts.any_reaches(rows_a, rows_b, floor, wording, amount_weight, common):
                         uf.union(fa, fb)
             texts.forget(pos)
     return _roots(uf)
+
+
+SHARED_NAME_IDS = 2
+"""Different ID numbers a name key must be seen with in the data for rule 4 to take it
+for a name shared by several people: then only the facts of the grievances join on
+it (``TextIndex.same_facts``), never the wording alone."""
+
+
+def _names_of_several_ids(rows: pd.DataFrame) -> set[str]:
+    """Name keys that ``SHARED_NAME_IDS`` or more different ID numbers bear among
+    ``rows``: a name the data itself shows shared by several people, whatever the
+    national list of common names says (the term frequency of Fellegi-Sunter and
+    Splink: how rare a name is, measured where it is matched). Counted in ID numbers,
+    the one identifier two people never share; the ledger's rows of the name are read
+    with the batch (``ledger._CaseLookup.by_uncommon_name``), so a day's batch and the
+    whole campaign count alike."""
+    known = rows.dropna(subset=["id_number"])
+    if known.empty:
+        return set()
+    ids = known.groupby("name_key", sort=False)["id_number"].nunique()
+    return set(ids.index[ids.to_numpy() >= SHARED_NAME_IDS])
 
 
 @dataclass
