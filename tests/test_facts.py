@@ -216,3 +216,17 @@ def test_the_evidence_names_the_same_fact_whatever_the_string_hashing():
     }
     assert len(seen) == 1, seen
     assert "orgs=" in next(iter(seen))
+
+
+def test_another_asset_or_kind_outweighs_a_few_days():
+    # within days of the loan matter, a call about the land (another asset) names no
+    # shared fact: the asset it disagrees on keeps it apart, the days do not join it
+    call = "来电人称判决以后对方一直不退地，要求返还承包地。"
+    rows = _frame([("赵德才", "13812345678", LETTER), ("赵德才", "13812345678", call)])
+    rows["received_at"] = pd.to_datetime(["2024-03-01", "2024-03-11"])
+    plan = plan_matters(rows)
+    loan, land = plan.target.tolist()
+    assert loan != land
+    assert "differ=assets" in plan.evidence[1] and "recent=10d" in plan.evidence[1]
+    retrial = "来电人称对方一直不退还承包地，要求法院依法再审。"
+    assert "kinds" in compare(extract(LETTER), extract(retrial)).conflicts

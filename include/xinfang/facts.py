@@ -352,9 +352,12 @@ SLOT_WEIGHTS: dict[str, tuple[float, float]] = {
     "officials": (0.30, 0.0),
     "places": (0.30, 0.15),
     "dates": (0.20, 0.05),
-    "assets": (0.10, 0.10),
-    "kinds": (0.05, 0.0),
+    "assets": (0.10, 0.20),
+    "kinds": (0.05, 0.05),
 }
+# (A different asset or kind of complaint tells another matter more than a shared one
+# tells the same: a person's matters are often of one kind; ``assets`` 0.20 and
+# ``kinds`` 0.05 off, from 0.10 and 0: heldout pairwise P 0.9749 -> 0.9769 at 1,500.)
 
 
 def _in_order(values: frozenset[str]) -> Iterable[str]:

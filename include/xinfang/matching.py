@@ -11,14 +11,16 @@ Two questions, asked in this order:
    join (a cannot-link checked at every union), so a shared phone or a chain of
    keys can't glue two ID-carrying people together. A name alone, however rare,
    never joins anybody: an uncommon one joins when the texts tell the same grievance
-   (alike words, or the same particular facts), a common one only on three facts.
+   (alike words, or the same particular facts), one that two ID numbers bear in the
+   data only on the facts, a common one only on three facts.
 2. *The same matter of that person?* The same case number when both carry one;
    an item without one joins the person's matter whose grievance is most alike: the
    facts both name (``xinfang.facts``: case numbers in the text, sums, organizations,
    places, the other party, dates, asset, kind) weighed above the character-bigram
-   Dice of the wording, if alike enough; otherwise it opens a matter of its own. A
-   numbered item may adopt a matter opened earlier without a number (a hotline call
-   before the letter) the same way.
+   Dice of the wording, and the days between them (a matter's items come within
+   weeks; one months from all of them needs the facts), if alike enough; otherwise
+   it opens a matter of its own. A numbered item may adopt a matter opened earlier
+   without a number (a hotline call before the letter) the same way.
 
 Items are processed in a fixed order (received time, channel, file, row), and
 items already in the ledger keep their cases, so a day's batch and the whole
@@ -30,6 +32,7 @@ item it was matched to; a near miss (a new matter although one came close) too.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import gc
 import re
@@ -440,6 +443,16 @@ class MatchParams:
     amount_weight: float = 0.25
     """Rule 4's text score: added when two grievances name the same sum of money, taken
     off when both name sums and none is shared."""
+    recent_days: int = 45
+    """An item weighed against a matter (no case number decides it) received within this
+    many days of one of the matter's items, before or after, scores ``recent_weight``
+    more for it (``_Assigner._timed``)."""
+    recent_weight: float = 0.10
+    stale_days: int = 120
+    """An item received more than this many days from every item of a matter scores
+    ``stale_weight`` less for it: a person's other matter, months later, is often told
+    in the same words; the same facts still join it."""
+    stale_weight: float = 0.50
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
     workers: int = 1
@@ -671,10 +684,14 @@ def _persons(
         cuts = np.flatnonzero(np.diff(codes[order])) + 1
         rpos = rare["pos"].to_numpy()[order]
         is_common = df["common"].to_numpy()
+        shared = _names_of_several_ids(rare)
+        nkeys = df["name_key"].tolist()
         for pos in (chunk.tolist() for chunk in np.split(rpos, cuts)):
             if not pos:
                 continue  # (no names in the block at all)
             common = bool(is_common[pos[0]])
+            # a name the data shows borne by several people joins on facts, not words
+            wording = 2.0 if nkeys[pos[0]] in shared else name_text_threshold
             by_root: dict[int, list[int]] = {}
             for a in pos:
                 if texts.has_tokens(a):
@@ -686,7 +703,7 @@ def _persons(
             people = [
                 (r, [rows[0], rows[-1]] if len(rows) > 1 else rows) for r, rows in by_root.items()
             ]
-            floor = name_text_threshold - amount_weight  # Dice below it cannot reach the bar
+            floor = wording - amount_weight  # Dice below it cannot reach the bar
             # a person's ID number, once known, never changes (unions join only equal or
             # missing ones): pairs with two different ones are skipped without a find()
             known = [uf.idn[uf.find(r)] for r, _ in people]
@@ -703,12 +720,31 @@ def _persons(
                     ia, ib = uf.idn[fa], uf.idn[fb]
                     if ia and ib and ia != ib:
                         continue
-                    if texts.any_reaches(
-                        rows_a, rows_b, floor, name_text_threshold, amount_weight, common
-                    ):
+                    if texts.any_reaches(rows_a, rows_b, floor, wording, amount_weight, common):
                         uf.union(fa, fb)
             texts.forget(pos)
     return _roots(uf)
+
+
+SHARED_NAME_IDS = 2
+"""Different ID numbers a name key must be seen with in the data for rule 4 to take it
+for a name shared by several people: then only the facts of the grievances join on
+it (``TextIndex.same_facts``), never the wording alone."""
+
+
+def _names_of_several_ids(rows: pd.DataFrame) -> set[str]:
+    """Name keys that ``SHARED_NAME_IDS`` or more different ID numbers bear among
+    ``rows``: a name the data itself shows shared by several people, whatever the
+    national list of common names says (the term frequency of Fellegi-Sunter and
+    Splink: how rare a name is, measured where it is matched). Counted in ID numbers,
+    the one identifier two people never share; the ledger's rows of the name are read
+    with the batch (``ledger._CaseLookup.by_uncommon_name``), so a day's batch and the
+    whole campaign count alike."""
+    known = rows.dropna(subset=["id_number"])
+    if known.empty:
+        return set()
+    ids = known.groupby("name_key", sort=False)["id_number"].nunique()
+    return set(ids.index[ids.to_numpy() >= SHARED_NAME_IDS])
 
 
 @dataclass
@@ -721,6 +757,19 @@ class _Matter:
     first_by_name: dict[str, int] = field(default_factory=dict)
     adopted: bool = False  # took on a case number it did not have
     told: dict = field(default_factory=dict)  # TextIndex.matter_score's cache
+    days: list[int] = field(default_factory=list)  # its items' days of receipt, sorted
+
+
+def _days(df: pd.DataFrame) -> list[int | None]:
+    """Each row's day of receipt (days since 1970-01-01; None when unknown)."""
+    if "received_at" not in df:
+        return [None] * len(df)
+    at = pd.to_datetime(df["received_at"], errors="coerce")
+    if at.dt.tz is not None:
+        at = at.dt.tz_localize(None)  # the local day it was received
+    at = at.to_numpy()
+    days = at.astype("datetime64[D]").astype(np.int64).tolist()
+    return [None if bad else d for d, bad in zip(days, np.isnat(at).tolist(), strict=True)]
 
 
 def _mark_partial_names(df: pd.DataFrame) -> None:
@@ -897,9 +946,13 @@ class _Assigner:
         self.cns = df["case_number"].tolist()
         self.ccn = df["case_case_number"].tolist() if "case_case_number" in df else [None] * len(df)
         self.texts = text_index or TextIndex(df["content_normalized"].tolist())
+        self.days = _days(df)
 
     def add_member(self, m: _Matter, p: int) -> None:
         m.members.append(p)
+        day = self.days[p]
+        if day is not None:
+            bisect.insort(m.days, day)
         if self.idn[p]:
             m.first_by_id.setdefault(self.idn[p], p)
         if self.phones[p]:
@@ -926,6 +979,25 @@ class _Assigner:
             return True
         return any(ids[p] in cl.get(ids[q], ()) for q in m.members)
 
+    def _timed(self, p: int, m: _Matter, s: float, evidence: str) -> tuple[float, str]:
+        """The score raised for a matter told in the days around row ``p``'s and lowered
+        for one whose items are all months away from it: one matter's items come in a
+        run (the letter, the call, the referral within weeks), and a person's next
+        matter months or years later, often in the same words. An item of the matter
+        within ``recent_days``: + ``recent_weight``; none within ``stale_days``: -
+        ``stale_weight`` (the same facts still join, the same words no longer)."""
+        day, days = self.days[p], m.days
+        if day is None or not days:
+            return s, evidence
+        at = bisect.bisect_left(days, day)  # the nearest of its days, either side
+        gap = min(abs(days[i] - day) for i in (at - 1, at) if 0 <= i < len(days))
+        params = self.params
+        if gap <= params.recent_days:
+            return s + params.recent_weight, f"{evidence}; recent={gap}d"
+        if gap > params.stale_days:
+            return s - params.stale_weight, f"{evidence}; stale={gap}d"
+        return s, evidence
+
     def best_text(
         self, ms: list[_Matter], p: int
     ) -> tuple[_Matter | None, float, str, int | None, float]:
@@ -939,6 +1011,7 @@ class _Assigner:
         for m in ms:
             mem = m.members if len(m.members) <= k else m.members[: k // 2] + m.members[-k // 2 :]
             s, evidence, q = self.texts.matter_score(p, mem, (self.cns[p], m.case_number), m.told)
+            s, evidence = self._timed(p, m, s, evidence)
             if s > best[1]:
                 second = best[1]
                 best = (m, s, evidence, q)
