@@ -439,11 +439,16 @@ def _with_case(facts: Facts, case_number: str | None) -> Facts:
     return Facts(*slots)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=4_096)
 def _case_kinds(case_number: str) -> frozenset[str]:
-    """``facts.case_kinds``, once per case number: a matter's number is held against
-    each item of its person."""
-    return case_kinds(case_number)
+    """``facts.case_kinds``, once per case number while its person is decided (a
+    matter's number is held against each item of its person); the few distinct sets
+    shared, not one per number kept."""
+    kinds = case_kinds(case_number)
+    return _KIND_SETS.setdefault(kinds, kinds)
+
+
+_KIND_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 _SLOTS = tuple(Facts.__dataclass_fields__)
