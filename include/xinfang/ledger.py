@@ -62,12 +62,20 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def _timed(what: str) -> Iterator[None]:
-    """Log (debug) how long a stage took, and this process's peak RSS so far."""
-    t0 = time.perf_counter()
+    """Log (debug) how long a stage took, the CPU this process spent on it (the rest of
+    the wall clock is the server's work, the matching workers' or waiting for a core),
+    and this process's peak RSS so far."""
+    t0, c0 = time.perf_counter(), time.process_time()
     yield
     if log.isEnabledFor(logging.DEBUG):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        log.debug("%s: %.2f s (peak RSS so far %.0f MiB)", what, time.perf_counter() - t0, peak)
+        log.debug(
+            "%s: %.2f s (CPU %.2f s; peak RSS so far %.0f MiB)",
+            what,
+            time.perf_counter() - t0,
+            time.process_time() - c0,
+            peak,
+        )
 
 
 __all__ = [

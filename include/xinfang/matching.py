@@ -33,7 +33,7 @@ item it was matched to; a near miss (a new matter although one came close) too.
 from __future__ import annotations
 
 import bisect
-import dataclasses
+import functools
 import gc
 import re
 from collections.abc import Iterable
@@ -371,15 +371,32 @@ class TextIndex:
     def _told(
         self, members: list[int], case_number: str | None, cache: dict | None
     ) -> tuple[Facts, str]:
-        """The facts a matter's ``members`` tell (with its case number) and their texts."""
+        """The facts a matter's ``members`` tell (with its case number) and their texts.
+
+        With ``cache``, a matter that grew since (its old members a prefix of the new
+        ones) adds only its new members' facts and texts to what was kept: the union
+        of sets and the joined text are the same as built afresh."""
         # (members only grow, at the end: the first, the last and the count tell the state)
         key = (len(members), members[0], members[-1], case_number) if members else None
-        if cache is not None and cache.get("key") == key and key is not None:
+        if cache is None or key is None:
+            union = _union_facts([self.facts(j) for j in members])
+            return _with_case(union, case_number), "\n".join(self._texts[j] for j in members)
+        if cache.get("key") == key:
             return cache["facts"], cache["told"]
-        facts = _with_case(_union_facts([self.facts(j) for j in members]), case_number)
-        told = "\n".join(self._texts[j] for j in members)
-        if cache is not None:
-            cache.update(key=key, facts=facts, told=told)
+        rows: list[int] | None = cache.get("rows")
+        n = len(rows) if rows is not None else 0
+        if rows is not None and n <= len(members) and members[:n] == rows:
+            union, told = cache["union"], cache["told_rows"]
+            for j in members[n:]:
+                union = _union_two(union, self.facts(j))
+                told = told + "\n" + self._texts[j]
+        else:
+            union = _union_facts([self.facts(j) for j in members])
+            told = "\n".join(self._texts[j] for j in members)
+        facts = _with_case(union, case_number)
+        cache.update(
+            key=key, facts=facts, told=told, rows=list(members), union=union, told_rows=told
+        )
         return facts, told
 
     def tokens(self, i: int) -> frozenset[int]:
@@ -399,16 +416,46 @@ def _union_facts(facts: list[Facts]) -> Facts:
     return Facts(**{slot: frozenset().union(*(getattr(f, slot) for f in facts)) for slot in _SLOTS})
 
 
+def _union_two(a: Facts, b: Facts) -> Facts:
+    """``_union_facts([a, b])``: a slot empty on one side is the other's set as it is
+    (most slots of most texts are empty)."""
+    if a is b:
+        return a
+    changed = False
+    merged = []
+    for slot in _SLOTS:
+        va, vb = getattr(a, slot), getattr(b, slot)
+        if vb and not vb <= va:
+            va = va | vb if va else vb
+            changed = True
+        merged.append(va)
+    return Facts(*merged) if changed else a
+
+
 def _with_case(facts: Facts, case_number: str | None) -> Facts:
     """The facts with the item's or matter's own case number among the ones named."""
     if not case_number or case_number in facts.cases:
         return facts
-    return dataclasses.replace(
-        facts, cases=facts.cases | {case_number}, kinds=facts.kinds | case_kinds(case_number)
-    )
+    slots = [getattr(facts, slot) for slot in _SLOTS]  # (dataclasses.replace is slower)
+    slots[_CASES] = facts.cases | {case_number}
+    slots[_KINDS] = facts.kinds | _case_kinds(case_number)
+    return Facts(*slots)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _case_kinds(case_number: str) -> frozenset[str]:
+    """``facts.case_kinds``, once per case number while its person is decided (a
+    matter's number is held against each item of its person); the few distinct sets
+    shared, not one per number kept."""
+    kinds = case_kinds(case_number)
+    return _KIND_SETS.setdefault(kinds, kinds)
+
+
+_KIND_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 _SLOTS = tuple(Facts.__dataclass_fields__)
+_CASES, _KINDS = _SLOTS.index("cases"), _SLOTS.index("kinds")
 _STRONG_SLOTS = frozenset({"cases", "money", "orgs", "people", "officials", "places", "dates"})
 
 
