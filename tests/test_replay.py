@@ -71,3 +71,115 @@ def test_replay_matches_dags_run_by_hand(tmp_path):
     assert len(replayed["disposition_monthly"]) == 55
     for name in TABLES:
         assert replayed[name] == by_hand[name], name
+
+
+def test_a_second_replay_copies_the_metadata_db_the_first_migrated(tmp_path):
+    """``airflow db migrate`` runs once per Airflow version and settings: the next replay
+    in the same data folder starts from a copy of the empty DB it made (and Airflow's
+    config file beside it, as the command would write)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "XINFANG"))}
+    code = (
+        "import sys\n"
+        "from unittest import mock\n"
+        "from xinfang_dev import replay\n"
+        "replay.prepare(sys.argv[1])\n"
+        "print(sorted(p.name for p in (replay.Path(sys.argv[1]) / 'cache').iterdir()))\n"
+        "with mock.patch.object(replay, '_airflow', side_effect=AssertionError('migrated')):\n"
+        "    replay.prepare(sys.argv[1])\n"
+    )
+    data = tmp_path / "data"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(data)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "airflow-metadata-" in proc.stdout
+    (first,) = (data / "previous").iterdir()  # the first replay's metadata, moved aside
+    migrated, copied = first / "airflow_home" / "airflow.db", data / "airflow_home" / "airflow.db"
+    assert _metadata(copied) == _metadata(migrated)
+    assert (data / "airflow_home" / "airflow.cfg").is_file()
+
+
+def _metadata(path: Path) -> list:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        schema = conn.execute(sa.text("SELECT type, name, sql FROM sqlite_master ORDER BY 2")).all()
+        rows = [
+            conn.execute(sa.text(f"SELECT * FROM {t}")).all()
+            for t in ("alembic_version", "slot_pool")
+        ]
+        templates = conn.execute(sa.text("SELECT id, filename, elasticsearch_id FROM log_template"))
+        rows.append(templates.all())
+    engine.dispose()
+    return [schema, rows]
+
+
+def test_metadata_kept_per_airflow_version_and_settings(tmp_path, monkeypatch):
+    from xinfang_dev import replay
+
+    for name in [k for k in os.environ if k.startswith("AIRFLOW")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
+    kept = replay._metadata_template(tmp_path)
+    assert kept is not None and kept.parent == tmp_path / "cache"
+    monkeypatch.setenv("AIRFLOW__LOGGING__LOG_FILENAME_TEMPLATE", "{{ ti.dag_id }}.log")
+    assert replay._metadata_template(tmp_path) not in (None, kept)  # a setting: another DB
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://h/airflow")
+    assert replay._metadata_template(tmp_path) is None  # not a SQLite file: always migrated
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "elsewhere"))
+    assert replay._metadata_template(tmp_path) is None  # not the replay's own home
+
+
+def test_fastapi_dependency_analysis_done_once_per_dependency(monkeypatch):
+    """With a dependency override, FastAPI re-analyses the route's dependencies at every
+    request; in the replay's process that analysis is done once and reused, with the
+    same answers (routes are built by FastAPI's own, untouched analysis)."""
+    from fastapi import Depends, FastAPI
+    from fastapi.dependencies import utils
+    from fastapi.testclient import TestClient
+
+    from xinfang_dev import replay
+
+    analysed: list[str] = []
+    original = utils.get_dependant
+
+    def counting(**kwargs):
+        analysed.append(getattr(kwargs["call"], "__name__", "?"))
+        return original(**kwargs)
+
+    monkeypatch.setattr(utils, "get_dependant", counting)
+    replay._dependency_analysis_cached()
+    replay._dependency_analysis_cached()  # a second call keeps the one cache
+
+    def token() -> str:
+        return "real"
+
+    def user(tok: str = Depends(token)) -> str:
+        return f"user of {tok}"
+
+    app = FastAPI()
+
+    @app.get("/who/{n}")
+    def who(n: int, u: str = Depends(user)) -> dict:
+        return {"n": n, "u": u}
+
+    app.dependency_overrides[token] = lambda: "override"
+    client = TestClient(app)
+    before = len(analysed)
+    assert client.get("/who/0").json() == {"n": 0, "u": "user of override"}
+    first = analysed[before:]
+    assert {"user", "<lambda>"} <= set(first)  # the first request analyses them
+    answers = [client.get(f"/who/{n}").json() for n in range(1, 5)]
+    assert answers == [{"n": n, "u": "user of override"} for n in range(1, 5)]
+    assert analysed[before:] == first  # the other four reuse the analysis
+
+    @app.get("/again")
+    def again(u: str = Depends(user)) -> dict:
+        return {"u": u}
+
+    assert client.get("/again").json() == {"u": "user of override"}  # a route added later

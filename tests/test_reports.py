@@ -198,6 +198,80 @@ def test_daily_ledger_export_per_court(engine, dirs):
     assert [r[0] for r in early[1:]] == ["XF-A", "XF-B", "XF-C", "XF-K"]
 
 
+@BOTH
+def test_small_court_files_built_in_memory_big_ones_streamed(engine, dirs, monkeypatch):
+    """A court's file is built in memory up to IN_MEMORY_ROWS rows and streamed past it;
+    either way it holds the same cells, widths and layout."""
+    import xlsxwriter
+
+    build(engine)
+    in_memory = _ledger_layout(ledger_export.write_daily(engine, dt.date(2023, 7, 31)))
+    opened: dict[str, dict] = {}
+    real = xlsxwriter.Workbook
+
+    def spy(path, options=None):
+        opened[path.rsplit("/", 1)[-1]] = dict(options or {})
+        return real(path, options)
+
+    monkeypatch.setattr(xlsxwriter, "Workbook", spy)
+    monkeypatch.setattr(ledger_export, "IN_MEMORY_ROWS", 2)
+    streamed = _ledger_layout(ledger_export.write_daily(engine, dt.date(2023, 7, 31)))
+    assert opened["冀1003.xlsx"] == {"constant_memory": True}  # 4 rows
+    assert opened["冀10.xlsx"] == {"in_memory": True}  # 2 rows
+    assert opened["冀1082.xlsx"] == {"in_memory": True}  # empty
+    assert streamed == in_memory
+
+
+def _ledger_layout(paths) -> dict[str, list]:
+    out = {}
+    for path in paths:
+        ws = openpyxl.load_workbook(path)["台账"]
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        out[path.name] = [ws.freeze_panes, ws.auto_filter.ref, widths, _sheet_rows(ws)]
+    return out
+
+
+def test_column_widths_measured_as_displayed_up_to_the_cap():
+    """Widths come from the widest of the first WIDTH_SAMPLE cells (wide characters count
+    twice), capped at MAX_WIDTH: a long note is not measured past the cap, with the same
+    result as measuring it whole."""
+    from xinfang.reports import tables
+
+    class Sheet:
+        def __init__(self):
+            self.columns: dict[int, float] = {}
+
+        def __getattr__(self, name):  # write_* / freeze_panes / autofilter: not looked at
+            return lambda *args, **kwargs: None
+
+        def set_column(self, first, last, width):
+            self.columns[first] = width
+
+    class Book:
+        def __init__(self):
+            self.sheet = Sheet()
+
+        def add_worksheet(self, name):
+            return self.sheet
+
+        def add_format(self, spec):
+            return spec
+
+    rows = [
+        ["ab", "信访", 7, dt.date(2023, 7, 1), True, "x" * 100, None],
+        ["abcd", "信访人员", 123456, dt.datetime(2023, 7, 1, 9), False, "信" * 57, 0.5],
+        ["a", "Ｆ", 1.25, None, None, "短", None],
+    ]
+    book = Book()
+    tables.write_sheet(book, "s", ["h1", "标题", "n", "日期", "是否", "进展", "率"], rows)
+    expected = [
+        min(tables.MAX_WIDTH, max(tables.display_width(v) for v in column) + 2)
+        for column in zip(*[["h1", "标题", "n", "日期", "是否", "进展", "率"], *rows], strict=True)
+    ]
+    assert [book.sheet.columns[c] for c in range(7)] == expected == [6, 10, 8, 21, 7, 60, 8]
+    assert tables.display_width("信访Ａb") == 7 and tables.display_width(0.5) == 6
+
+
 FULL_ID = "110101199003074514"
 FULL_PHONE = "13812345678"
 

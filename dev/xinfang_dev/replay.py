@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -137,8 +138,56 @@ def prepare(data_dir: str | Path) -> Path:
     _fresh_start(data_dir)
     (data_dir / MARKER).write_text("created by python -m xinfang_dev.replay\n", encoding="utf-8")
     _env_defaults(data_dir)
-    _airflow("db", "migrate")
+    _migrate_metadata(data_dir)
     return data_dir
+
+
+METADATA_CACHE = "cache"
+"""Under the data folder: the empty metadata DB ``airflow db migrate`` made, per Airflow
+version and settings (kept when a replay moves aside; ``make clean-data`` removes it)."""
+
+
+def _metadata_template(data_dir: Path) -> Path | None:
+    """Where the migrated, empty metadata DB for these settings is kept; None when the
+    metadata DB is not the default SQLite file in the replay's own ``airflow_home``."""
+    from importlib.metadata import version
+
+    home = Path(os.environ["AIRFLOW_HOME"])
+    if home != data_dir / "airflow_home" or (home / "airflow.cfg").exists():
+        return None
+    if any(k.startswith("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") for k in os.environ):
+        return None
+    if os.environ.get("AIRFLOW_CONFIG"):
+        return None
+    # what the migration's outcome depends on: Airflow and SQLAlchemy, and the settings
+    # (log templates are rows of the DB)
+    basis = [version("apache-airflow-core"), version("sqlalchemy")]
+    basis += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("AIRFLOW__"))
+    digest = hashlib.sha256("\n".join(basis).encode()).hexdigest()[:16]
+    return data_dir / METADATA_CACHE / f"airflow-metadata-{digest}.db"
+
+
+def _migrate_metadata(data_dir: Path) -> None:
+    """``airflow db migrate`` into the fresh ``airflow_home``, or a copy of the DB it made
+    for the same Airflow and settings before (6-25 s of a replay, the same empty DB)."""
+    template = _metadata_template(data_dir)
+    target = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+    if template is not None and template.exists():
+        from airflow.configuration import write_default_airflow_configuration_if_needed
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        # as any `airflow` command does first (the UI's commands then share its secrets)
+        write_default_airflow_configuration_if_needed()
+        return
+    _airflow("db", "migrate")
+    wal = target.with_name(target.name + "-wal")
+    if template is None or not target.exists() or (wal.exists() and wal.stat().st_size):
+        return  # nothing to keep, or not checkpointed into the one file
+    template.parent.mkdir(parents=True, exist_ok=True)
+    scratch = template.with_name(f".{template.name}.{os.getpid()}")
+    shutil.copyfile(target, scratch)
+    scratch.replace(template)
 
 
 def _metadata_commits_without_fsync() -> None:
@@ -200,11 +249,59 @@ def _parsed_once(bag, dags_folder: Path, synced: set[str]) -> Iterator[None]:
         yield
 
 
+_PER_REQUEST_ANALYSIS = frozenset({"path", "call", "name", "parent_oauth_scopes", "scope"})
+"""The arguments FastAPI's ``solve_dependencies`` passes ``get_dependant`` at each request."""
+
+
+def _dependency_analysis_cached() -> None:
+    """FastAPI's per-request analysis of overridden dependencies done once per dependency.
+
+    The in-process Execution API overrides its auth dependencies, and while an app has
+    any override FastAPI re-analyses every dependency of the route (``get_dependant``:
+    signatures, type hints, pydantic fields) at every request, 1,500 requests a replay
+    (a third of the API thread's time past its start-up; 5 days: its CPU 4.6 s -> 4.1 s).
+    The analysis depends only on its arguments, so it is kept, per (path, callable,
+    name, scopes, scope), in this process (the replay's and the tests'; the UI's
+    api-server is another). Route building (``fastapi.routing``'s
+    own reference, and it edits what it gets) and nested analyses (other arguments)
+    are left as they are."""
+    from fastapi.dependencies import utils
+
+    analyse = utils.get_dependant
+    if getattr(analyse, "per_request_cache", None) is not None:
+        return
+    cache: dict[tuple, object] = {}
+
+    def get_dependant(**kwargs):
+        if kwargs.keys() != _PER_REQUEST_ANALYSIS:
+            return analyse(**kwargs)
+        key = (
+            kwargs["path"],
+            kwargs["call"],
+            kwargs["name"],
+            tuple(kwargs["parent_oauth_scopes"] or ()),
+            kwargs["scope"],
+        )
+        try:
+            found = cache.get(key)
+        except TypeError:  # an unhashable callable
+            return analyse(**kwargs)
+        if found is None:
+            if len(cache) >= 1024:  # dag.test overrides the DAG bag with a new lambda per run
+                cache.clear()
+            found = cache[key] = analyse(**kwargs)
+        return found
+
+    get_dependant.per_request_cache = cache  # type: ignore[attr-defined]
+    utils.get_dependant = get_dependant
+
+
 def in_process_runner(dags_folder: Path) -> Callable[[str, object], None]:
     """Runs a DAG for a logical date in this process with ``dag.test`` (as ``airflow dags test``)."""
     from airflow.dag_processing.dagbag import BundleDagBag
 
     _metadata_commits_without_fsync()
+    _dependency_analysis_cached()
     dags_folder = Path(dags_folder)
     # as the dag-processor parses them: the folder on sys.path for the DAGs' own helpers
     bag = BundleDagBag(dag_folder=str(dags_folder), bundle_path=dags_folder)
@@ -384,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("XINFANG_UI_PORT", 8080)))
     args = parser.parse_args(argv)
 
-    print("preparing the data folder and Airflow metadata (airflow db migrate)...")
+    print("preparing the data folder and Airflow metadata (airflow db migrate, or its copy)...")
     prepare(args.data_dir)
     print(f"ledger: {os.environ['AIRFLOW_CONN_XINFANG_LEDGER']}")
 

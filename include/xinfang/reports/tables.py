@@ -15,8 +15,19 @@ WIDTH_SAMPLE = 2000  # rows looked at to size a column
 
 def display_width(value: Any) -> int:
     """Columns a value takes in Excel: wide (CJK, full-width) characters count twice."""
-    text = _text(value)
+    return _width(_text(value))
+
+
+def _width(text: str) -> int:
+    if text.isascii():  # most cells (numbers, dates, case numbers): one column a character
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _capped_width(value: Any) -> int:
+    """``display_width`` up to ``MAX_WIDTH``: a column is never set wider, and a long note
+    need not be measured to its end (each character takes at least one column)."""
+    return _width(_text(value)[:MAX_WIDTH])
 
 
 def _text(value: Any) -> str:
@@ -51,25 +62,28 @@ class SheetWriter:
 
     def write(self, values: Sequence[Any]) -> None:
         self.row += 1
+        row, ws, widths = self.row, self.ws, self.widths
+        measure = row <= WIDTH_SAMPLE
         for col, value in enumerate(values):
             if value is None:
                 continue
             if isinstance(value, dt.datetime):
-                self.ws.write_datetime(self.row, col, value, self.formats["datetime"])
+                ws.write_datetime(row, col, value, self.formats["datetime"])
             elif isinstance(value, dt.date):
-                self.ws.write_datetime(
-                    self.row, col, dt.datetime.combine(value, dt.time()), self.formats["date"]
+                ws.write_datetime(
+                    row, col, dt.datetime.combine(value, dt.time()), self.formats["date"]
                 )
             elif col in self.percent and isinstance(value, float):
-                self.ws.write_number(self.row, col, value, self.formats["percent"])
+                ws.write_number(row, col, value, self.formats["percent"])
             elif isinstance(value, bool):
-                self.ws.write_string(self.row, col, "是" if value else "否")
+                ws.write_string(row, col, "是" if value else "否")
             elif isinstance(value, int | float):
-                self.ws.write_number(self.row, col, value)
+                ws.write_number(row, col, value)
             else:
-                self.ws.write_string(self.row, col, str(value))
-            if self.row <= WIDTH_SAMPLE:
-                self.widths[col] = max(self.widths[col], display_width(value))
+                ws.write_string(row, col, str(value))
+            # a column measured at MAX_WIDTH - 2 or more is set MAX_WIDTH wide whatever follows
+            if measure and widths[col] < MAX_WIDTH - 2:
+                widths[col] = max(widths[col], _capped_width(value))
 
     def close(self) -> None:
         """Set the column widths (call after the rows; widths are kept by xlsxwriter)."""
