@@ -87,6 +87,16 @@ def _sweep_once(engine, as_of) -> tuple:
     return _state(engine)
 
 
+def _derived_by_a_full_check(engine, as_of) -> int:
+    """How many cases a sweep that checks every case's signature would derive (undone)."""
+    with engine.connect() as conn, conn.begin() as trans:
+        conn.exec_driver_sql("UPDATE sweep_watermark SET facts = NULL")
+        out = escalation.sweep(conn, as_of)
+        trans.rollback()
+    assert out["working_set"] == "all"
+    return out["cases_derived"]
+
+
 def _cases(engine) -> set[int]:
     with engine.connect() as conn:
         return set(conn.execute(sa.select(ledger_case.c.case_id)).scalars())
@@ -142,8 +152,12 @@ def test_a_fold_in_deduplication_keeps_the_next_sweep_a_delta_sweep(engine):
     # the case folded into (its items and the bridge) and the repeat's case only
     assert (out["working_set"], out["cases_derived"]) == ("delta", 2)
     assert _swept(engine) == _cases(engine)
-    later = D("2023-08-21")
-    assert escalation.sweep(engine, later)["working_set"] == "delta"
+    insert(engine, [item(name="路人0005", phone="13900000005", text="再来。", day=31, tag="r5")])
+    ledger.merge(engine, _item_of(engine, "r5"), _item_of(engine, "bg5"), "同一人", by="王")
+    later = D("2023-08-21")  # the moved cases, the new item's and those due since
+    expected = _derived_by_a_full_check(engine, later)
+    out = escalation.sweep(engine, later)
+    assert (out["working_set"], out["cases_derived"]) == ("delta", expected)
     assert _state(engine) == _sweep_once(engine, later)
 
 
@@ -159,8 +173,12 @@ def test_a_staff_merge_and_split_keep_the_next_sweep_a_delta_sweep(engine):
     assert alone not in (first, second)
     out = escalation.sweep(engine, SWEPT)
     assert (out["working_set"], out["cases_derived"]) == ("delta", 2)
+    ledger.merge(engine, _item_of(engine, "l4"), _item_of(engine, "l5"), "还是同一", by="李")
+    assert alone not in _cases(engine) and alone not in _swept(engine)
     later = D("2023-08-21")
-    assert escalation.sweep(engine, later)["working_set"] == "delta"
+    expected = _derived_by_a_full_check(engine, later)
+    out = escalation.sweep(engine, later)
+    assert (out["working_set"], out["cases_derived"]) == ("delta", expected)
     assert _state(engine) == _sweep_once(engine, later)
 
 
