@@ -13,7 +13,9 @@ and serial ids left out) and drops the copy. Run it once with the
 old code on ``PYTHONPATH`` and once with the new, back to back: same fingerprints, two
 step tables. ``--batch N`` then times the next day's two intakes of N items (repeats of
 the ledger's petitioners), each deduplicated and followed by ``apply_updates``: the
-sweep after a small batch (issue 18).
+sweep after a small batch (issue 18); with ``--check``, a whole-ledger sweep from
+nothing (no ``case_sweep`` rows, no watermark) on a copy of the result must give the
+same ``ledger_case``, events, notices and ``case_sweep`` as the daily sweeps did.
 """
 
 from __future__ import annotations
@@ -162,9 +164,14 @@ def timed_batches(url: str, day: dt.date, n: int) -> None:
     for run, hour in (("morning", 9), ("afternoon", 15)):
         received = dt.datetime.combine(next_day, dt.time(hour))
         added = add_batch(url, n, received, f"{next_day:%Y%m%d}_{run}")
-        t0 = time.perf_counter()
-        assign_cases(db.get_engine())
-        print(f"{run} batch: {added} items, deduplicated in {time.perf_counter() - t0:.1f} s")
+        t0, c0 = time.perf_counter(), time.process_time()
+        cases = _count(url, "ledger_case")
+        done = assign_cases(db.get_engine())
+        folded = cases + done["new_cases"] - _count(url, "ledger_case")
+        print(
+            f"{run} batch: {added} items, deduplicated in {time.perf_counter() - t0:.1f} s"
+            f" ({time.process_time() - c0:.1f} s Python CPU), {folded} cases folded"
+        )
         STEPS.clear()
         t0 = time.perf_counter()
         summary = pipeline.apply_updates(next_day)
@@ -176,6 +183,77 @@ def timed_batches(url: str, day: dt.date, n: int) -> None:
         _print_steps()
 
 
+def _count(url: str, table: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one()
+    engine.dispose()
+    return n
+
+
+SWEPT_TABLES = ("ledger_case", "escalation_event", "notification", "case_sweep")
+
+
+def check_from_nothing(admin: sa.Engine, name: str, as_of: dt.date) -> bool:
+    """A copy of database ``name`` swept as of ``as_of`` from nothing (its case_sweep rows
+    and watermark deleted: every case derived in full) has the sweep's tables of the
+    original: the daily sweeps ended where one sweep over the same facts does."""
+    from xinfang import escalation
+
+    copy = f"{name}_check"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    url = admin.url.set(database=copy).render_as_string(hide_password=False)
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM case_sweep")
+            conn.exec_driver_sql("DELETE FROM sweep_watermark")
+        t0 = time.perf_counter()
+        out = escalation.sweep(engine, as_of)
+        engine.dispose()
+        print(
+            f"check: sweep from nothing {time.perf_counter() - t0:.1f} s"
+            f" ({out['working_set']}, {out['cases_derived']:,} cases derived)"
+        )
+        mine = admin.url.set(database=name).render_as_string(hide_password=False)
+        daily, once = fingerprint(mine), fingerprint(url)
+        same = True
+        for table in SWEPT_TABLES:
+            ok = daily[table] == once[table]
+            same &= ok
+            print(f"    {table:<28} daily {daily[table]}  from nothing {once[table]}"
+                  f"  {'same' if ok else 'DIFFERENT'}")  # fmt: skip
+        if daily["ledger_case"] != once["ledger_case"]:
+            _show_differences(mine, url, "ledger_case", "case_id")
+        return same
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+def _show_differences(url_a: str, url_b: str, table: str, key: str) -> None:
+    """Which columns of ``table`` differ between two databases, on how many rows."""
+    rows = []
+    for url in (url_a, url_b):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql(f'SELECT * FROM "{table}"')
+            cols = [c for c in result.keys() if c not in CLOCK_COLUMNS]  # noqa: SIM118
+            rows.append({r._mapping[key]: r._mapping for r in result})
+        engine.dispose()
+    a, b = rows
+    by_column: dict[str, list] = {}
+    for k in a.keys() & b.keys():
+        for c in cols:
+            if a[k][c] != b[k][c]:
+                by_column.setdefault(c, []).append((k, a[k][c], b[k][c]))
+    for c, diffs in by_column.items():
+        print(
+            f"    {table}.{c}: {len(diffs)} rows differ, e.g. (key, daily, from nothing) {diffs[:3]}"
+        )
+
+
 def _print_steps() -> None:
     print(f"    {'step':<34} {'wall':>7}   {'Python CPU':>10}   {'backend CPU':>11}")
     for step, (wall, cpu, backend) in STEPS.items():
@@ -183,7 +261,7 @@ def _print_steps() -> None:
     print(f"    load average {os.getloadavg()[0]:.2f}")
 
 
-def timed_run(base: str, day: dt.date, home: Path, batch: int = 0) -> None:
+def timed_run(base: str, day: dt.date, home: Path, batch: int = 0, check: bool = False) -> None:
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"bench_apply_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -209,6 +287,8 @@ def timed_run(base: str, day: dt.date, home: Path, batch: int = 0) -> None:
         db.get_engine().dispose()
         for table, (rows, digest) in fingerprint(url).items():
             print(f"    {table:<28} {rows:>9,} {digest}")
+        if check:
+            check_from_nothing(admin, name, day + dt.timedelta(days=1 if batch else 0))
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -227,6 +307,11 @@ def main() -> None:
         default=0,
         help="then two intakes of this many items the next day, each with apply_updates",
     )
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="at the end, a sweep from nothing on a copy must give the same swept tables",
+    )
     args = ap.parse_args()
     if args.verbose:
         import logging
@@ -241,7 +326,7 @@ def main() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="xinfang_applyb_") as home:
-        timed_run(args.base, day, Path(home), args.batch)
+        timed_run(args.base, day, Path(home), args.batch, args.check)
 
 
 if __name__ == "__main__":

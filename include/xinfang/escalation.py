@@ -11,12 +11,14 @@ is the reference the SQL is tested against, and computes the few reopened cases.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +44,14 @@ from xinfang.workflow import EXTENSION_MAX_DAYS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["config_signature", "recipient_for", "sweep", "timeline"]
+__all__ = ["config_signature", "moving_facts", "recipient_for", "sweep", "timeline"]
 
 _FACTS_VERSION = "f1"
 _PROBLEM_SIG = "problem"
+_MOVED_SIG = "moved"
+"""case_sweep signature of a case whose facts the ledger moved (:func:`moving_facts`)"""
+_MOVED_DUE_ON = dt.date(2000, 1, 1)
+"""its due_on: before any sweep's as-of date (the calendar starts in 2004), so due"""
 _PROBLEMS_NAMED = 20
 
 # The temporary tables of one sweep, in the order the stages build them (what each
@@ -1728,6 +1734,187 @@ def _count_scoped_rows(ctx: SweepContext, added: int) -> None:
     ctx.run(
         "UPDATE sweep_watermark SET facts = :facts WHERE name = 'escalation'",
         facts="|".join([*totals, str(int(n_swept) + added)]),
+    )
+
+
+# --- fact rows the ledger moves between cases (a fold, merge, split, rebuild)
+
+
+@dataclass
+class _StoredFacts:
+    """The watermark's date and fact totals, parsed (``_fact_delta`` reads the same)."""
+
+    watermark: dt.date
+    head: list[str]
+    """the facts version and configuration signature"""
+    totals: list[list[int]]
+    """per fact table: count, sum of case ids, sum weighted by row id, highest id seen"""
+    n_swept: int
+
+
+def _stored_facts(conn: sa.Connection) -> _StoredFacts | None:
+    """The watermark's totals, or None when there are none a delta sweep would use."""
+    row = conn.execute(
+        sa.text("SELECT as_of, facts FROM sweep_watermark WHERE name = 'escalation'")
+    ).one_or_none()
+    if row is None or not row.facts:
+        return None
+    parts = row.facts.split("|")
+    if len(parts) != len(_fact_tables()) + 3 or parts[0] != _FACTS_VERSION:
+        return None
+    try:
+        totals = [[int(v) for v in p.split(",")] for p in parts[2:-1]]
+        n_swept = int(parts[-1])
+    except ValueError:
+        return None
+    if any(len(t) != 4 for t in totals):
+        return None
+    return _StoredFacts(_as_date(row.as_of), parts[:2], totals, n_swept)
+
+
+def _in_list(cases: list[int], size: int = 1000) -> Iterator[str]:
+    """SQL: ``case_id IN (...)`` over ``cases`` (integers), a chunk at a time."""
+    for k in range(0, len(cases), size):
+        yield "case_id IN (" + ", ".join(str(int(c)) for c in cases[k : k + size]) + ")"
+
+
+def _seen_totals_of(conn: sa.Connection, cases: list[int], stored: _StoredFacts) -> list[list[int]]:
+    """Per fact table: count, sum of case ids and sum weighted by row id of the rows of
+    ``cases`` that the last whole-ledger sweep saw (in view as of the watermark, id not
+    above the highest one seen): their share of the stored totals."""
+    day = {
+        "watermark": sa.bindparam("watermark", stored.watermark, type_=sa.Date),
+        "watermark_next": sa.bindparam(
+            "watermark_next", _midnight_after(stored.watermark), type_=sa.DateTime
+        ),
+    }
+    out = []
+    for (table, id_col, rows, in_view), (*_, top) in zip(
+        _fact_tables(), stored.totals, strict=True
+    ):
+        bind = day["watermark_next" if "{day}_next" in in_view else "watermark"]
+        sums = [0, 0, 0]
+        for among in _in_list(cases):
+            sql = f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
+              COALESCE(SUM(case_id * ({id_col} % 1009)), 0)
+            FROM {table} WHERE {among} AND {rows} AND {in_view.format(day="watermark")}
+              AND {id_col} <= {int(top)}"""
+            row = conn.execute(sa.text(sql).bindparams(bind)).one()
+            sums = [a + int(b) for a, b in zip(sums, row, strict=True)]
+        out.append(sums)
+    return out
+
+
+def _bookkeeping_rows_of(conn: sa.Connection, cases: list[int]) -> int:
+    return sum(
+        conn.execute(sa.text(f"SELECT COUNT(*) FROM case_sweep WHERE {among}")).scalar_one()
+        for among in _in_list(cases)
+    )
+
+
+@dataclass
+class _Move:
+    """The cases a change of the ledger touches, and their share of the totals before it."""
+
+    stored: _StoredFacts | None
+    cases: set[int] = field(default_factory=set)
+    before: list[list[int]] = field(default_factory=list)
+    rows_before: int = 0
+
+    def add(self, conn: sa.Connection, case_ids: Iterable[int | None]) -> None:
+        """Cases about to be touched: their share, as it stands, joins ``before``."""
+        new = sorted({int(c) for c in case_ids if c is not None} - self.cases)
+        if not new:
+            return
+        self.cases.update(new)
+        if self.stored is None:
+            return
+        more = _seen_totals_of(conn, new, self.stored)
+        self.before = [
+            [a + b for a, b in zip(x, y, strict=True)]
+            for x, y in zip(self.before, more, strict=True)
+        ]
+        self.rows_before += _bookkeeping_rows_of(conn, new)
+
+
+_MOVE_KEY = "xinfang.escalation.moving_facts"
+
+
+@contextlib.contextmanager
+def moving_facts(conn: sa.Connection, case_ids: Iterable[int | None]) -> Iterator[set[int]]:
+    """Around a change of the ledger that moves fact rows (items, progress rows, risk
+    flags) between cases or drops cases (a fold, merge, split or rebuild): the next
+    whole-ledger sweep stays a delta sweep and derives those cases in full (issue 18).
+
+    Every row the change moves or deletes belongs to one of ``case_ids`` before it,
+    and to one of them, or of the new cases the caller adds to the yielded set, after
+    it. Their rows' share of the watermark's totals is taken before and after, and the
+    stored totals moved by the difference (rows of other cases did not move, so a change
+    nobody declared still makes the next sweep check every case); each of the cases
+    still in the ledger gets a ``case_sweep`` marker (signature ``moved``, due: a
+    candidate of the next sweep, derived in full), the rows of cases gone are removed,
+    and the stored count of case_sweep rows follows. Nested in another on the same
+    connection, it adds its cases to the outer one, which does the bookkeeping once."""
+    outer = conn.info.get(_MOVE_KEY)
+    if outer is not None:
+        outer.add(conn, case_ids)
+        yield outer.cases
+        return
+    move = _Move(_stored_facts(conn), before=[[0, 0, 0] for _ in _fact_tables()])
+    move.add(conn, case_ids)
+    conn.info[_MOVE_KEY] = move
+    try:
+        yield move.cases
+    finally:
+        del conn.info[_MOVE_KEY]
+    _moved(conn, move)
+
+
+def _moved(conn: sa.Connection, move: _Move) -> None:
+    """After the change: the markers, the rows of cases gone, the totals and count."""
+    listed = sorted(move.cases)
+    if not listed:
+        return
+    due = sa.bindparam("due", type_=sa.Date)
+    marker = {"sig": _MOVED_SIG, "due": _MOVED_DUE_ON}
+    for among in _in_list(listed):
+        conn.execute(
+            sa.text(
+                f"""DELETE FROM case_sweep WHERE {among} AND NOT EXISTS (
+                  SELECT 1 FROM ledger_case c WHERE c.case_id = case_sweep.case_id)"""
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"""UPDATE case_sweep SET sweep_sig = :sig, swept_as_of = NULL,
+                  due_tier = NULL, due_base = NULL, due_on = :due WHERE {among}"""
+            ).bindparams(due),
+            marker,
+        )
+        if move.stored:  # (without totals the next sweep checks every case: a new one too)
+            conn.execute(
+                sa.text(
+                    f"""INSERT INTO case_sweep
+                      (case_id, swept_as_of, sweep_sig, due_tier, due_base, due_on)
+                    SELECT c.case_id, NULL, :sig, NULL, NULL, :due FROM ledger_case c
+                    WHERE c.{among} AND NOT EXISTS (
+                      SELECT 1 FROM case_sweep x WHERE x.case_id = c.case_id)"""
+                ).bindparams(due),
+                marker,
+            )
+    stored = move.stored
+    if stored is None:
+        return
+    after = _seen_totals_of(conn, listed, stored)
+    totals = [
+        [*(t + a - b for t, a, b in zip(old[:3], now, then, strict=True)), old[3]]
+        for old, now, then in zip(stored.totals, after, move.before, strict=True)
+    ]
+    n_swept = stored.n_swept + _bookkeeping_rows_of(conn, listed) - move.rows_before
+    facts = "|".join([*stored.head, *(",".join(str(v) for v in t) for t in totals), str(n_swept)])
+    conn.execute(
+        sa.text("UPDATE sweep_watermark SET facts = :facts WHERE name = 'escalation'"),
+        {"facts": facts},
     )
 
 

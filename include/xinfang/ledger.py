@@ -740,14 +740,19 @@ def _merge_cases(conn: Connection, merges: dict[int, int], now: dt.datetime) -> 
 
     The items and progress rows move; the key flag, tier, referral limit and case
     number combine; the folded case is removed (its number is never given out again)
-    and each moved item gets a 'case_merge' decision. Returns the surviving case_ids.
+    and each moved item gets a 'case_merge' decision. The cases touched are the next
+    escalation sweep's candidates (``escalation.moving_facts``: it stays a delta sweep).
+    Returns the surviving case_ids.
     """
-    for old, into in sorted(merges.items()):
-        if not _combine_case_facts(conn, old, into, now):
-            continue
-        moved = _move_items(conn, old, into, now)
-        _drop_empty_case(conn, old, into)
-        log.info("ledger case %s folded into %s (%d items)", old, into, moved)
+    from xinfang import escalation
+
+    with escalation.moving_facts(conn, [*merges, *merges.values()]):
+        for old, into in sorted(merges.items()):
+            if not _combine_case_facts(conn, old, into, now):
+                continue
+            moved = _move_items(conn, old, into, now)
+            _drop_empty_case(conn, old, into)
+            log.info("ledger case %s folded into %s (%d items)", old, into, moved)
     return sorted(set(merges.values()))
 
 
@@ -1039,7 +1044,10 @@ def _refresh_case_counts(conn: Connection, case_ids: Sequence[int]) -> None:
 
 
 def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
-    """Remove a case left without items; its facts (progress rows) follow ``into``."""
+    """Remove a case left without items; its facts (progress rows) follow ``into``.
+
+    Its derived rows go with it (events, notices, risk flags, links, the sweep's
+    ``case_sweep`` row); ``case_history`` stays: the audit trail."""
     from xinfang import schema
 
     left = conn.execute(
@@ -1053,7 +1061,13 @@ def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
             .where(schema.case_progress.c.case_id == case_id)
             .values(case_id=into)
         )
-    for t in (schema.escalation_event, schema.notification, schema.risk_flag, schema.case_progress):
+    for t in (
+        schema.escalation_event,
+        schema.notification,
+        schema.risk_flag,
+        schema.case_progress,
+        schema.case_sweep,
+    ):
         conn.execute(t.delete().where(t.c.case_id == case_id))
     conn.execute(
         case_link.delete().where(
@@ -1071,8 +1085,10 @@ def merge(
     Recorded in ``manual_override``, ``match_decision`` (rule 'manual_merge') and
     ``case_history`` (a 'merge' row on the case joined, with who and why; ``via``: admin
     or console). The case the item leaves is recounted, or removed if it is left empty
-    (its progress rows move with the item).
+    (its progress rows move with the item); both are the next sweep's candidates.
     """
+    from xinfang import escalation
+
     if not reason or not by:
         raise ValueError("a manual merge needs a reason and who made it")
     if item_id == other_item_id:
@@ -1097,22 +1113,23 @@ def merge(
         )
         if src == dst:
             return dst
-        conn.execute(
-            intake_item.update().where(intake_item.c.item_id == item_id).values(case_id=dst)
-        )
-        conn.execute(
-            match_decision.insert().values(
-                item_id=item_id,
-                case_id=dst,
-                matched_item_id=other_item_id,
-                rule="manual_merge",
-                score=None,
-                decided_at=now,
+        with escalation.moving_facts(conn, [src, dst]):
+            conn.execute(
+                intake_item.update().where(intake_item.c.item_id == item_id).values(case_id=dst)
             )
-        )
-        _refresh_case_counts(conn, [dst] + ([src] if src is not None else []))
-        if src is not None:
-            _drop_empty_case(conn, src, dst)
+            conn.execute(
+                match_decision.insert().values(
+                    item_id=item_id,
+                    case_id=dst,
+                    matched_item_id=other_item_id,
+                    rule="manual_merge",
+                    score=None,
+                    decided_at=now,
+                )
+            )
+            _refresh_case_counts(conn, [dst] + ([src] if src is not None else []))
+            if src is not None:
+                _drop_empty_case(conn, src, dst)
         _record_manual(conn, via, by, reason, [src, dst], src, dst, "merge")
         return dst
 
@@ -1122,8 +1139,11 @@ def split(engine: Engine, item_id: int, reason: str, by: str, via: str = "admin"
 
     The item is never joined again, by any later run or rebuild, to a case holding
     the item it was split from (the earliest other item of its former case). The new
-    case's first ``case_history`` row is a 'split' naming the case it came from.
+    case's first ``case_history`` row is a 'split' naming the case it came from. Both
+    cases are the next sweep's candidates.
     """
+    from xinfang import escalation
+
     if not reason or not by:
         raise ValueError("a manual split needs a reason and who made it")
     now = now_local()
@@ -1153,10 +1173,12 @@ def split(engine: Engine, item_id: int, reason: str, by: str, via: str = "admin"
             matched=[mate],
             n_new=1,
         )
-        _write_plan(conn, item, plan, now)
-        new_case = _case_of_item(conn, item_id)
-        if src is not None:
-            _refresh_case_counts(conn, [src])
+        with escalation.moving_facts(conn, [src]) as touched:
+            _write_plan(conn, item, plan, now)
+            new_case = _case_of_item(conn, item_id)
+            touched.add(new_case)
+            if src is not None:
+                _refresh_case_counts(conn, [src])
         _record_manual(conn, via, by, reason, [src, new_case], src, new_case, "split")
         return int(new_case)
 
@@ -1275,10 +1297,13 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
     Each new case keeps the case_id and ledger number of the old case holding most
     of its items (each old case reused once); the others get new numbers, and old
     cases left without items are removed (their progress rows follow their items).
-    Stages: every item planned as new (``plan_matters``), ``_replay_overrides``,
+    The cases whose items changed are the next sweep's candidates (the others' facts
+    hold). Stages: every item planned as new (``plan_matters``), ``_replay_overrides``,
     ``_reuse_old_cases``, ``_clear_assignments``, ``_write_plan``, ``_refresh_kept``,
     ``_drop_unused_cases``.
     """
+    from xinfang import escalation
+
     params = params or _params()
     now = now_local()
     with engine.begin() as conn:
@@ -1295,12 +1320,15 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
         final = np.array([reused.get(lab, lab) for lab in plan.target.tolist()], np.int64)
         plan = dataclasses.replace(plan, target=final)
         kept = sorted(reused.values())
-        _clear_assignments(conn, kept)
-        summary = _write_plan(conn, frame, plan, now)
-        now_case = _assigned(conn, frame)
-        _refresh_kept(conn, frame.assign(case_id=now_case), kept)
-        unused = sorted(set(old_case.dropna().astype(np.int64).tolist()) - set(kept))
-        _drop_unused_cases(conn, unused, old_case, now_case)
+        moved, touched = _moved_items(old_case, final)
+        with escalation.moving_facts(conn, touched) as cases:
+            _clear_assignments(conn, kept)
+            summary = _write_plan(conn, frame, plan, now)
+            now_case = _assigned(conn, frame)
+            cases.update(now_case[moved].tolist())
+            _refresh_kept(conn, frame.assign(case_id=now_case), kept)
+            unused = sorted(set(old_case.dropna().astype(np.int64).tolist()) - set(kept))
+            _drop_unused_cases(conn, unused, old_case, now_case)
         _reapply_and_record(conn)
         return {
             "items": len(frame),
@@ -1309,6 +1337,17 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
             "dropped_cases": len(unused),
             "links": summary["links"],
         }
+
+
+def _moved_items(old_case: pd.Series, final: np.ndarray) -> tuple[np.ndarray, set[int]]:
+    """A rebuild's items whose case changes (mask), and the existing cases they leave or
+    join: every fact row that moves is in one of those, or in a new case, after."""
+    old = pd.to_numeric(old_case, errors="coerce").to_numpy(dtype=float)
+    had = ~np.isnan(old)
+    moved = ~had | (old != final)
+    touched = set(old[moved & had].astype(np.int64).tolist())
+    touched |= set(final[moved & (final >= 0)].tolist())
+    return moved, touched
 
 
 def _reapply_and_record(conn: Connection) -> None:
