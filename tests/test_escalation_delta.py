@@ -160,3 +160,26 @@ def test_risk_keys_are_facts_like_the_others(engine):
     assert case_row(engine, c).is_key and case_row(engine, d).is_key
     assert case_row(engine, d).key_since == D("2023-07-17")
     assert _state(engine) == _sweep_once(engine, later)
+
+
+@BOTH
+def test_progress_keeps_a_risk_key_day_earlier_than_a_referral(engine):
+    """A threat makes a case key on 7-05, a referral item comes on 7-10: the sweep's key
+    day is 7-05. The progress step of the next intake (over the whole ledger) used to set
+    it back to the referral's 7-10, and the next delta sweep, which does not derive that
+    case again, left it there: a ledger a sweep from scratch does not give."""
+    from xinfang import progress
+
+    a, *_ = _load(engine)
+    with engine.begin() as conn:
+        _flag(conn, a, D("2023-07-05"))
+        add_item(conn, a, D("2023-07-10"), channel="referral")
+    day = D("2023-07-14")
+    escalation.sweep(engine, day)
+    assert case_row(engine, a).key_since == D("2023-07-05")
+    with engine.begin() as conn:
+        progress.apply_progress(conn)
+    assert case_row(engine, a).key_since == D("2023-07-05")
+    later = D("2023-07-19")
+    assert escalation.sweep(engine, later)["working_set"] == "delta"
+    assert _state(engine) == _sweep_once(engine, later)

@@ -73,7 +73,10 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         {"now": now},
     ).rowcount
 
-    # key status: the earliest 重点案件=是 row or referral item
+    # key status: the earliest 重点案件=是 row or referral item, only ever earlier: the
+    # sweep's key day is the earliest of these and the risk screening's key flags
+    # (risk.screen.key_dates_sql), and a case a delta sweep does not derive again must
+    # keep it (a later referral used to overwrite a threat's earlier key day)
     recv = dialect.day("i.received_at")
     key_prog = """(SELECT MIN(p.progress_date) FROM case_progress p
         WHERE p.case_id = ledger_case.case_id AND p.is_key)"""
@@ -92,7 +95,8 @@ def apply_progress(conn: sa.Connection, case_ids: Iterable[int] | None = None) -
         sa.text(
             f"""UPDATE ledger_case SET is_key = TRUE, key_since = {since}, updated_at = :now
             WHERE {key_scope} AND {since} IS NOT NULL
-              AND (NOT ledger_case.is_key OR {dist("ledger_case.key_since", since)})"""
+              AND (NOT ledger_case.is_key OR ledger_case.key_since IS NULL
+                   OR {since} < ledger_case.key_since)"""
         ).bindparams(sa.bindparam("now", type_=sa.DateTime)),
         {"now": now},
     ).rowcount
