@@ -47,6 +47,7 @@ from xinfang.matching import (
     plan_matters,
 )
 from xinfang.normalize.names import partial_name
+from xinfang.risk.screen import follow_items
 from xinfang.schema import (
     case_link,
     intake_item,
@@ -1046,8 +1047,9 @@ def _refresh_case_counts(conn: Connection, case_ids: Sequence[int]) -> None:
 def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
     """Remove a case left without items; its facts (progress rows) follow ``into``.
 
-    Its derived rows go with it (events, notices, risk flags, links, the sweep's
-    ``case_sweep`` row); ``case_history`` stays: the audit trail."""
+    Its derived rows go with it (events, notices, the per-case risk flags, links, the
+    sweep's ``case_sweep`` row); an item's own risk flags follow the item
+    (``risk.screen.follow_items``); ``case_history`` stays: the audit trail."""
     from xinfang import schema
 
     left = conn.execute(
@@ -1055,6 +1057,7 @@ def _drop_empty_case(conn: Connection, case_id: int, into: int | None) -> None:
     ).scalar_one()
     if left:
         return
+    follow_items(conn, [case_id])
     if into is not None:
         conn.execute(
             schema.case_progress.update()
@@ -1129,6 +1132,7 @@ def merge(
             )
             _refresh_case_counts(conn, [dst] + ([src] if src is not None else []))
             if src is not None:
+                follow_items(conn, [src])
                 _drop_empty_case(conn, src, dst)
         _record_manual(conn, via, by, reason, [src, dst], src, dst, "merge")
         return dst
@@ -1178,6 +1182,7 @@ def split(engine: Engine, item_id: int, reason: str, by: str, via: str = "admin"
             new_case = _case_of_item(conn, item_id)
             touched.add(new_case)
             if src is not None:
+                follow_items(conn, [src])
                 _refresh_case_counts(conn, [src])
         _record_manual(conn, via, by, reason, [src, new_case], src, new_case, "split")
         return int(new_case)
@@ -1327,6 +1332,7 @@ def rebuild(engine: Engine, params: MatchParams | None = None) -> dict[str, int]
             now_case = _assigned(conn, frame)
             cases.update(now_case[moved].tolist())
             _refresh_kept(conn, frame.assign(case_id=now_case), kept)
+            follow_items(conn, sorted(cases))  # (the cases items left, before any is dropped)
             unused = sorted(set(old_case.dropna().astype(np.int64).tolist()) - set(kept))
             _drop_unused_cases(conn, unused, old_case, now_case)
         _reapply_and_record(conn)

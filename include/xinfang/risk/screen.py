@@ -447,6 +447,36 @@ def _referral(conn: Connection) -> int:
     )
 
 
+ITEM_KINDS = ("threat", "group", "referral")
+"""Flags a single item raised (its ``item_id``): they belong to that item's case."""
+
+
+def follow_items(conn: Connection, case_ids: list[int]) -> int:
+    """The item flags of ``case_ids`` whose item now lies in another case go with it.
+
+    Deduplication folds, staff merges and splits, and a rebuild move items between
+    cases; an item is screened only once, so a threat flag left on the case its item
+    left (or deleted with that case) would never be raised again. Returns flags moved.
+    The per-case flags (repeat, multi_channel) stay: they are judged again whenever
+    their case gets a new item."""
+    cases = sorted({int(c) for c in case_ids if c is not None})
+    kinds = ", ".join(f"'{k}'" for k in ITEM_KINDS)
+    now_in = "(SELECT i.case_id FROM intake_item i WHERE i.item_id = risk_flag.item_id)"
+    moved = 0
+    for k in range(0, len(cases), 1000):
+        listed = ", ".join(str(c) for c in cases[k : k + 1000])
+        moved += conn.execute(
+            sa.text(
+                f"""UPDATE risk_flag SET case_id = {now_in}
+                WHERE case_id IN ({listed}) AND kind IN ({kinds}) AND item_id IS NOT NULL
+                  AND {now_in} <> risk_flag.case_id
+                  AND NOT EXISTS (SELECT 1 FROM risk_flag r WHERE r.case_id = {now_in}
+                    AND r.kind = risk_flag.kind AND r.item_id = risk_flag.item_id)"""
+            )
+        ).rowcount
+    return moved
+
+
 def key_dates_sql(as_of_param: str = "as_of") -> str:
     """SQL giving (case_id, key_on): the day each case became key through risk screening.
 
