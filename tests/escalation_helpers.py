@@ -128,3 +128,26 @@ def notices(engine, case_id: int | None = None) -> list[tuple]:
     if case_id is not None:
         return [tuple(r[1:]) for r in rows]
     return [tuple(r) for r in rows]
+
+
+def swept_state(engine) -> tuple:
+    """What the sweep derives: every case's lifecycle columns, events and notices."""
+    cols = [ledger_case.c.case_id, *(ledger_case.c[c] for c in LIFECYCLE)]
+    with engine.connect() as conn:
+        ledger = {r[0]: tuple(r[1:]) for r in conn.execute(sa.select(*cols))}
+    return ledger, events(engine), notices(engine)
+
+
+def sweep_from_nothing(engine, as_of: dt.date) -> tuple:
+    """The state one sweep over the same facts derives, from nothing (it forgets what
+    earlier sweeps wrote and derives every case)."""
+    from xinfang import escalation
+    from xinfang.schema import case_sweep
+
+    with engine.begin() as conn:
+        for t in (notification, escalation_event, case_sweep):
+            conn.execute(t.delete())
+        conn.exec_driver_sql("DELETE FROM sweep_watermark")
+        conn.execute(ledger_case.update().values(tier=1, overdue=False, statutory_overdue=False))
+    assert escalation.sweep(engine, as_of)["working_set"] == "all"
+    return swept_state(engine)

@@ -14,25 +14,18 @@ import logging
 import sqlalchemy as sa
 from conftest import BOTH
 from escalation_helpers import (
-    LIFECYCLE,
     D,
     add_case,
     add_item,
     add_progress,
     case_row,
     events,
-    notices,
+    sweep_from_nothing,
+    swept_state,
 )
 
 from xinfang import escalation
-from xinfang.schema import case_sweep, escalation_event, ledger_case, notification, risk_flag
-
-
-def _state(engine) -> tuple:
-    cols = [ledger_case.c.case_id, *(ledger_case.c[c] for c in LIFECYCLE)]
-    with engine.connect() as conn:
-        ledger = {r[0]: tuple(r[1:]) for r in conn.execute(sa.select(*cols))}
-    return ledger, events(engine), notices(engine)
+from xinfang.schema import escalation_event, notification, risk_flag
 
 
 def _load(engine) -> list[int]:
@@ -47,17 +40,6 @@ def _load(engine) -> list[int]:
         add_progress(conn, named, D("2023-07-05"), None, judge="李法官")
         cases.append(named)
     return cases
-
-
-def _sweep_once(engine, as_of: dt.date) -> tuple:
-    """The state one sweep over the same facts derives, from nothing."""
-    with engine.begin() as conn:
-        for t in (notification, escalation_event, case_sweep):
-            conn.execute(t.delete())
-        conn.exec_driver_sql("DELETE FROM sweep_watermark")
-        conn.execute(ledger_case.update().values(tier=1, overdue=False, statutory_overdue=False))
-    assert escalation.sweep(engine, as_of)["working_set"] == "all"
-    return _state(engine)
 
 
 @BOTH
@@ -77,10 +59,10 @@ def test_a_sweep_of_some_cases_leaves_the_next_daily_sweep_a_delta_sweep(engine)
     later = D("2023-07-19")
     out = escalation.sweep(engine, later)
     assert out["working_set"] == "delta"
-    daily = _state(engine)
+    daily = swept_state(engine)
     assert escalation.sweep(engine, later)["working_set"] == "delta"  # a rerun: still
-    assert _state(engine) == daily
-    assert daily == _sweep_once(engine, later)
+    assert swept_state(engine) == daily
+    assert daily == sweep_from_nothing(engine, later)
 
 
 @BOTH
@@ -92,7 +74,7 @@ def test_a_sweep_of_some_cases_of_an_earlier_day_is_caught_up(engine):
     escalation.sweep(engine, D("2023-07-12"), case_ids=[a, b])
     out = escalation.sweep(engine, D("2023-07-20"))
     assert out["working_set"] == "delta"
-    assert _state(engine) == _sweep_once(engine, D("2023-07-20"))
+    assert swept_state(engine) == sweep_from_nothing(engine, D("2023-07-20"))
 
 
 @BOTH
@@ -159,7 +141,7 @@ def test_risk_keys_are_facts_like_the_others(engine):
     assert out["working_set"] == "delta"
     assert case_row(engine, c).is_key and case_row(engine, d).is_key
     assert case_row(engine, d).key_since == D("2023-07-17")
-    assert _state(engine) == _sweep_once(engine, later)
+    assert swept_state(engine) == sweep_from_nothing(engine, later)
 
 
 @BOTH
@@ -182,4 +164,4 @@ def test_progress_keeps_a_risk_key_day_earlier_than_a_referral(engine):
     assert case_row(engine, a).key_since == D("2023-07-05")
     later = D("2023-07-19")
     assert escalation.sweep(engine, later)["working_set"] == "delta"
-    assert _state(engine) == _sweep_once(engine, later)
+    assert swept_state(engine) == sweep_from_nothing(engine, later)

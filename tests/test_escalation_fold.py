@@ -15,17 +15,15 @@ import dataclasses
 import sqlalchemy as sa
 from conftest import BOTH
 from dedup_helpers import case_of, insert, item
-from escalation_helpers import LIFECYCLE, D, add_progress, events, notices
+from escalation_helpers import D, add_progress, sweep_from_nothing, swept_state
 
 from xinfang import escalation, ledger
 from xinfang.matching import MatchParams
 from xinfang.schema import (
     case_sweep,
-    escalation_event,
     intake_item,
     ledger_case,
     manual_override,
-    notification,
     risk_flag,
 )
 from xinfang.timeutil import now_local
@@ -67,24 +65,6 @@ def _bridge() -> list[dict]:
         ),
         item(name="路人0003", id_number="1310021990000003X", text="再次来信。", day=27),
     ]
-
-
-def _state(engine) -> tuple:
-    cols = [ledger_case.c.case_id, *(ledger_case.c[c] for c in LIFECYCLE)]
-    with engine.connect() as conn:
-        ledger_rows = {r[0]: tuple(r[1:]) for r in conn.execute(sa.select(*cols))}
-    return ledger_rows, events(engine), notices(engine)
-
-
-def _sweep_once(engine, as_of) -> tuple:
-    """The state one sweep over the same facts derives, from nothing."""
-    with engine.begin() as conn:
-        for t in (notification, escalation_event, case_sweep):
-            conn.execute(t.delete())
-        conn.exec_driver_sql("DELETE FROM sweep_watermark")
-        conn.execute(ledger_case.update().values(tier=1, overdue=False, statutory_overdue=False))
-    assert escalation.sweep(engine, as_of)["working_set"] == "all"
-    return _state(engine)
 
 
 def _derived_by_a_full_check(engine, as_of) -> int:
@@ -158,7 +138,7 @@ def test_a_fold_in_deduplication_keeps_the_next_sweep_a_delta_sweep(engine):
     expected = _derived_by_a_full_check(engine, later)
     out = escalation.sweep(engine, later)
     assert (out["working_set"], out["cases_derived"]) == ("delta", expected)
-    assert _state(engine) == _sweep_once(engine, later)
+    assert swept_state(engine) == sweep_from_nothing(engine, later)
 
 
 @BOTH
@@ -179,7 +159,7 @@ def test_a_staff_merge_and_split_keep_the_next_sweep_a_delta_sweep(engine):
     expected = _derived_by_a_full_check(engine, later)
     out = escalation.sweep(engine, later)
     assert (out["working_set"], out["cases_derived"]) == ("delta", expected)
-    assert _state(engine) == _sweep_once(engine, later)
+    assert swept_state(engine) == sweep_from_nothing(engine, later)
 
 
 def _strict() -> MatchParams:
@@ -209,7 +189,7 @@ def test_a_rebuild_marks_the_cases_whose_items_moved(engine):
     assert out["cases_derived"] == len(moved & _cases(engine))
     later = D("2023-08-21")
     assert escalation.sweep(engine, later)["working_set"] == "delta"
-    assert _state(engine) == _sweep_once(engine, later)
+    assert swept_state(engine) == sweep_from_nothing(engine, later)
 
 
 @BOTH
@@ -236,7 +216,7 @@ def test_a_replayed_split_in_a_rebuild_is_a_move_too(engine):
     moved = {c for i in after if after[i] != before[i] for c in (before[i], after[i])}
     out = escalation.sweep(engine, SWEPT)
     assert (out["working_set"], out["cases_derived"]) == ("delta", len(moved & _cases(engine)))
-    assert _state(engine) == _sweep_once(engine, SWEPT)
+    assert swept_state(engine) == sweep_from_nothing(engine, SWEPT)
 
 
 @BOTH
@@ -253,7 +233,7 @@ def test_a_move_nobody_declared_still_checks_every_case(engine):
         )
     out = escalation.sweep(engine, D("2023-08-21"))
     assert out["working_set"] == "all"
-    assert _state(engine) == _sweep_once(engine, D("2023-08-21"))
+    assert swept_state(engine) == sweep_from_nothing(engine, D("2023-08-21"))
 
 
 @BOTH
@@ -267,4 +247,4 @@ def test_nested_moves_are_counted_once(engine):
     assert second not in _swept(engine)
     out = escalation.sweep(engine, SWEPT)
     assert (out["working_set"], out["cases_derived"]) == ("delta", 2)
-    assert _state(engine) == _sweep_once(engine, SWEPT)
+    assert swept_state(engine) == sweep_from_nothing(engine, SWEPT)
