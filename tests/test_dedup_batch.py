@@ -205,13 +205,21 @@ def test_matching_in_workers_gives_the_plan_of_one_process(monkeypatch):
 
 @pytest.mark.parametrize(
     "setting, expected",
-    [("", 1), ("dedup: {workers: 0}\n", 2), ("dedup: {workers: 2}\n", 2)],
+    [
+        ("", 2),  # the default: by the batch's size, two for a small one
+        ("dedup: {workers: 0}\n", 2),
+        ("dedup: {workers: 0, parallel_max_items: 2}\n", 1),  # over the bound: one
+        ("dedup: {workers: 1}\n", 1),
+        ("dedup: {workers: 2, parallel_max_items: 2}\n", 2),  # asked for: always
+    ],
 )
 def test_the_matching_processes_follow_the_config(engine, tmp_path, monkeypatch, setting, expected):
+    from xinfang import matching
+
     path = tmp_path / "xinfang.yaml"
     path.write_text(setting or "{}\n", encoding="utf-8")
     monkeypatch.setenv("XINFANG_CONFIG", str(path))
-    monkeypatch.setattr(ledger.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(matching.os, "cpu_count", lambda: 2)
     asked: list[int] = []
     real_plan = ledger.plan_matters
 

@@ -24,7 +24,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-import os
 import resource
 import time
 from collections.abc import Iterator, Sequence
@@ -940,12 +939,12 @@ def assign_cases(
     Incremental: only new items and the ledger cases sharing a blocking key with
     them are read. Items are taken in received order, ``batch_size`` per
     transaction. ``workers``: processes for the matching of a big batch (default:
-    ``dedup.workers`` of the config, one; 0 there: one per core, up to two).
-    Idempotent: a second run finds nothing.
+    ``dedup.workers`` of the config; 0: chosen by the batch's size,
+    ``MatchParams.processes``). Idempotent: a second run finds nothing.
     """
     params = params or _params()
-    if workers is None:
-        workers = params.workers or min(2, os.cpu_count() or 1)
+    if workers is not None:
+        params = dataclasses.replace(params, workers=workers)
     total = {"items": 0, "new_cases": 0, "joined_items": 0, "joined_cases": 0, "links": 0}
     total["batches"] = 0
     order = [
@@ -972,7 +971,7 @@ def assign_cases(
                 with _timed("candidates"):
                     cand, big_names = _candidates(conn, new)
                 ov = _overrides(conn)
-                summary = _run(conn, new, cand, params, _cannot_link(ov), workers, big_names)
+                summary = _run(conn, new, cand, params, _cannot_link(ov), big_names)
         for k, v in summary.items():
             total[k] = total.get(k, 0) + v
         total["batches"] += 1
@@ -988,7 +987,6 @@ def _run(
     cand: pd.DataFrame,
     params: MatchParams,
     cannot: dict[int, set[int]],
-    workers: int = 1,
     big_names: set[str] | None = None,
 ) -> dict[str, int]:
     new = _sort_items(new)
@@ -1001,6 +999,7 @@ def _run(
     else:
         frame = new
     with _timed("plan"):
+        workers = params.processes(len(frame))
         plan = plan_matters(frame, params, cannot, workers=workers, skip_names=big_names)
     new_rows = frame.iloc[plan.item_pos].reset_index(drop=True)
     return _write_plan(conn, new_rows, plan, now_local())

@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -502,11 +503,21 @@ class MatchParams:
     stale_weight: float = 0.50
     max_texts_per_matter: int = 12
     """Texts of a matter compared with a new item (the earliest and the latest ones)."""
-    workers: int = 1
-    """Processes for the matching of a big batch (``assign_cases``); 0: one per core, up
-    to two. One by default: forked workers copy the pages of the items they touch
-    (about 1.1 GiB more at 1M items: 3.1 GiB for the process tree against 1.96); two
-    save about 15% of the time where memory allows (docs/settings.md, bench/README)."""
+    workers: int = 0
+    """Processes for the matching of a big batch (``assign_cases``); 0 (the default):
+    one per core, up to two, for a batch of up to ``parallel_max_items`` items (new ones
+    and the ledger's candidates), one above. Forked workers copy the pages of the items
+    they touch: at 1M items two processes hold 3.1 GiB against 1.96 for one, at 300k
+    1.1 GiB; two save 10-15% of the time (docs/settings.md, bench/README)."""
+    parallel_max_items: int = 400_000
+    """The biggest batch matched in two processes when ``workers`` is 0: the process
+    tree stays under 2 GiB."""
+
+    def processes(self, items: int) -> int:
+        """How many processes match a batch of ``items`` items (``workers``)."""
+        if self.workers:
+            return self.workers
+        return min(2, os.cpu_count() or 1) if items <= self.parallel_max_items else 1
 
     @classmethod
     def from_config(cls, raw: dict | None) -> MatchParams:
