@@ -96,3 +96,26 @@ def test_sweeping_once_gives_the_same(engine):
     flags, sent = _state(engine, ids)
     assert [n for n, f in flags.items() if f] == ["silent", "replied_late", "led"]
     assert [n for n, s in sent.items() if s] == ["silent", "replied_late", "closed_later", "led"]
+
+
+@BOTH
+def test_supervision_notices_count_in_the_notification_tables_growth(engine, monkeypatch):
+    """The sweep re-ANALYZEs a table it grew by a good part; the supervision notices are
+    rows of ``notification`` too (a day with very many of them planned on stale figures)."""
+    ids = _load(engine)
+    grown: list[dict[str, int]] = []
+    monkeypatch.setattr(escalation, "_analyze_grown", lambda ctx, g: grown.append(g))
+    out = escalation.sweep(engine, D("2023-07-21"))
+    assert (
+        out["supervision_notices"]
+        == 4
+        == len([n for cid in ids.values() for n in notices(engine, cid) if n[0] == "supervision"])
+    )
+    if engine.dialect.name == "postgresql":
+        assert grown == [
+            {
+                "escalation_event": out["events_inserted"],
+                "notification": out["notifications_inserted"] + 4,
+                "case_sweep": grown[0]["case_sweep"],
+            }
+        ]

@@ -1434,7 +1434,9 @@ def _write(ctx: SweepContext, working: WorkingSet) -> dict[str, Any]:
             written[name] += n
     bookkeeping = _write_bookkeeping(ctx, working)
     if ctx.dialect.is_postgres:
-        _analyze_grown(ctx, written, bookkeeping)
+        notices = written["notifications_inserted"] + supervised["supervision_notices"]
+        grown = {"escalation_event": written["events_inserted"], "notification": notices}
+        _analyze_grown(ctx, {**grown, "case_sweep": bookkeeping})
     return {
         **_status_counts(ctx),
         "cases_derived": n_derived + working.clock_cases,
@@ -1918,14 +1920,11 @@ def _moved(conn: sa.Connection, move: _Move) -> None:
     )
 
 
-def _analyze_grown(ctx: SweepContext, written: dict[str, int], bookkeeping: int) -> None:
+def _analyze_grown(ctx: SweepContext, grown: dict[str, int]) -> None:
     """Keep the planner's picture of a table current when this sweep grew it by a good
-    part (a first sweep); daily growth is left to autovacuum."""
-    for table, n in (
-        ("escalation_event", written["events_inserted"]),
-        ("notification", written["notifications_inserted"]),
-        ("case_sweep", bookkeeping),
-    ):
+    part (a first sweep; ``grown``: rows added per table, supervision notices counted
+    with the others); daily growth is left to autovacuum."""
+    for table, n in grown.items():
         before = ctx.conn.exec_driver_sql(
             f"SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass"
         ).scalar_one()
