@@ -30,6 +30,7 @@ from xinfang.masking import mask_id, mask_phone, mask_text
 from xinfang.normalize.case_number import parse_case_number
 from xinfang.normalize.names import name_key
 from xinfang.schema import (
+    WORKFLOW_COLUMNS,
     case_history,
     case_progress,
     escalation_event,
@@ -330,12 +331,7 @@ CASE_FIELDS = (
     "referral_due_on",
     "case_number",
     "petitioner_name",
-    "accepted_on",
-    "replied_on",
-    "extended_to",
-    "satisfaction",
-    "supervision_unit",
-    "supervision_due_on",
+    *WORKFLOW_COLUMNS,
     "supervision_overdue",
     "updated_at",
 )

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from xinfang import calendar as workcal
 from xinfang import locks, supervision
 from xinfang.config import Config, get_config
-from xinfang.db import Dialect, dialect_of
+from xinfang.db import Dialect, case_id_lists, dialect_of
 from xinfang.escalation_rules import (
     CaseFacts,
     ItemFact,
@@ -1774,12 +1774,6 @@ def _stored_facts(conn: sa.Connection) -> _StoredFacts | None:
     return _StoredFacts(_as_date(row.as_of), parts[:2], totals, n_swept)
 
 
-def _in_list(cases: list[int], size: int = 1000) -> Iterator[str]:
-    """SQL: ``case_id IN (...)`` over ``cases`` (integers), a chunk at a time."""
-    for k in range(0, len(cases), size):
-        yield "case_id IN (" + ", ".join(str(int(c)) for c in cases[k : k + size]) + ")"
-
-
 def _seen_totals_of(conn: sa.Connection, cases: list[int], stored: _StoredFacts) -> list[list[int]]:
     """Per fact table: count, sum of case ids and sum weighted by row id of the rows of
     ``cases`` that the last whole-ledger sweep saw (in view as of the watermark, id not
@@ -1796,7 +1790,7 @@ def _seen_totals_of(conn: sa.Connection, cases: list[int], stored: _StoredFacts)
     ):
         bind = day["watermark_next" if "{day}_next" in in_view else "watermark"]
         sums = [0, 0, 0]
-        for among in _in_list(cases):
+        for among in case_id_lists(cases):
             sql = f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
               COALESCE(SUM(case_id * ({id_col} % 1009)), 0)
             FROM {table} WHERE {among} AND {rows} AND {in_view.format(day="watermark")}
@@ -1810,7 +1804,7 @@ def _seen_totals_of(conn: sa.Connection, cases: list[int], stored: _StoredFacts)
 def _bookkeeping_rows_of(conn: sa.Connection, cases: list[int]) -> int:
     return sum(
         conn.execute(sa.text(f"SELECT COUNT(*) FROM case_sweep WHERE {among}")).scalar_one()
-        for among in _in_list(cases)
+        for among in case_id_lists(cases)
     )
 
 
@@ -1879,7 +1873,7 @@ def _moved(conn: sa.Connection, move: _Move) -> None:
         return
     due = sa.bindparam("due", type_=sa.Date)
     marker = {"sig": _MOVED_SIG, "due": _MOVED_DUE_ON}
-    for among in _in_list(listed):
+    for among in case_id_lists(listed):
         conn.execute(
             sa.text(
                 f"""DELETE FROM case_sweep WHERE {among} AND NOT EXISTS (

@@ -9,7 +9,7 @@ COPY; the advisory-lock keys are in ``xinfang.locks``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from xinfang.db.dialect import Dialect, dialect_of
 
 __all__ = [
     "Dialect",
+    "case_id_lists",
     "dialect_of",
     "get_engine",
     "insert_rows",
@@ -75,6 +76,13 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     """Insert many rows (dicts by column name) in the caller's transaction: COPY on
     PostgreSQL, executemany on SQLite."""
     dialect_of(conn).insert_rows(conn, table, rows)
+
+
+def case_id_lists(cases: Sequence[int], size: int = 1000) -> Iterator[str]:
+    """SQL ``case_id IN (...)`` over ``cases`` (integers), ``size`` at a time: a change of
+    many cases in statements of bounded length."""
+    for k in range(0, len(cases), size):
+        yield "case_id IN (" + ", ".join(str(int(c)) for c in cases[k : k + size]) + ")"
 
 
 def alembic_config(engine: Engine):

@@ -463,12 +463,11 @@ def follow_items(conn: Connection, case_ids: list[int]) -> int:
     kinds = ", ".join(f"'{k}'" for k in ITEM_KINDS)
     now_in = "(SELECT i.case_id FROM intake_item i WHERE i.item_id = risk_flag.item_id)"
     moved = 0
-    for k in range(0, len(cases), 1000):
-        listed = ", ".join(str(c) for c in cases[k : k + 1000])
+    for among in db.case_id_lists(cases):
         moved += conn.execute(
             sa.text(
                 f"""UPDATE risk_flag SET case_id = {now_in}
-                WHERE case_id IN ({listed}) AND kind IN ({kinds}) AND item_id IS NOT NULL
+                WHERE {among} AND kind IN ({kinds}) AND item_id IS NOT NULL
                   AND {now_in} <> risk_flag.case_id
                   AND NOT EXISTS (SELECT 1 FROM risk_flag r WHERE r.case_id = {now_in}
                     AND r.kind = risk_flag.kind AND r.item_id = risk_flag.item_id)"""
