@@ -649,13 +649,24 @@ def _fact_tables() -> list[tuple[str, str, str, str]]:
     return [*tables, ("risk_flag", "flag_id", f"kind IN ({kinds})", "detected_on <= :{day}")]
 
 
+def _total_terms(id_col: str, when: str | None = None) -> list[str]:
+    """SQL: the watermark's totals of a fact table's rows (``when``: of those it holds
+    for): count, sum of case ids, sum weighted by row id, highest row id."""
+
+    def of(value: str) -> str:
+        return value if when is None else f"CASE WHEN {when} THEN {value} END"
+
+    return [
+        "COUNT(*)" if when is None else f"COUNT({of('1')})",
+        f"COALESCE(SUM({of('case_id')}), 0)",
+        f"COALESCE(SUM({of(f'case_id * ({id_col} % 1009)')}), 0)",
+        f"COALESCE(MAX({of(id_col)}), 0)",
+    ]
+
+
 def _totals(ctx: SweepContext, table: str, id_col: str, where: str, **extra: Any) -> list[int]:
-    row = ctx.run(
-        f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
-          COALESCE(SUM(case_id * ({id_col} % 1009)), 0), COALESCE(MAX({id_col}), 0)
-        FROM {table} WHERE {where}""",
-        **extra,
-    ).one()
+    terms = ", ".join(_total_terms(id_col))
+    row = ctx.run(f"SELECT {terms} FROM {table} WHERE {where}", **extra).one()
     return [int(v) for v in row]
 
 
@@ -663,14 +674,7 @@ def _split_totals(
     ctx: SweepContext, table: str, id_col: str, where: str, seen: str, **extra: Any
 ) -> tuple[list[int], list[int]]:
     """The totals of the rows ``where`` that are ``seen``, and of the others: one scan."""
-    sums = []
-    for part in (seen, f"NOT ({seen})"):
-        sums += [
-            f"COUNT(CASE WHEN {part} THEN 1 END)",
-            f"COALESCE(SUM(CASE WHEN {part} THEN case_id END), 0)",
-            f"COALESCE(SUM(CASE WHEN {part} THEN case_id * ({id_col} % 1009) END), 0)",
-            f"COALESCE(MAX(CASE WHEN {part} THEN {id_col} END), 0)",
-        ]
+    sums = _total_terms(id_col, seen) + _total_terms(id_col, f"NOT ({seen})")
     row = [
         int(v)
         for v in ctx.run(f"SELECT {', '.join(sums)} FROM {table} WHERE {where}", **extra).one()
@@ -1791,8 +1795,7 @@ def _seen_totals_of(conn: sa.Connection, cases: list[int], stored: _StoredFacts)
         bind = day["watermark_next" if "{day}_next" in in_view else "watermark"]
         sums = [0, 0, 0]
         for among in case_id_lists(cases):
-            sql = f"""SELECT COUNT(*), COALESCE(SUM(case_id), 0),
-              COALESCE(SUM(case_id * ({id_col} % 1009)), 0)
+            sql = f"""SELECT {", ".join(_total_terms(id_col)[:3])}
             FROM {table} WHERE {among} AND {rows} AND {in_view.format(day="watermark")}
               AND {id_col} <= {int(top)}"""
             row = conn.execute(sa.text(sql).bindparams(bind)).one()
